@@ -1,0 +1,211 @@
+"""The schema of a Pantau configuration (validated with pydantic); reading files lives in pantau.settings.
+
+Lower layers accept these typed objects as arguments; they never read settings themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pantau.domain.signals import SIGNALS
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+ActorKind = Literal[
+    "police", "military", "election_commission", "election_supervisor", "religious_org",
+    "media", "fact_checker", "government", "civil_society", "candidate_team", "other",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    """One source to collect: its kind (registry name) and where it reads from."""
+
+    name: str = Field(description="unique slug, e.g. 'kabar-sampang-rss'")
+    kind: str = Field(description="source kind from the registry, e.g. 'rss', 'social_export'")
+    location: str = Field(description="URL or file path; relative paths resolve against the config file")
+    actor: str | None = Field(default=None, description="id of the owning actor (see actors)")
+    trust: float = Field(default=0.5, ge=0.0, le=1.0, description="0 unknown/low .. 1 verified outlet")
+    language: str | None = None
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError("must be a lower-case slug (a-z, 0-9, '-', '_', '.')")
+        return v
+
+
+class DistrictConfig(_Strict):
+    """A district (kecamatan) and the spellings under which texts mention it."""
+
+    name: str
+    variants: list[str] = Field(default_factory=list)
+
+    def phrases(self) -> list[str]:
+        return [self.name, *self.variants] if self.name_is_unambiguous else list(self.variants)
+
+    name_is_unambiguous: bool = Field(
+        default=True,
+        description="false when the bare name also names something else (e.g. the regency 'Sampang')",
+    )
+
+
+class ActorConfig(_Strict):
+    """An organisation that takes part in keeping the election peaceful (or a candidate team)."""
+
+    id: str
+    name: str
+    kind: ActorKind
+    variants: list[str] = Field(default_factory=list)
+    placeholder: bool = False
+    reference: str | None = Field(default=None, description="public source of the facts given")
+
+
+class CandidateConfig(_Strict):
+    """A candidate pair. Real names must cite a public source (e.g. a KPU decree) in ``reference``."""
+
+    id: str
+    name: str
+    variants: list[str] = Field(default_factory=list)
+    placeholder: bool = False
+    reference: str | None = None
+
+    @model_validator(mode="after")
+    def _sourced_or_placeholder(self) -> "CandidateConfig":
+        if not self.placeholder and not self.reference:
+            raise ValueError("a real candidate needs a 'reference' (public source); "
+                             "otherwise set placeholder: true")
+        return self
+
+
+class StageConfig(_Strict):
+    """One election stage; ``start`` and ``end`` are inclusive local dates."""
+
+    name: str
+    label: str | None = None
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "StageConfig":
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class HttpConfig(_Strict):
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    user_agent: str = "Pantau/0.1 (+https://github.com/pantau-pemilu/pantau; election monitoring)"
+    retries: int = Field(default=2, ge=0, le=10)
+
+
+class AlertConfig(_Strict):
+    """When a flagged item becomes an alert, per signal and optionally per stage."""
+
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="signal -> threshold; overrides the model's own")
+    stage_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="stage -> signal -> threshold (takes precedence)")
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_signals(cls, v: dict[str, float]) -> dict[str, float]:
+        _check_signal_map(v)
+        return v
+
+    @field_validator("stage_thresholds")
+    @classmethod
+    def _known_stage_signals(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for m in v.values():
+            _check_signal_map(m)
+        return v
+
+
+def _check_signal_map(m: dict[str, float]) -> None:
+    for k, t in m.items():
+        if k not in SIGNALS:
+            raise ValueError(f"unknown signal {k!r}; known: {', '.join(SIGNALS)}")
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"threshold for {k} must be within 0..1, got {t}")
+
+
+class PantauConfig(_Strict):
+    """Everything about the monitored region: sources, geography, actors, calendar, alert rules."""
+
+    region: str = "Sampang"
+    timezone: str = "Asia/Jakarta"
+    sources: list[SourceConfig] = Field(default_factory=list)
+    districts: list[DistrictConfig] = Field(default_factory=list)
+    actors: list[ActorConfig] = Field(default_factory=list)
+    candidates: list[CandidateConfig] = Field(default_factory=list)
+    stages: list[StageConfig] = Field(default_factory=list)
+    alerts: AlertConfig = Field(default_factory=AlertConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PantauConfig":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate source names: {', '.join(dupes)}")
+        actor_ids = {a.id for a in self.actors}
+        for s in self.sources:
+            if s.actor and s.actor not in actor_ids:
+                raise ValueError(f"source {s.name!r} names unknown actor {s.actor!r}")
+        stages = sorted(self.stages, key=lambda s: s.start)
+        for a, b in zip(stages, stages[1:]):
+            if b.start <= a.end:
+                raise ValueError(f"stages {a.name!r} and {b.name!r} overlap")
+        for stage in self.alerts.stage_thresholds:
+            if self.stages and stage not in {s.name for s in self.stages}:
+                raise ValueError(f"alerts.stage_thresholds names unknown stage {stage!r}")
+        return self
+
+    def stage_at(self, when: datetime | None) -> str | None:
+        """The stage whose local-date range holds ``when``; 'pre_election'/'post_election' outside.
+
+        Naive datetimes are taken as UTC. Returns None when there is no calendar or no time.
+        """
+        if when is None or not self.stages:
+            return None
+        from datetime import timezone as _tz
+
+        aware = when if when.tzinfo else when.replace(tzinfo=_tz.utc)
+        local = aware.astimezone(ZoneInfo(self.timezone)).date()
+        ordered = sorted(self.stages, key=lambda s: s.start)
+        for s in ordered:
+            if s.start <= local <= s.end:
+                return s.name
+        if local < ordered[0].start:
+            return "pre_election"
+        if local > ordered[-1].end:
+            return "post_election"
+        previous = [s for s in ordered if s.end < local]
+        return previous[-1].name  # a gap: the last stage that ended is still the context
+
+    def stage_start(self, name: str) -> datetime | None:
+        for s in self.stages:
+            if s.name == name:
+                return datetime.combine(s.start, time.min, ZoneInfo(self.timezone))
+        return None
