@@ -16,8 +16,8 @@ from pantau.domain.records import (
     CollectedItem,
     CollectResult,
     ScoreResult,
-    SkipReason,
     Skipped,
+    SkipReason,
 )
 from pantau.domain.signals import SIGNALS, Signal
 from pantau.domain.text import content_hash, normalise_for_hash

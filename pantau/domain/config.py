@@ -6,7 +6,7 @@ Lower layers accept these typed objects as arguments; they never read settings t
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,7 @@ class CandidateConfig(_Strict):
     reference: str | None = None
 
     @model_validator(mode="after")
-    def _sourced_or_placeholder(self) -> "CandidateConfig":
+    def _sourced_or_placeholder(self) -> CandidateConfig:
         if not self.placeholder and not self.reference:
             raise ValueError("a real candidate needs a 'reference' (public source); "
                              "otherwise set placeholder: true")
@@ -98,7 +98,7 @@ class StageConfig(_Strict):
     end: date
 
     @model_validator(mode="after")
-    def _ordered(self) -> "StageConfig":
+    def _ordered(self) -> StageConfig:
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -108,7 +108,12 @@ class HttpConfig(_Strict):
     timeout_seconds: float = Field(default=20.0, gt=0)
     max_bytes: int = Field(default=10_000_000, gt=0)
     user_agent: str = "Pantau/0.1 (+https://github.com/pantau-pemilu/pantau; election monitoring)"
-    retries: int = Field(default=2, ge=0, le=10)
+    retries: int = Field(default=2, ge=0, le=10, description="extra attempts after a failed fetch")
+    retry_backoff_seconds: float = Field(
+        default=2.0, ge=0, le=600, description="first retry delay; each next one is 5x longer")
+
+    def retry_delays(self) -> list[float]:
+        return [self.retry_backoff_seconds * 5**i for i in range(self.retries)]
 
 
 class AlertConfig(_Strict):
@@ -164,7 +169,7 @@ class PantauConfig(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "PantauConfig":
+    def _consistent(self) -> PantauConfig:
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -174,7 +179,7 @@ class PantauConfig(_Strict):
             if s.actor and s.actor not in actor_ids:
                 raise ValueError(f"source {s.name!r} names unknown actor {s.actor!r}")
         stages = sorted(self.stages, key=lambda s: s.start)
-        for a, b in zip(stages, stages[1:]):
+        for a, b in zip(stages, stages[1:], strict=False):
             if b.start <= a.end:
                 raise ValueError(f"stages {a.name!r} and {b.name!r} overlap")
         for stage in self.alerts.stage_thresholds:
@@ -189,9 +194,8 @@ class PantauConfig(_Strict):
         """
         if when is None or not self.stages:
             return None
-        from datetime import timezone as _tz
 
-        aware = when if when.tzinfo else when.replace(tzinfo=_tz.utc)
+        aware = when if when.tzinfo else when.replace(tzinfo=UTC)
         local = aware.astimezone(ZoneInfo(self.timezone)).date()
         ordered = sorted(self.stages, key=lambda s: s.start)
         for s in ordered:

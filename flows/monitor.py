@@ -1,0 +1,109 @@
+"""The Prefect 3 flow ``monitor``: collect -> normalise/deduplicate/store -> classify -> tag -> alert.
+
+Thin by design: it resolves settings into plain data, runs one task per source and one task per
+batch of items, and records a Run with counts. All work is in :mod:`flows.steps`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.context import get_run_context
+
+from flows import steps
+from flows.progress import report
+from pantau.domain.config import HttpConfig
+from pantau.domain.errors import FetchError
+from pantau.domain.records import CollectResult, SkipReason
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry only fetch failures of remote sources (a missing local file will not reappear)."""
+    try:
+        state.result()
+    except FetchError as exc:
+        return exc.location.startswith(("http://", "https://"))
+    except Exception:
+        return False
+    return False
+
+
+@task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
+def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
+                        http: dict[str, Any], run_id: int) -> dict[str, Any]:
+    result = steps.collect(source, http)
+    if result.error_reason == SkipReason.FETCH_ERROR and source["location"].startswith("http"):
+        raise FetchError(result.error or "fetch failed", location=source["location"])
+    counts = steps.store(database_url, source["name"], source_id, run_id, result)
+    report("source_done", **{k: v for k, v in counts.items() if k != "new_ids"})
+    return counts
+
+
+@task(name="classify-batch", cache_policy=None)
+def classify_batch_task(database_url: str, model_dir: str | None, config: dict[str, Any],
+                        item_ids: list[int]) -> dict[str, Any]:
+    counts = steps.classify_batch(database_url, model_dir, config, item_ids)
+    report("batch_done", size=len(item_ids), **counts)
+    return counts
+
+
+@flow(name="monitor", log_prints=False, validate_parameters=True)
+def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = None,
+            batch_size: int = 500) -> dict[str, Any]:
+    """One monitoring cycle over every enabled source of ``config``; returns the Run's counts."""
+    logger = get_run_logger()
+    flow_run_id = str(get_run_context().flow_run.id)
+    run_id, source_ids = steps.start(database_url, config, flow_run_id)
+    sources = [s for s in config.get("sources", []) if s.get("enabled", True)]
+    http = config.get("http", {})
+    delays = HttpConfig.model_validate(http).retry_delays()
+    report("run_started", run_id=run_id, sources=len(sources))
+    try:
+        collect = collect_source_task.with_options(retries=len(delays),
+                                                   retry_delay_seconds=delays or 0)
+        futures = [collect.submit(database_url, s, source_ids[s["name"]], http, run_id)
+                   for s in sources]
+        source_counts = []
+        for source, future in zip(sources, futures, strict=True):
+            future.wait()
+            state = future.state
+            if state.is_completed():
+                source_counts.append(future.result())
+            else:
+                message = _failure_message(state)
+                logger.warning("source %s failed: %s", source["name"], message)
+                source_counts.append(_failed_source(database_url, source["name"],
+                                                    source_ids[source["name"]], run_id, message))
+                report("source_done", source=source["name"], fetched=0, new=0, duplicate=0,
+                       error=message)
+
+        pending = steps.pending_item_ids(database_url, model_dir)
+        batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+        report("classify_started", items=len(pending), batches=len(batches))
+        # Batches run one after another: SQLite has one writer, and the model uses both cores.
+        batch_counts = [classify_batch_task(database_url, model_dir, config, b) for b in batches]
+        counts = steps.merge_counts(source_counts, batch_counts)
+        counts["run_id"] = run_id
+        steps.finish(database_url, run_id, counts)
+        logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],
+                    counts["duplicate"], counts["alerts"])
+        return counts
+    except BaseException as exc:
+        steps.finish(database_url, run_id, {"run_id": run_id}, status="failed",
+                     error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _failure_message(state) -> str:
+    try:
+        state.result()
+    except BaseException as exc:  # the task's own exception, re-raised by Prefect
+        return str(exc) or type(exc).__name__
+    return state.message or "failed"
+
+
+def _failed_source(database_url: str, name: str, source_id: int, run_id: int,
+                   message: str) -> dict[str, Any]:
+    result = CollectResult(source=name, error=message, error_reason=SkipReason.FETCH_ERROR)
+    return steps.store(database_url, name, source_id, run_id, result)

@@ -1,0 +1,52 @@
+"""Per-process caches of heavy resources (database engines, loaded models), keyed by plain values.
+
+Tasks receive plain data (a database URL, a model directory) and look the resource up here, so
+nothing unpicklable crosses a task boundary and each process migrates a database and loads a
+model once.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+_engines: dict[str, Engine] = {}
+_classifiers: dict[str | None, Any] = {}
+_lock = threading.Lock()
+
+
+def engine_for(database_url: str) -> Engine:
+    """One engine per URL per process, migrated to the latest schema on first use."""
+    with _lock:
+        engine = _engines.get(database_url)
+        if engine is None:
+            from storage.db import make_engine, migrate
+
+            engine = make_engine(database_url)
+            migrate(engine)
+            _engines[database_url] = engine
+        return engine
+
+
+def classifier_for(model_dir: str | None):
+    """The signal classifier from ``model_dir`` (None: the bundled model), loaded once."""
+    with _lock:
+        model = _classifiers.get(model_dir)
+        if model is None:
+            from classifiers import load_classifier
+
+            model = load_classifier(Path(model_dir) if model_dir else None)
+            _classifiers[model_dir] = model
+        return model
+
+
+def reset() -> None:
+    """Dispose cached engines and forget models (tests, or after a model was retrained)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _classifiers.clear()

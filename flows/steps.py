@@ -1,0 +1,134 @@
+"""The monitoring cycle's steps as plain functions (no Prefect): the flow in monitor.py wraps them.
+
+Every step takes and returns plain data (URLs, ids, dicts), so it can run as a Prefect task, in a
+test, or from a script alike. Imports point down: flows -> sources, classifiers, storage -> domain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from classifiers.tagging import Tagger
+from flows.resources import classifier_for, engine_for
+from pantau.domain.alert_rules import alerts_for_item, effective_thresholds
+from pantau.domain.config import HttpConfig, PantauConfig, SourceConfig
+from pantau.domain.records import CollectResult
+from sources import HttpFetcher, collect_source
+from storage import repository as repo
+
+
+def collect(source: dict[str, Any], http: dict[str, Any]) -> CollectResult:
+    """Run one source once; never raises for bad input (errors land in the result)."""
+    config = SourceConfig.model_validate(source)
+    with HttpFetcher(HttpConfig.model_validate(http)) as fetcher:
+        return collect_source(config, fetcher)
+
+
+def store(database_url: str, source_name: str, source_id: int, run_id: int,
+          result: CollectResult) -> dict[str, Any]:
+    """Upsert a source's items (idempotent), record the source's health, return its counts."""
+    engine = engine_for(database_url)
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        upserted = repo.upsert_items(session, source_id, run_id, result.items)
+        repo.record_source_result(session, source_id, ok=result.error is None,
+                                  item_count=len(result.items), error=result.error, at=now)
+    return {
+        "source": source_name,
+        "fetched": result.fetched,
+        "new": len(upserted.new_ids),
+        "duplicate": len(upserted.duplicate_ids),
+        "skipped": result.skip_counts(),
+        "error": result.error,
+        "new_ids": list(upserted.new_ids),
+    }
+
+
+def start(database_url: str, config: dict[str, Any],
+          flow_run_id: str | None = None) -> tuple[int, dict[str, int]]:
+    """Migrate the database, sync the configured sources and open a Run record.
+
+    Returns the run id and the source ids by name.
+    """
+    region = PantauConfig.model_validate(config)
+    engine = engine_for(database_url)
+    with Session(engine) as session, session.begin():
+        source_ids = repo.sync_sources(session, region.sources)
+        return repo.start_run(session, flow_run_id=flow_run_id), source_ids
+
+
+def pending_item_ids(database_url: str, model_dir: str | None) -> list[int]:
+    """Ids of stored items that have no score from the current model version yet, oldest first."""
+    version = classifier_for(model_dir).version_
+    with Session(engine_for(database_url)) as session:
+        return [row.id for row in repo.items_needing_scores(session, version)]
+
+
+def classify_batch(database_url: str, model_dir: str | None, config: dict[str, Any],
+                   item_ids: list[int]) -> dict[str, Any]:
+    """Score a batch of items, tag stage/districts/actors, and raise alerts; return counts."""
+    region = PantauConfig.model_validate(config)
+    model = classifier_for(model_dir)
+    tagger = Tagger(region.districts, region.actors, region.candidates)
+    engine = engine_for(database_url)
+    counts: Counter[str] = Counter()
+    by_signal: Counter[str] = Counter()
+    with Session(engine) as session, session.begin():
+        rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
+        results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows])
+        scored, tags = [], []
+        for row, result in zip(rows, results, strict=True):
+            full_text = f"{row.title or ''}\n{row.text}"
+            stage = region.stage_at(row.published_at)
+            districts = tagger.districts(full_text)
+            tags.append({"item_id": row.id, "lang": result.lang, "stage": stage,
+                         "districts": districts, "actors": tagger.actors(full_text)})
+            scored.append((row.id, result))
+            counts["flagged"] += bool(set(result.flags) - {"counter_narrative"})
+            thresholds = effective_thresholds(model.thresholds_, region.alerts, stage)
+            for draft in alerts_for_item(row.id, result, thresholds=thresholds, stage=stage,
+                                         districts=districts, source_trust=row.source_trust,
+                                         title=row.title):
+                _, created = repo.raise_alert(
+                    session, kind=draft.kind, severity=draft.severity, reason=draft.reason,
+                    dedupe_key=draft.dedupe_key, signal=draft.signal, item_id=draft.item_id,
+                    stage=draft.stage, district=draft.district, details=draft.details)
+                counts["alerts"] += created
+                by_signal[draft.signal or draft.kind] += created
+        repo.set_tags(session, tags)
+        counts["scored"] = repo.save_scores(session, model.version_, scored)
+    return {**counts, "by_signal": dict(by_signal)}
+
+
+def finish(database_url: str, run_id: int, counts: dict[str, Any], *, status: str = "completed",
+           error: str | None = None) -> None:
+    with Session(engine_for(database_url)) as session, session.begin():
+        repo.finish_run(session, run_id, status=status, counts=counts, error=error)
+
+
+def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[str, Any]]) -> dict:
+    """The Run record's counts: fetched, new, duplicate, skipped (by reason), flagged, alerts, ..."""
+    skipped: Counter[str] = Counter()
+    for c in source_counts:
+        skipped.update(c.get("skipped", {}))
+    by_signal: Counter[str] = Counter()
+    for b in batch_counts:
+        by_signal.update(b.get("by_signal", {}))
+    return {
+        "sources": len(source_counts),
+        "sources_failed": sum(1 for c in source_counts if c.get("error")),
+        "fetched": sum(c.get("fetched", 0) for c in source_counts),
+        "new": sum(c.get("new", 0) for c in source_counts),
+        "duplicate": sum(c.get("duplicate", 0) for c in source_counts),
+        "skipped": sum(skipped.values()),
+        "skipped_reasons": dict(skipped),
+        "scored": sum(b.get("scored", 0) for b in batch_counts),
+        "flagged": sum(b.get("flagged", 0) for b in batch_counts),
+        "alerts": sum(b.get("alerts", 0) for b in batch_counts),
+        "alerts_by_signal": dict(by_signal),
+        "per_source": [{k: v for k, v in c.items() if k != "new_ids"} for c in source_counts],
+    }

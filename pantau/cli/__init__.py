@@ -1,0 +1,1 @@
+"""The ``pantau`` command line (Typer). Entry point: :data:`pantau.cli.main.app`."""

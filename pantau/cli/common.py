@@ -1,0 +1,57 @@
+"""Helpers shared by the commands: the error edge (typed errors -> one-line messages) and Prefect's
+environment (telemetry off, quiet logs), set before Prefect is first imported."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from pantau.domain.errors import ConfigError, PantauError, UnknownKindError, UnusableInputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err_console = Console(stderr=True, highlight=False)
+
+EXIT_FAILURE = 1
+EXIT_UNUSABLE = 2
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> None:
+    """Print a one-line error to stderr and exit."""
+    err_console.print(f"pantau: error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn Pantau's typed errors into one-line messages and exit codes (2: bad input/config)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (ConfigError, UnusableInputError, UnknownKindError) as exc:
+            fail(str(exc), EXIT_UNUSABLE)
+        except PantauError as exc:
+            fail(str(exc), EXIT_FAILURE)
+        except BrokenPipeError:  # e.g. `pantau classify x | head`
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def prepare_prefect_env(verbose: bool = False) -> None:
+    """Offline-friendly Prefect settings, unless the user set them: no telemetry, quiet console."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")

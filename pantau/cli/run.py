@@ -1,0 +1,128 @@
+"""``pantau run``: one monitoring cycle with a progress display and a summary that says what next."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pantau.cli.common import handle_errors, prepare_prefect_env
+
+console = Console(highlight=False)
+
+
+class _ProgressReporter:
+    """Turns the flow's progress events into two bars: sources collected, items classified."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.collect_task: Any = None
+        self.classify_task: Any = None
+
+    def __call__(self, event: str, data: dict[str, Any]) -> None:
+        if event == "run_started":
+            self.collect_task = self.progress.add_task("Collecting sources", total=data["sources"])
+        elif event == "source_done" and self.collect_task is not None:
+            self.progress.advance(self.collect_task)
+        elif event == "classify_started":
+            self.classify_task = self.progress.add_task("Classifying items", total=data["items"])
+        elif event == "batch_done" and self.classify_task is not None:
+            self.progress.advance(self.classify_task, data["size"])
+
+
+@handle_errors
+def run(
+    config: Path | None = typer.Option(None, "--config", "-c",
+                                       help="Config file (default: ./pantau.yaml or the bundled demo)."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+) -> None:
+    """Run one monitoring cycle: collect, store, classify, tag and alert."""
+    from pantau.settings import load_settings
+
+    overrides = {"database_url": db} if db else {}
+    settings = load_settings(config, **overrides)
+    prepare_prefect_env(verbose)
+    from flows.monitor import monitor
+    from flows.progress import set_reporter
+
+    console.print(f"[bold]Pantau[/bold] monitoring [bold]{settings.region}[/bold] "
+                  f"with {len(settings.sources)} sources from {settings.config_file}")
+    console.print(f"Database: {settings.database_url}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        set_reporter(_ProgressReporter(progress))
+        try:
+            counts = monitor(
+                database_url=settings.database_url,
+                config=settings.region_config.model_dump(mode="json"),
+                model_dir=str(settings.model_dir) if settings.model_dir else None,
+                batch_size=settings.batch_size,
+            )
+        finally:
+            set_reporter(None)
+    print_summary(counts, settings.database_url, db_given=db is not None, config=config)
+
+
+def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
+                  config: Path | None) -> None:
+    """The per-source table, the run totals, the most urgent alerts, and the next steps."""
+    table = Table(title="Sources", title_justify="left")
+    for col in ("source", "fetched", "new", "duplicate", "skipped", "status"):
+        table.add_column(col, justify="left" if col in ("source", "status") else "right")
+    for s in counts.get("per_source", []):
+        skipped = sum(s.get("skipped", {}).values())
+        status = f"[red]failed: {escape(s['error'])}[/red]" if s.get("error") else "[green]ok[/green]"
+        table.add_row(s["source"], str(s["fetched"]), str(s["new"]), str(s["duplicate"]),
+                      str(skipped), status)
+    console.print(table)
+    reasons = ", ".join(f"{k}: {v}" for k, v in counts.get("skipped_reasons", {}).items()) or "none"
+    console.print(
+        f"Run {counts.get('run_id')}: fetched {counts['fetched']}, new {counts['new']}, "
+        f"duplicate {counts['duplicate']}, skipped {counts['skipped']} ({reasons}); "
+        f"scored {counts['scored']}, flagged {counts['flagged']}, new alerts {counts['alerts']}.")
+    by_signal = counts.get("alerts_by_signal", {})
+    if by_signal:
+        console.print("New alerts by signal: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(by_signal.items(), key=lambda kv: -kv[1])))
+    _print_top_alerts(database_url)
+    opts = (f" --config {config}" if config else "") + (f" --db {database_url}" if db_given else "")
+    console.print("\n[bold]Next:[/bold]")
+    console.print(f"  • Review the most urgent open alerts:  pantau alerts --status open{opts}")
+    console.print(f"  • Focus on one signal or district:    pantau alerts --signal violence_threat "
+                  f"--district Omben{opts}")
+    console.print(f"  • Export alerts for analysis:         pantau alerts --format json{opts} > alerts.jsonl")
+    console.print("  • Score any JSONL file yourself:       pantau classify posts.jsonl -o scored.jsonl")
+    console.print("  • Monitor your own sources:            pantau init, then edit pantau.yaml")
+
+
+def _print_top_alerts(database_url: str, limit: int = 5) -> None:
+    from sqlalchemy.orm import Session
+
+    from flows.resources import engine_for
+    from storage.repository import query_alerts
+
+    with Session(engine_for(database_url)) as session:
+        top = query_alerts(session, status="open", limit=limit)
+    if not top:
+        console.print("No open alerts.")
+        return
+    table = Table(title=f"Most urgent open alerts (top {len(top)})", title_justify="left")
+    for col in ("id", "severity", "signal", "stage", "district", "title"):
+        table.add_column(col)
+    for a in top:
+        table.add_row(str(a.id), a.severity, a.signal or a.kind, a.stage or "-", a.district or "-",
+                      _snippet(a), )
+    console.print(table)
+
+
+def _snippet(alert: Any, width: int = 70) -> str:
+
+    text = alert.item_title or alert.item_snippet or alert.reason or ""
+    text = " ".join(text.split())
+    return escape(text[:width] + ("…" if len(text) > width else ""))
