@@ -55,3 +55,6 @@ def prepare_prefect_env(verbose: bool = False) -> None:
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    # Prefect's temporary local server can take more than its default 20 s to start on a busy
+    # 2-core machine; waiting longer beats failing the run.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

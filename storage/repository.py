@@ -1,0 +1,284 @@
+"""Repository functions for sources, items, tags and scores (alerts, reviews and runs are re-exported).
+
+Every function takes a :class:`~sqlalchemy.orm.Session` and leaves committing to the caller. Writes that
+may race with another process use ``INSERT ... ON CONFLICT`` so concurrent runs never create duplicates
+or fail on unique violations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exists, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from pantau.domain.records import CollectedItem, ScoreResult
+from storage.alerts import AlertView, add_review, query_alerts, raise_alert, set_alert_status
+from storage.columns import as_utc, utcnow
+from storage.dialect import upsert_insert
+from storage.errors import InvalidValueError, StorageError
+from storage.models import Item, ItemSighting, Score, Source
+from storage.runs import finish_run, latest_runs, record_source_result, run_summary, start_run
+
+if TYPE_CHECKING:  # pydantic is only needed by callers that build configs
+    from pantau.domain.config import SourceConfig
+
+__all__ = [
+    "AlertView", "ItemForScoring", "UpsertResult", "add_review", "finish_run", "items_needing_scores",
+    "latest_runs", "query_alerts", "raise_alert", "record_source_result", "run_summary", "save_scores",
+    "set_alert_status", "set_item_tags", "set_tags", "start_run", "sync_sources", "upsert_items",
+]
+
+#: Canonical URLs longer than this are not used as an identity (btree index entries are limited in
+#: PostgreSQL); such an item is identified by its content hash and keeps its URL in ``raw["url"]``.
+MAX_URL_LENGTH = 2000
+TAG_FIELDS = ("lang", "stage", "districts", "actors")
+_LOOKUP_CHUNK = 400
+_PG_ITEM_LOCK = (7_461_636, 2)  # (namespace, key) for pg_advisory_xact_lock
+
+
+# --- sources ------------------------------------------------------------------------------------
+
+def sync_sources(session: Session, configs: Sequence[SourceConfig]) -> dict[str, int]:
+    """Insert or update one row per configured source (matched by name); returns name -> id.
+
+    Sources missing from ``configs`` are left as they are (their history stays referenced).
+    """
+    ids: dict[str, int] = {}
+    for cfg in configs:
+        values = {"kind": cfg.kind, "location": cfg.location, "actor": cfg.actor, "trust": cfg.trust,
+                  "language": cfg.language, "enabled": cfg.enabled}
+        stmt = upsert_insert(session, Source.__table__).values(name=cfg.name, created_at=utcnow(), **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_=values).returning(Source.id)
+        ids[cfg.name] = session.execute(stmt).scalar_one()
+    return ids
+
+
+# --- items --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What :func:`upsert_items` did with a batch.
+
+    * ``ids``: the stored item id of every input item, parallel to the input (repeats share an id).
+    * ``new_ids``: items this call inserted, in input order, each once.
+    * ``duplicate_ids``: items that were already stored (by an earlier run, another source or a
+      concurrent writer) and matched by canonical URL or content hash, in input order, each once.
+    * ``batch_repeats``: input items that repeated an earlier item of the same batch.
+    """
+
+    ids: list[int]
+    new_ids: list[int]
+    duplicate_ids: list[int]
+    batch_repeats: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ItemForScoring:
+    """The fields a classifier needs from an item that has no score for a model version yet."""
+
+    id: int
+    title: str | None
+    text: str
+    url: str | None
+    published_at: datetime | None
+    source_id: int
+    source_trust: float
+
+
+def _identity(item: CollectedItem) -> tuple[str | None, str]:
+    url = item.canonical_url
+    if url is not None and len(url) > MAX_URL_LENGTH:
+        url = None
+    return url, item.content_hash
+
+
+def upsert_items(session: Session, source_id: int, run_id: int | None,
+                 items: Sequence[CollectedItem], *, now: datetime | None = None) -> UpsertResult:
+    """Store a source's items once each, and record that this source saw them (an ItemSighting).
+
+    Two items are the same when their canonical URLs are equal OR their content hashes (normalised
+    title + text) are equal, within the batch, across runs and across sources. The first stored copy
+    wins; later copies only add a sighting. Safe against concurrent writers on SQLite and PostgreSQL.
+    """
+    now = as_utc(now) if now else utcnow()
+    identities = [_identity(item) for item in items]
+    heads, head_of = _group_batch(identities)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+                        {"ns": _PG_ITEM_LOCK[0], "key": _PG_ITEM_LOCK[1]})
+    by_url, by_hash = _existing_ids(session, [identities[i] for i in heads])
+
+    id_of_head: dict[int, int] = {}
+    new_ids: list[int] = []
+    duplicate_ids: list[int] = []
+    listed: set[int] = set()
+    for i in heads:
+        url, chash = identities[i]
+        found = (by_url.get(url) if url else None) or by_hash.get(chash)
+        if found is None:
+            found = _insert_item(session, items[i], url, chash, source_id, run_id, now)
+            if found is not None:
+                new_ids.append(found)
+                listed.add(found)
+        if found is None:  # lost a race with a concurrent writer: the row exists now
+            found = _find_item(session, url, chash)
+        if found not in listed:
+            duplicate_ids.append(found)
+            listed.add(found)
+        id_of_head[i] = found
+        if url:
+            by_url[url] = found
+        by_hash[chash] = found
+
+    ids = [id_of_head[head_of[i]] for i in range(len(items))]
+    _record_sightings(session, items, ids, source_id, run_id, now)
+    return UpsertResult(ids=ids, new_ids=new_ids, duplicate_ids=duplicate_ids,
+                        batch_repeats=len(items) - len(heads))
+
+
+def _group_batch(identities: list[tuple[str | None, str]]) -> tuple[list[int], list[int]]:
+    """Indexes of the first occurrence of each distinct item, and each input's first occurrence."""
+    heads: list[int] = []
+    head_of: list[int] = []
+    seen_url: dict[str, int] = {}
+    seen_hash: dict[str, int] = {}
+    for i, (url, chash) in enumerate(identities):
+        head = seen_url.get(url) if url else None
+        if head is None:
+            head = seen_hash.get(chash)
+        if head is None:
+            head = i
+            heads.append(i)
+        head_of.append(head)
+        if url:
+            seen_url.setdefault(url, head)
+        seen_hash.setdefault(chash, head)
+    return heads, head_of
+
+
+def _existing_ids(session: Session, identities: list[tuple[str | None, str]]
+                  ) -> tuple[dict[str, int], dict[str, int]]:
+    by_url: dict[str, int] = {}
+    by_hash: dict[str, int] = {}
+    for start in range(0, len(identities), _LOOKUP_CHUNK):
+        chunk = identities[start:start + _LOOKUP_CHUNK]
+        urls = [u for u, _ in chunk if u]
+        hashes = [h for _, h in chunk]
+        rows = session.execute(
+            select(Item.id, Item.url, Item.content_hash)
+            .where(or_(Item.url.in_(urls), Item.content_hash.in_(hashes)))
+            .order_by(Item.id)
+        )
+        for item_id, url, chash in rows:
+            if url:
+                by_url.setdefault(url, item_id)
+            by_hash.setdefault(chash, item_id)
+    return by_url, by_hash
+
+
+def _insert_item(session: Session, item: CollectedItem, url: str | None, chash: str, source_id: int,
+                 run_id: int | None, now: datetime) -> int | None:
+    raw = dict(item.raw)
+    if url is None and item.url:
+        raw.setdefault("url", item.url)
+    values = {
+        "source_id": source_id, "first_run_id": run_id, "url": url, "external_id": item.external_id,
+        "title": item.title, "text": item.text, "author": item.author,
+        "published_at": item.published_at, "collected_at": now, "lang": item.lang,
+        "content_hash": chash, "districts": [], "actors": [], "raw": raw,
+    }
+    stmt = upsert_insert(session, Item.__table__).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt.returning(Item.id)).scalar_one_or_none()
+
+
+def _find_item(session: Session, url: str | None, chash: str) -> int:
+    match = Item.content_hash == chash if url is None else or_(Item.url == url, Item.content_hash == chash)
+    found = session.execute(select(Item.id).where(match).order_by(Item.id).limit(1)).scalar_one_or_none()
+    if found is None:
+        raise StorageError(f"item {url or chash} conflicted on insert but cannot be found")
+    return found
+
+
+def _record_sightings(session: Session, items: Sequence[CollectedItem], ids: list[int], source_id: int,
+                      run_id: int | None, now: datetime) -> None:
+    rows: dict[int, dict[str, Any]] = {}
+    for item, item_id in zip(items, ids, strict=True):
+        rows.setdefault(item_id, {"item_id": item_id, "source_id": source_id, "run_id": run_id,
+                                  "url": item.canonical_url, "seen_at": now})
+    if rows:
+        stmt = upsert_insert(session, ItemSighting.__table__).on_conflict_do_nothing()
+        session.execute(stmt, list(rows.values()))
+
+
+# --- tags ---------------------------------------------------------------------------------------
+
+def set_item_tags(session: Session, item_id: int, *, lang: str | None = None, stage: str | None = None,
+                  districts: Iterable[str] | None = None, actors: Iterable[str] | None = None) -> None:
+    """Set an item's language, election stage, districts and actors; a None argument is left unchanged."""
+    row: dict[str, Any] = {"id": item_id}
+    for name, value in (("lang", lang), ("stage", stage), ("districts", districts), ("actors", actors)):
+        if value is not None:
+            row[name] = value
+    set_tags(session, [row])
+
+
+def set_tags(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Bulk :func:`set_item_tags`: each row has ``id`` and any of lang, stage, districts, actors.
+
+    Returns the number of rows given. Districts and actors are stored as sorted, distinct lists.
+    """
+    clean: list[dict[str, Any]] = []
+    for row in rows:
+        unknown = set(row) - {"id", *TAG_FIELDS}
+        if unknown or "id" not in row:
+            raise InvalidValueError("tag field", sorted(unknown) or "missing id", ("id", *TAG_FIELDS))
+        out = dict(row)
+        for name in ("districts", "actors"):
+            if name in out:
+                out[name] = sorted(set(out[name] or ()))
+        if len(out) > 1:
+            clean.append(out)
+    if clean:
+        session.execute(update(Item), clean)
+    return len(rows)
+
+
+# --- scores -------------------------------------------------------------------------------------
+
+def items_needing_scores(session: Session, model_version: str, item_ids: Sequence[int] | None = None,
+                         limit: int | None = None) -> list[ItemForScoring]:
+    """Items without a score from ``model_version`` (optionally only among ``item_ids``), oldest first."""
+    scored = exists().where(Score.item_id == Item.id, Score.model_version == model_version)
+    stmt = (
+        select(Item.id, Item.title, Item.text, Item.url, Item.published_at, Item.source_id, Source.trust)
+        .join(Source, Source.id == Item.source_id)
+        .where(~scored)
+        .order_by(Item.id)
+    )
+    if item_ids is not None:
+        stmt = stmt.where(Item.id.in_(list(item_ids)))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [ItemForScoring(*row) for row in session.execute(stmt)]
+
+
+def save_scores(session: Session, model_version: str, results: Sequence[tuple[int, ScoreResult]], *,
+                now: datetime | None = None) -> int:
+    """Store scores per (item, model version); a pair already stored is kept as it is.
+
+    Returns how many scores were newly stored.
+    """
+    now = as_utc(now) if now else utcnow()
+    stored = 0
+    for item_id, result in results:
+        stmt = upsert_insert(session, Score.__table__).values(
+            item_id=item_id, model_version=model_version, scores=dict(result.scores),
+            flags=list(result.flags), explanations=dict(result.explanations), created_at=now,
+        ).on_conflict_do_nothing(index_elements=["item_id", "model_version"])
+        if session.execute(stmt.returning(Score.id)).scalar_one_or_none() is not None:
+            stored += 1
+    return stored

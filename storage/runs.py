@@ -1,0 +1,92 @@
+"""Run bookkeeping (start, finish, summaries) and source health (last success, last error)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.columns import as_utc, utcnow
+from storage.errors import InvalidValueError, RecordNotFoundError
+from storage.models import RUN_STATUSES, Item, ItemSighting, Run, Source
+
+
+def start_run(session: Session, flow_run_id: str | None = None, *, now: datetime | None = None) -> int:
+    """Record that a run started; returns its id (pass it to upsert_items and finish_run)."""
+    run = Run(flow_run_id=flow_run_id, started_at=as_utc(now) if now else utcnow(), status="running",
+              counts={})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, *, status: str, counts: dict[str, Any],
+               error: str | None = None, now: datetime | None = None) -> None:
+    """Record how a run ended: 'completed' or 'failed', its counts (plain JSON data) and any error."""
+    if status not in RUN_STATUSES or status == "running":
+        raise InvalidValueError("run status", status, ("completed", "failed"))
+    run = session.get(Run, run_id)
+    if run is None:
+        raise RecordNotFoundError("run", run_id)
+    run.status = status
+    run.counts = dict(counts)
+    run.error = error
+    run.finished_at = as_utc(now) if now else utcnow()
+    session.flush()
+
+
+def record_source_result(session: Session, source_id: int, *, ok: bool, item_count: int,
+                         error: str | None, at: datetime) -> None:
+    """Update a source's health after collecting from it: success time or error time and message.
+
+    A success leaves the last error in place (its time tells whether it is older than the success).
+    """
+    source = session.get(Source, source_id)
+    if source is None:
+        raise RecordNotFoundError("source", source_id)
+    at = as_utc(at)
+    source.last_item_count = item_count
+    if ok:
+        source.last_success_at = at
+    else:
+        source.last_error_at = at
+        source.last_error = error
+    session.flush()
+
+
+def _describe(run: Run, items_new: int, items_seen: int) -> dict[str, Any]:
+    duration = None
+    if run.finished_at is not None:
+        duration = (run.finished_at - run.started_at).total_seconds()
+    return {
+        "id": run.id, "flow_run_id": run.flow_run_id, "status": run.status,
+        "started_at": run.started_at, "finished_at": run.finished_at, "duration_seconds": duration,
+        "counts": dict(run.counts or {}), "error": run.error,
+        "items_new": items_new, "items_seen": items_seen,
+    }
+
+
+def run_summary(session: Session, run_id: int) -> dict[str, Any]:
+    """A run as a plain dict: its fields, duration, recorded counts, and from the database the number
+    of items it stored first (``items_new``) and of item sightings it recorded (``items_seen``)."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise RecordNotFoundError("run", run_id)
+    new = session.scalar(select(func.count()).select_from(Item).where(Item.first_run_id == run_id))
+    seen = session.scalar(select(func.count()).select_from(ItemSighting).where(ItemSighting.run_id == run_id))
+    return _describe(run, new or 0, seen or 0)
+
+
+def latest_runs(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest runs, newest first, each as :func:`run_summary` describes it."""
+    runs = list(session.scalars(select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)))
+    if not runs:
+        return []
+    ids = [r.id for r in runs]
+    new = dict(session.execute(select(Item.first_run_id, func.count()).where(Item.first_run_id.in_(ids))
+                               .group_by(Item.first_run_id)).all())
+    seen = dict(session.execute(select(ItemSighting.run_id, func.count())
+                                .where(ItemSighting.run_id.in_(ids)).group_by(ItemSighting.run_id)).all())
+    return [_describe(r, new.get(r.id, 0), seen.get(r.id, 0)) for r in runs]
