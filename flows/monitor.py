@@ -6,6 +6,7 @@ batch of items, and records a Run with counts. All work is in :mod:`flows.steps`
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -16,6 +17,19 @@ from flows.progress import report
 from pantau.domain.config import HttpConfig
 from pantau.domain.errors import FetchError
 from pantau.domain.records import CollectResult, SkipReason
+
+
+class _NoTracebackForFetchErrors(logging.Filter):
+    """A source that cannot be fetched is routine in monitoring: log one line, not a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], FetchError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger("prefect.task_runs").addFilter(_NoTracebackForFetchErrors())
 
 
 def _transient(task, task_run, state) -> bool:

@@ -41,7 +41,7 @@ def store(database_url: str, source_name: str, source_id: int, run_id: int,
         "source": source_name,
         "fetched": result.fetched,
         "new": len(upserted.new_ids),
-        "duplicate": len(upserted.duplicate_ids),
+        "duplicate": len(upserted.duplicate_ids) + upserted.batch_repeats,
         "skipped": result.skip_counts(),
         "error": result.error,
         "new_ids": list(upserted.new_ids),
@@ -85,7 +85,7 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
             full_text = f"{row.title or ''}\n{row.text}"
             stage = region.stage_at(row.published_at)
             districts = tagger.districts(full_text)
-            tags.append({"item_id": row.id, "lang": result.lang, "stage": stage,
+            tags.append({"id": row.id, "lang": result.lang, "stage": stage,
                          "districts": districts, "actors": tagger.actors(full_text)})
             scored.append((row.id, result))
             counts["flagged"] += bool(set(result.flags) - {"counter_narrative"})

@@ -40,7 +40,7 @@ class FetchError(PantauError):
         self.location = location
         self.status = status
         self.reason = reason
-        super().__init__(f"{location}: {message}")
+        super().__init__(message if message.startswith(location) else f"{location}: {message}")
 
 
 class ParseError(PantauError):

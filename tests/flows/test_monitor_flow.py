@@ -59,15 +59,18 @@ class _AlwaysFails(http.server.BaseHTTPRequestHandler):
     hits = 0
 
     def do_GET(self):  # noqa: N802
-        type(self).hits += 1
-        self.send_response(503)
+        if self.path == "/rss":
+            type(self).hits += 1
+            self.send_response(500)
+        else:  # robots.txt and anything else: not there
+            self.send_response(404)
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-def test_failing_sources_are_counted_retried_and_the_run_goes_on(tmp_path):
+def test_failing_sources_are_counted_retried_and_the_run_goes_on(tmp_path, caplog):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AlwaysFails)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -86,3 +89,4 @@ def test_failing_sources_are_counted_retried_and_the_run_goes_on(tmp_path):
     with Session(engine_for(url)) as s:
         down = s.scalars(select(Source).where(Source.name == "down")).one()
         assert down.last_error and down.last_success_at is None
+    assert "Traceback" not in caplog.text and "HTTP 500" in caplog.text
