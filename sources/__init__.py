@@ -11,7 +11,17 @@ from typing import Any
 from pantau.domain.config import HttpConfig, SourceConfig
 from pantau.domain.errors import FetchError, ParseError
 from pantau.domain.records import CollectResult
-from sources import rss, social_export  # noqa: F401  (registers the built-in kinds)
+from sources import (  # noqa: F401  (registers the built-in kinds)
+    crowdtangle,
+    factcheck,
+    html_article,
+    rss,
+    social_export,
+    telegram,
+    whatsapp,
+    x_api,
+    yudistira,
+)
 from sources.base import SourceKind, failed
 from sources.http import FetchedDocument, HttpFetcher, read_local
 from sources.registry import SOURCE_KINDS, get_source_kind, register

@@ -60,6 +60,7 @@ class Loaded:
     content: bytes
     base_url: str
     encoding_hint: str | None = None
+    not_modified: bool = False  # a 304 answer to a conditional GET: no content, nothing new
 
 
 def resolve_location(location: str) -> Location:
@@ -88,7 +89,7 @@ def load(location: Location, fetcher: HttpFetcher) -> Loaded:
     """All the bytes of a location, capped at ``fetcher.config.max_bytes`` either way."""
     if location.url:
         doc = fetcher.fetch(location.url)
-        return Loaded(doc.content, doc.final_url, doc.encoding_hint)
+        return Loaded(doc.content, doc.final_url, doc.encoding_hint, not_modified=doc.status == 304)
     assert location.path is not None
     return Loaded(read_local(location.path, fetcher.config.max_bytes), location.base_url)
 
@@ -96,7 +97,7 @@ def load(location: Location, fetcher: HttpFetcher) -> Loaded:
 @contextmanager
 def open_stream(location: Location, fetcher: HttpFetcher) -> Iterator[BinaryIO]:
     """A binary stream over a location: a local file is streamed (no size cap, bounded memory);
-    an HTTP body is fetched whole (capped at ``max_bytes``) and wrapped."""
+    an HTTP body is fetched whole (capped at ``max_bytes``) and wrapped; a 304 is an empty stream."""
     if location.url:
         yield io.BytesIO(fetcher.fetch(location.url).content)
         return

@@ -13,16 +13,18 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import feedparser
 
 from pantau.domain.config import SourceConfig
-from pantau.domain.errors import FetchError
+from pantau.domain.errors import ConfigError, FetchError
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
 from pantau.domain.text import canonical_url
 from sources.base import check_options, failed, load, resolve_location
 from sources.dates import struct_to_utc
+from sources.html_article import enrich_from_page, validate_selectors
 from sources.html_text import clean_whitespace, html_to_text
 from sources.http import HttpFetcher
 from sources.registry import register
@@ -35,18 +37,55 @@ _HARMLESS = (feedparser.NonXMLContentType,)
 
 @register("rss")
 class RssSource:
-    """Collect a feed from a URL or a file. No options yet."""
+    """Collect a feed from a URL or a file; optionally fetch the pages of teaser-only entries."""
 
     name = "rss"
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = ("fetch_pages", "teaser_chars", "selectors")
 
     def collect(self, config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
         check_options(config, self.options)
+        return collect_feed(config, fetcher)
+
+
+def collect_feed(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
+    """Load and parse the feed of ``config`` (options ``fetch_pages``, ``teaser_chars``, ``selectors``
+    already checked by the caller); shared by the ``rss`` and ``factcheck_feed`` kinds."""
+    options = config.options
+    selectors = validate_selectors(options.get("selectors"),
+                                   where=f"sources.{config.name}.options.selectors")
+    teaser_chars = _teaser_chars(config)
+    try:
+        loaded = load(resolve_location(config.location), fetcher)
+    except FetchError as exc:
+        return failed(config.name, exc)
+    if loaded.not_modified:
+        return CollectResult(source=config.name)
+    result = parse_feed(loaded.content, source=config.name, base_url=loaded.base_url)
+    if options.get("fetch_pages"):
+        enrich_teasers(result, fetcher, teaser_chars=teaser_chars, selectors=selectors)
+    return result
+
+
+def _teaser_chars(config: SourceConfig) -> int:
+    value = config.options.get("teaser_chars", 400)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("must be a whole number of characters (>= 0)",
+                          field=f"sources.{config.name}.options.teaser_chars")
+    return value
+
+
+def enrich_teasers(result: CollectResult, fetcher: HttpFetcher, *, teaser_chars: int = 400,
+                   selectors: Mapping[str, str] | None = None) -> None:
+    """Replace the text of items shorter than ``teaser_chars`` by their page's main text, in place.
+    A page that cannot be fetched keeps the teaser and adds a ``Skipped(FETCH_ERROR, position=url)``."""
+    for index, item in enumerate(result.items):
+        if len(item.text) >= teaser_chars:
+            continue
         try:
-            loaded = load(resolve_location(config.location), fetcher)
+            result.items[index] = enrich_from_page(item, fetcher, selectors)
         except FetchError as exc:
-            return failed(config.name, exc)
-        return parse_feed(loaded.content, source=config.name, base_url=loaded.base_url)
+            result.skipped.append(Skipped(result.source, SkipReason.FETCH_ERROR,
+                                          f"page not fetched, teaser kept: {exc}", item.url))
 
 
 def parse_feed(content: bytes, *, source: str, base_url: str | None = None) -> CollectResult:

@@ -112,7 +112,7 @@ def iter_export(stream: BinaryIO, *, source: str, options: ExportOptions
     """Items and skips of one export, in file order. Raises ParseError only for a CSV whose header
     has no text column (every row would fail)."""
     lines = iter_lines(stream, encoding=options.encoding, max_line_bytes=options.max_line_bytes)
-    records = _jsonl_records(lines, source) if options.format == "jsonl" else _csv_records(lines, source,
+    records = _jsonl_records(lines, source) if options.format == "jsonl" else csv_records(lines, source,
                                                                                           options)
     builder = _ItemBuilder(source, options)
     for record in records:
@@ -168,7 +168,9 @@ class _LineFeed:
             yield line.text
 
 
-def _csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> Iterator[_Record | Skipped]:
+def csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> Iterator[_Record | Skipped]:
+    """``(line number, row dict, fallback encoding)`` per CSV row, or a Skipped for a broken row.
+    Raises ParseError when the header lacks the text column. Shared with ``crowdtangle_csv``."""
     feed = _LineFeed(lines, source)
     text_lines = iter(feed)
     header_line = next(text_lines, None)
@@ -177,7 +179,11 @@ def _csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> 
     if header_line is None:
         return
     delimiter = options.delimiter or _sniff_delimiter(header_line)
-    header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
+    try:
+        header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
+    except csv.Error as exc:  # e.g. a bare carriage return inside the header line
+        raise ParseError(f"unreadable CSV header: {exc}", location=source,
+                         reason=SkipReason.MALFORMED.value) from exc
     if options.columns["text"] not in header and options.columns["text"].casefold() not in {
             h.casefold() for h in header}:
         raise ParseError(f"the CSV header has no {options.columns['text']!r} column (columns: "

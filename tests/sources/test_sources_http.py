@@ -11,7 +11,7 @@ from sources.http import HttpFetcher, read_local
 
 
 def _fetcher(handler, **config) -> HttpFetcher:
-    return HttpFetcher(HttpConfig(**config), transport=httpx.MockTransport(handler))
+    return HttpFetcher(HttpConfig(**config), transport=httpx.MockTransport(handler), sleep=lambda s: None)
 
 
 def test_fetch_returns_document_with_user_agent_and_charset():
@@ -131,7 +131,7 @@ def test_read_local_caps_size_and_reports_missing(tmp_path):
 # --- a real server on 127.0.0.1 ---------------------------------------------------------------
 
 def test_local_server_feed_redirect_and_user_agent(http_server):
-    with HttpFetcher(HttpConfig(timeout_seconds=5)) as fetcher:
+    with HttpFetcher(HttpConfig(timeout_seconds=5), min_interval_seconds=0) as fetcher:
         doc = fetcher.fetch(f"{http_server}/feed.xml")
         assert b"Kabar Pesisir Sampang" in doc.content
         assert doc.encoding_hint == "utf-8"
@@ -142,7 +142,7 @@ def test_local_server_feed_redirect_and_user_agent(http_server):
 
 
 def test_local_server_errors(http_server):
-    with HttpFetcher(HttpConfig(timeout_seconds=5)) as fetcher:
+    with HttpFetcher(HttpConfig(timeout_seconds=5), min_interval_seconds=0) as fetcher:
         for path, status in (("/missing", 404), ("/error", 500)):
             with pytest.raises(FetchError) as info:
                 fetcher.fetch(http_server + path)

@@ -21,7 +21,8 @@ from sources.registry import register
 
 
 def test_builtin_kinds_are_registered():
-    assert {"rss", "social_export"} <= set(SOURCE_KINDS)
+    assert {"rss", "social_export", "html", "telegram", "x_api_v2", "crowdtangle_csv", "whatsapp_export",
+            "factcheck_feed", "yudistira"} <= set(SOURCE_KINDS)
     for name, kind in SOURCE_KINDS.items():
         assert isinstance(kind, SourceKind) and kind.name == name
 

@@ -145,3 +145,11 @@ def test_missing_export_file_is_a_source_error(tmp_path):
 def test_export_over_http(http_server, tmp_path):
     result = fetch_to_items("social_export", f"{http_server}/missing.jsonl")
     assert result.error_reason == SkipReason.FETCH_ERROR and "404" in result.error
+
+
+def test_csv_header_with_a_bare_carriage_return_fails_the_source(tmp_path):
+    """Found by the property tests: csv.Error on the header escaped ``collect``."""
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"\r0")
+    result = fetch_to_items("social_export", str(path))
+    assert result.error_reason == SkipReason.MALFORMED and "header" in result.error

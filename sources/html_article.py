@@ -1,0 +1,322 @@
+"""The ``html`` source kind: one news article page (or a list of them) to one item each.
+
+:func:`parse_article` is a pure function of bytes: it decodes the page (HTTP charset, else valid UTF-8,
+else the ``<meta charset>``, else cp1252), reads metadata (Open Graph, ``article:*``, JSON-LD,
+``<time>``) before stripping boilerplate (scripts, navigation, header/footer, asides, forms, comment
+and share widgets), then takes the main text from per-site CSS ``selectors`` when given, else from
+the block with the most paragraph text (links discounted). :func:`enrich_from_page` replaces a feed
+item's teaser by the text of its page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import soupsieve
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+
+from pantau.domain.config import SourceConfig
+from pantau.domain.errors import ConfigError, FetchError
+from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
+from pantau.domain.text import canonical_url
+from sources.base import check_options, failed, load, resolve_location
+from sources.dates import parse_datetime
+from sources.html_meta import PageMeta
+from sources.html_text import clean_whitespace
+from sources.http import HttpFetcher
+from sources.registry import register
+
+SELECTOR_KEYS = ("title", "body", "author", "published")
+OPTIONS = ("urls", "selectors", "timezone")
+LOCAL_TZ = ZoneInfo("Asia/Jakarta")  # naive page times are taken as WIB unless options say otherwise
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+              "nav", "header", "footer", "aside", "form", "button", "input", "select", "textarea",
+              "menu", "dialog", "figure")
+_JUNK = re.compile(r"comment|komentar|disqus|share|sharing|social|sosmed|related|terkait|baca-?juga|"
+                   r"sidebar|widget|newsletter|subscribe|advert|iklan|\bads?\b|banner|promo|breadcrumb|"
+                   r"navbar|menu|popular|terpopuler|trending|footer|cookie|tags?-?list|paging|pagination",
+                   re.IGNORECASE)
+_TEXT_BLOCKS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
+_MIN_PARAGRAPH = 25
+_MAX_ANCHORS = 10
+_MAX_WALK = 64  # ancestors looked at per node; deeper nesting is treated as unrelated
+_BR = "\ue000"  # a private-use character standing for <br> while whitespace is collapsed
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+
+
+@register("html")
+class HtmlArticleSource:
+    """Collect article pages: ``location`` and/or ``options["urls"]`` (URLs or files)."""
+
+    name = "html"
+
+    def collect(self, config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
+        options = check_options(config, OPTIONS)
+        where = f"sources.{config.name}.options"
+        selectors = validate_selectors(options.get("selectors"), where=f"{where}.selectors")
+        timezone = _timezone(options.get("timezone"), where=f"{where}.timezone")
+        urls = options.get("urls") or []
+        if not isinstance(urls, list | tuple) or not all(isinstance(u, str) for u in urls):
+            raise ConfigError("must be a list of URLs or paths", field=f"{where}.urls")
+        targets = [t for t in [config.location, *urls] if t and t.strip()]
+        result = CollectResult(source=config.name)
+        seen: set[str] = set()
+        failures: list[FetchError] = []
+        for target in targets:
+            key = canonical_url(target) or target
+            if key in seen:
+                result.skipped.append(Skipped(config.name, SkipReason.DUPLICATE_IN_BATCH,
+                                              "listed twice", target))
+                continue
+            seen.add(key)
+            try:
+                loaded = load(resolve_location(target), fetcher)
+            except FetchError as exc:
+                failures.append(exc)
+                reason = SkipReason.TOO_LARGE if exc.reason == "too_large" else SkipReason.FETCH_ERROR
+                result.skipped.append(Skipped(config.name, reason, str(exc), target))
+                continue
+            if loaded.not_modified:
+                continue
+            item = parse_article(loaded.content, url=_public_url(target, loaded.base_url),
+                                 encoding_hint=loaded.encoding_hint, selectors=selectors,
+                                 source=config.name, timezone=timezone)
+            if item is None:
+                result.skipped.append(Skipped(config.name, SkipReason.EMPTY_TEXT,
+                                              "no article text found on the page", target))
+            else:
+                result.items.append(item)
+        if failures and len(failures) == len(targets):
+            return failed(config.name, failures[0]) if len(targets) == 1 else CollectResult(
+                source=config.name, skipped=result.skipped, error=f"all {len(targets)} pages failed",
+                error_reason=SkipReason.FETCH_ERROR)
+        return result
+
+
+def validate_selectors(selectors: Any, *, where: str = "selectors") -> dict[str, str] | None:
+    """Check a ``{"title", "body", "author", "published"}`` -> CSS selector map (config mistakes raise)."""
+    if not selectors:
+        return None
+    if not isinstance(selectors, Mapping):
+        raise ConfigError("must be a mapping of field -> CSS selector", field=where)
+    unknown = sorted(set(selectors) - set(SELECTOR_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(SELECTOR_KEYS)}",
+                          field=where)
+    checked = {k: str(v) for k, v in selectors.items() if v}
+    for key, selector in checked.items():
+        try:
+            soupsieve.compile(selector)
+        except soupsieve.SelectorSyntaxError as exc:
+            raise ConfigError(f"invalid CSS selector {selector!r}: {exc}", field=f"{where}.{key}") from exc
+    return checked
+
+
+def parse_article(content: bytes, *, url: str | None, encoding_hint: str | None = None,
+                  selectors: Mapping[str, str] | None = None, source: str = "html",
+                  timezone: ZoneInfo = LOCAL_TZ) -> CollectedItem | None:
+    """The article on an HTML page, or None when the page has no text. Never raises for bad bytes;
+    an invalid CSS selector is a :class:`ConfigError`."""
+    selectors = validate_selectors(selectors)
+    try:
+        soup = _soup(decode_html(content, encoding_hint))
+        return _extract(soup, url=url, selectors=selectors or {}, source=source, timezone=timezone)
+    except (RecursionError, ValueError, TypeError, AssertionError, NotImplementedError):
+        # bs4/soupsieve on pathological markup (or a selector soupsieve rejects): no item, no crash
+        return None
+
+
+def enrich_from_page(item: CollectedItem, fetcher: HttpFetcher,
+                     selectors: Mapping[str, str] | None = None) -> CollectedItem:
+    """``item`` with its text replaced by the main text of the page at ``item.url`` when that is longer.
+
+    Author and date are filled in only when the item lacks them. Items without an http(s) URL are
+    returned unchanged. Raises :class:`FetchError` when the page cannot be fetched (the caller keeps
+    the teaser and records a skip)."""
+    if not item.url or not item.url.lower().startswith(("http://", "https://")):
+        return item
+    doc = fetcher.fetch(item.url, conditional=False)
+    page = parse_article(doc.content, url=doc.final_url, encoding_hint=doc.encoding_hint,
+                         selectors=selectors, source=item.source)
+    if page is None or len(page.text) <= len(item.text):
+        return item
+    return dataclasses.replace(
+        item, text=page.text, author=item.author or page.author,
+        published_at=item.published_at or page.published_at,
+        raw={**item.raw, "page_fetched": True, "teaser_chars": len(item.text)},
+    )
+
+
+def decode_html(content: bytes, encoding_hint: str | None = None) -> str:
+    """Text of a page: the HTTP charset if it decodes, else UTF-8 if valid, else the meta charset,
+    else cp1252 (then latin-1, which always works). A lying ``<meta charset>`` cannot win over valid
+    UTF-8, the most common mistake of small sites."""
+    meta = _CHARSET.search(content[:4096])
+    candidates = [encoding_hint, "utf-8", meta.group(1).decode("ascii", "ignore") if meta else None,
+                  "cp1252"]
+    for encoding in candidates:
+        if not encoding:
+            continue
+        try:
+            return content.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return content.decode("latin-1")
+
+
+def _soup(text: str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        return BeautifulSoup(text, "html.parser")
+
+
+def _extract(soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, str], source: str,
+             timezone: ZoneInfo) -> CollectedItem | None:
+    meta = PageMeta.read(soup, selectors)
+    body_selected = bool(selectors.get("body"))
+    root = _select_body(soup, selectors["body"]) if body_selected else None
+    _strip_boilerplate(soup)
+    if root is not None:
+        text, extractor = _blocks_text(root, keep_all=True), "selectors"
+    else:
+        block = _densest_block(soup)
+        text, extractor = (_blocks_text(block), "generic") if block is not None else ("", "generic")
+        if not text:
+            container = soup.find("article") or soup.find("main") or soup.body or soup
+            text, extractor = clean_whitespace(container.get_text("\n")), "fallback"
+    if not text:
+        return None
+    published_at = parse_datetime(meta.published, default_tz=timezone) if meta.published else None
+    raw: dict[str, Any] = {"extractor": extractor}
+    for key, value in (("site_name", meta.site_name), ("canonical_url", meta.canonical),
+                       ("html_lang", meta.lang), ("raw_published", meta.published)):
+        if value:
+            raw[key] = value
+    return CollectedItem(source=source, text=text, title=meta.title, url=url, author=meta.author,
+                         published_at=published_at, raw=raw)
+
+
+def _select_body(soup: BeautifulSoup, selector: str) -> Tag | None:
+    found = soup.select(selector)
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    wrapper = soup.new_tag("div")
+    for tag in found:
+        wrapper.append(tag.extract())
+    return wrapper
+
+
+def _strip_boilerplate(soup: BeautifulSoup) -> None:
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    # A layout wrapper ("content has-sidebar") holds the article itself: it is kept. The ancestors
+    # of the first few <article>/<main>/<h1> are collected once, so this stays linear.
+    wrappers: set[int] = set()
+    for anchor in soup.find_all(("article", "main", "h1"), limit=_MAX_ANCHORS):
+        wrappers.update(id(parent) for parent in anchor.parents)
+    for tag in [tag for tag in soup.find_all(True) if _is_junk(tag)]:
+        # An empty name means it went with an enclosing element already. (Not ``tag.decomposed``: on a
+        # live Tag that property falls through to a descendant search, quadratic on nested junk.)
+        if tag.name and id(tag) not in wrappers:
+            tag.decompose()
+
+
+def _is_junk(tag: Tag) -> bool:
+    if tag.name in ("html", "body", "article", "main"):
+        return False
+    attrs = tag.attrs if isinstance(tag.attrs, dict) else {}
+    marks = " ".join([*(attrs.get("class") or []), str(attrs.get("id") or ""), str(attrs.get("role") or "")])
+    return bool(marks.strip()) and (bool(_JUNK.search(marks)) or attrs.get("role") == "navigation")
+
+
+def _densest_block(soup: BeautifulSoup) -> Tag | None:
+    """The element whose paragraphs hold the most text (link text discounted): the article body.
+
+    One pass over the text nodes, each credited to its nearest ``<p>`` (looking at most
+    ``_MAX_WALK`` levels up), so hostile nesting costs linear time."""
+    own: dict[int, list[Any]] = {}  # id(p) -> [p, text length, link text length]
+    for string in soup.find_all(string=True):
+        length = len(string.strip())
+        if not length:
+            continue
+        in_link, parent, steps = False, string.parent, 0
+        while parent is not None and steps < _MAX_WALK and parent.name != "p":
+            in_link = in_link or parent.name == "a"
+            parent, steps = parent.parent, steps + 1
+        if parent is None or parent.name != "p":
+            continue
+        entry = own.setdefault(id(parent), [parent, 0, 0])
+        entry[1] += length
+        entry[2] += length if in_link else 0
+    scores: dict[int, tuple[float, Tag]] = {}
+    for paragraph, length, links in own.values():
+        if length < _MIN_PARAGRAPH or links > 0.5 * length:
+            continue
+        parent = paragraph.parent
+        for share in (1.0, 0.3):
+            if not isinstance(parent, Tag):
+                break
+            old = scores.get(id(parent), (0.0, parent))[0]
+            scores[id(parent)] = (old + share * (length - links), parent)
+            parent = parent.parent
+    if not scores:
+        return None
+    return max(scores.values(), key=lambda pair: pair[0])[1]
+
+
+def _blocks_text(root: Tag, *, keep_all: bool = False) -> str:
+    """Paragraph-like blocks under ``root``, one blank line apart; link-heavy lines ("Baca juga")
+    dropped unless ``keep_all``. A root without such blocks gives its whole text."""
+    parts: list[str] = []
+    for block in root.find_all(_TEXT_BLOCKS):
+        if _inside_block(block, root):
+            continue  # nested inside another block, which is taken whole
+        text = _block_text(block)
+        if not text:
+            continue
+        links = sum(len(a.get_text(" ", strip=True)) for a in block.find_all("a"))
+        if not keep_all and links > 0.5 * len(text):
+            continue
+        parts.append(text)
+    if not parts:
+        return clean_whitespace(root.get_text("\n"))
+    return "\n\n".join(parts)
+
+
+def _block_text(block: Tag) -> str:
+    """One block's text: source line breaks are spaces, ``<br>`` is a line break."""
+    for br in block.find_all("br"):
+        br.replace_with(_BR)
+    flat = " ".join(block.get_text(" ").split())
+    return "\n".join(line.strip() for line in flat.split(_BR) if line.strip())
+
+
+def _inside_block(tag: Tag, root: Tag) -> bool:
+    parent, steps = tag.parent, 0
+    while parent is not None and parent is not root and steps < _MAX_WALK:
+        if parent.name in _TEXT_BLOCKS:
+            return True
+        parent, steps = parent.parent, steps + 1
+    return False
+
+
+def _timezone(value: Any, *, where: str) -> ZoneInfo:
+    if not value:
+        return LOCAL_TZ
+    try:
+        return ZoneInfo(str(value))
+    except Exception as exc:  # ZoneInfoNotFoundError, ValueError
+        raise ConfigError(f"unknown time zone {value!r}", field=where) from exc
+
+
+def _public_url(target: str, base_url: str) -> str:
+    """The URL an item reports: the final URL of a fetch, the ``file://`` URI of a local page."""
+    return base_url or target

@@ -1,0 +1,118 @@
+"""``train()`` end to end on the tiny fixture files, and the safety of artifact loading."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classifiers import SignalClassifier, load_classifier, train
+from classifiers.artifacts import load_skops, save_skops, types_in_file
+from pantau.domain import SIGNALS, ModelError, ScoreResult
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, dict, list[str]]:
+    data = tmp_path_factory.mktemp("data")
+    shutil.copytree(FIXTURES / "train", data / "train")
+    shutil.copytree(FIXTURES / "lexicons", data / "lexicons")
+    out = tmp_path_factory.mktemp("model")
+    messages: list[str] = []
+    metrics = train(data / "train", out, progress=messages.append, seed=0)
+    return out, metrics, messages
+
+
+def test_train_writes_all_artifacts(trained):
+    out, metrics, messages = trained
+    for name in ("manifest.json", "metrics.json", "MODEL_CARD.md", "normaliser.json",
+                 "vectoriser.skops", "signals.skops", "language.skops"):
+        assert (out / name).exists(), name
+    assert messages and all(isinstance(m, str) for m in messages)
+    assert json.loads((out / "metrics.json").read_text())["model_version"] == metrics["model_version"]
+    assert set(metrics["thresholds"]) == set(SIGNALS)
+
+
+def test_manifest_records_thresholds_types_and_training_files(trained):
+    out, _, _ = trained
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["thresholds"]) == set(SIGNALS)
+    assert all(0 < t < 1 for t in manifest["thresholds"].values())
+    assert "ibrohim2019_hatespeech_train.jsonl" in manifest["training_files"]
+    assert all(len(h) == 64 for h in manifest["training_files"].values())
+    assert manifest["version"].startswith("sk-")
+    for name in ("vectoriser.skops", "signals.skops", "language.skops"):
+        assert types_in_file(out / name) <= set(manifest["trusted_types"])
+
+
+def test_metrics_hold_named_cross_source_splits_with_sizes(trained):
+    _, metrics, _ = trained
+    hoax = metrics["signals"]["hoax"]["splits"]
+    assert any(name.startswith("forward in time") for name in hoax)
+    for split in hoax.values():
+        assert {"n", "positives", "precision", "recall", "f1"} <= set(split)
+
+
+def test_model_card_names_sources_and_licence(trained):
+    card = (trained[0] / "MODEL_CARD.md").read_text()
+    assert "CC BY-NC-SA 4.0" in card and "non-commercial" in card
+    assert "netifier_train.jsonl" in card and "kamus_alay_ibrohim2019.csv" in card
+
+
+def test_training_is_reproducible(trained, tmp_path):
+    out, metrics, _ = trained
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "train", data / "train")
+    shutil.copytree(FIXTURES / "lexicons", data / "lexicons")
+    again = train(data / "train", tmp_path / "model", seed=0)
+    assert again["signals"]["hoax"]["threshold"] == metrics["signals"]["hoax"]["threshold"]
+    assert again["signals"]["sara"]["pooled"] == metrics["signals"]["sara"]["pooled"]
+
+
+def test_trained_model_loads_and_scores(trained):
+    classifier = load_classifier(trained[0])
+    results = classifier.score([{"text": "dasar kaum andi bodoh semua, usir saja"},
+                                {"text": "siap bagi amplop 100rb per kepala buat yang nyoblos",
+                                 "title": "x"}])
+    assert all(isinstance(r, ScoreResult) and set(r.scores) == set(SIGNALS) for r in results)
+    assert "vote_buying" in results[1].flags
+    assert results[1].model_version == classifier.version_
+
+
+def test_missing_artifacts_raise_model_error(tmp_path):
+    with pytest.raises(ModelError, match="lacks"):
+        load_classifier(tmp_path)
+    assert isinstance(SignalClassifier(tmp_path), SignalClassifier)  # creating one does no work
+
+
+def test_untrusted_types_are_refused(tmp_path):
+    from sklearn.tree import DecisionTreeClassifier
+
+    path = tmp_path / "tree.skops"
+    import skops.io as sio
+
+    sio.dump(DecisionTreeClassifier().fit([[0], [1]], [0, 1]), path)
+    with pytest.raises(ModelError, match="untrusted"):
+        load_skops(path)
+    with pytest.raises(ModelError, match="untrusted"):
+        save_skops(DecisionTreeClassifier(), tmp_path / "other.skops")
+
+
+def test_swapped_artifact_is_refused_at_load(trained, tmp_path):
+    import skops.io as sio
+    from sklearn.tree import DecisionTreeClassifier
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained[0], model_dir)
+    sio.dump({"x": DecisionTreeClassifier()}, model_dir / "signals.skops")
+    with pytest.raises(ModelError, match="untrusted"):
+        load_classifier(model_dir)
+
+
+def test_missing_training_file_is_reported(tmp_path):
+    (tmp_path / "train").mkdir()
+    with pytest.raises(FileNotFoundError, match="missing training files"):
+        train(tmp_path / "train", tmp_path / "out")
