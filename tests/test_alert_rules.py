@@ -23,8 +23,8 @@ def test_stage_thresholds_win_over_global_over_model():
     assert effective_thresholds(MODEL_T, cfg, None)["sara"] == 0.6
 
 
-def test_one_alert_per_harm_signal_over_threshold_and_none_for_counter_narrative():
-    drafts = alerts_for_item(7, _result(vote_buying=0.8, hoax=0.59, counter_narrative=0.99),
+def test_one_alert_per_harm_signal_over_threshold():
+    drafts = alerts_for_item(7, _result(vote_buying=0.8, hoax=0.59, counter_narrative=0.2),
                              thresholds=MODEL_T, stage="campaign", districts=["Omben", "Robatal"])
     assert [d.signal for d in drafts] == ["vote_buying"]
     d = drafts[0]
@@ -44,3 +44,11 @@ def test_severity_rises_near_the_vote_and_with_certainty():
 def test_hoax_score_on_a_verified_outlet_is_lowest_severity():
     assert severity_for("hoax", 0.95, 0.6, stage="voting_day", source_trust=0.9) == "low"
     assert severity_for("hoax", 0.95, 0.6, stage="voting_day", source_trust=0.2) == "critical"
+
+
+def test_counter_narratives_quote_the_claim_they_answer():
+    debunk = _result(violence_threat=0.92, hoax=0.7, counter_narrative=0.99)
+    assert alerts_for_item(1, debunk, thresholds=MODEL_T, stage="voting_day", districts=[]) == []
+    unsure = _result(violence_threat=0.92, hoax=0.7, counter_narrative=0.6)
+    drafts = alerts_for_item(1, unsure, thresholds=MODEL_T, stage="voting_day", districts=[])
+    assert [(d.signal, d.severity) for d in drafts] == [("violence_threat", "low")]

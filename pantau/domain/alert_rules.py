@@ -75,15 +75,29 @@ def severity_for(signal: str, probability: float, threshold: float, *, stage: st
     return SEVERITIES[min(level, len(SEVERITIES) - 1)]
 
 
+# A debunk repeats the claim it answers ("kabar TPS dibakar di Omben tidak benar"): an item this
+# surely a counter-narrative raises no harm alerts; a likelier-than-threshold one raises them at low.
+CERTAIN_COUNTER_NARRATIVE = 0.8
+
+
 def alerts_for_item(item_id: int, result: ScoreResult, *, thresholds: Mapping[str, float],
                     stage: str | None, districts: list[str], source_trust: float | None = None,
                     title: str | None = None) -> list[AlertDraft]:
-    """The flagged-item alerts for one scored item (none for counter-narratives alone)."""
+    """The flagged-item alerts for one scored item.
+
+    Counter-narratives (scored at or above their threshold) raise no hoax alert, and no alert at all
+    when near-certain; otherwise their harm alerts are kept at low severity.
+    """
+    cn = result.scores.get(Signal.COUNTER_NARRATIVE, 0.0)
+    cn_threshold = thresholds.get(Signal.COUNTER_NARRATIVE, 1.0)
+    answering = cn >= cn_threshold
+    if answering and cn >= max(cn_threshold, CERTAIN_COUNTER_NARRATIVE):
+        return []
     drafts = []
     for signal in HARM_SIGNALS:
         p = result.scores.get(signal, 0.0)
         t = thresholds.get(signal)
-        if t is None or p < t:
+        if t is None or p < t or (answering and signal == Signal.HOAX):
             continue
         why = result.explanations.get(signal, [])
         reason = f"{signal} {p:.2f} ≥ {t:.2f}"
@@ -91,7 +105,8 @@ def alerts_for_item(item_id: int, result: ScoreResult, *, thresholds: Mapping[st
             reason += ": " + ", ".join(why[:5])
         drafts.append(AlertDraft(
             kind="flagged_item",
-            severity=severity_for(signal, p, t, stage=stage, source_trust=source_trust),
+            severity="low" if answering else severity_for(signal, p, t, stage=stage,
+                                                           source_trust=source_trust),
             reason=reason,
             dedupe_key=f"flagged_item:{item_id}:{signal}",
             signal=signal,
@@ -104,7 +119,7 @@ def alerts_for_item(item_id: int, result: ScoreResult, *, thresholds: Mapping[st
                 "explanation": why,
                 "districts": districts,
                 "model_version": result.model_version,
-                "counter_narrative": result.scores.get(Signal.COUNTER_NARRATIVE, 0.0),
+                "counter_narrative": cn,
                 "title": title,
             },
         ))
