@@ -46,7 +46,7 @@ def _transient(task, task_run, state) -> bool:
 @task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
 def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
                         http: dict[str, Any], run_id: int) -> dict[str, Any]:
-    result = steps.collect(source, http)
+    result = steps.collect(source, http, database_url)
     if result.error_reason == SkipReason.FETCH_ERROR and source["location"].startswith("http"):
         raise FetchError(result.error or "fetch failed", location=source["location"])
     counts = steps.store(database_url, source["name"], source_id, run_id, result)
@@ -92,12 +92,16 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
                 report("source_done", source=source["name"], fetched=0, new=0, duplicate=0,
                        error=message)
 
+        silent = steps.check_silent_sources(database_url, config)
+        if silent:
+            logger.warning("%s source(s) went silent", len(silent))
+
         pending = steps.pending_item_ids(database_url, model_dir)
         batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
         # Batches run one after another: SQLite has one writer, and the model uses both cores.
         batch_counts = [classify_batch_task(database_url, model_dir, config, b) for b in batches]
-        counts = steps.merge_counts(source_counts, batch_counts)
+        counts = steps.merge_counts(source_counts, batch_counts, silent)
         counts["run_id"] = run_id
         steps.finish(database_url, run_id, counts)
         logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],

@@ -19,12 +19,17 @@ from pantau.domain.config import HttpConfig, PantauConfig, SourceConfig
 from pantau.domain.records import CollectResult
 from sources import HttpFetcher, collect_source
 from storage import repository as repo
+from storage.validators import DatabaseValidatorStore
 
 
-def collect(source: dict[str, Any], http: dict[str, Any]) -> CollectResult:
-    """Run one source once; never raises for bad input (errors land in the result)."""
+def collect(source: dict[str, Any], http: dict[str, Any], database_url: str) -> CollectResult:
+    """Run one source once; never raises for bad input (errors land in the result).
+
+    ETag / Last-Modified are kept in the database, so a later run sends a conditional GET.
+    """
     config = SourceConfig.model_validate(source)
-    with HttpFetcher(HttpConfig.model_validate(http)) as fetcher:
+    validators = DatabaseValidatorStore(engine_for(database_url))
+    with HttpFetcher(HttpConfig.model_validate(http), validators=validators) as fetcher:
         return collect_source(config, fetcher)
 
 
@@ -59,6 +64,48 @@ def start(database_url: str, config: dict[str, Any],
     with Session(engine) as session, session.begin():
         source_ids = repo.sync_sources(session, region.sources)
         return repo.start_run(session, flow_run_id=flow_run_id), source_ids
+
+
+def check_silent_sources(database_url: str, config: dict[str, Any],
+                         now: datetime | None = None) -> list[int]:
+    """Raise a 'silent_source' alert (once a day) for each enabled source gone quiet; return new alert ids.
+
+    Quiet: its last new item (latest sighting) is older than ``silent_after_hours``, or it never
+    produced an item and ran without error at least twice (counted from its first run).
+    """
+    region = PantauConfig.model_validate(config)
+    now = now or datetime.now(UTC)
+    created_ids: list[int] = []
+    with Session(engine_for(database_url)) as session, session.begin():
+        ids = repo.source_ids(session)
+        last_new = repo.last_new_item_at(session)
+        watched = [s for s in region.sources
+                   if s.enabled and s.silent_after_hours is not None and s.name in ids]
+        never = [ids[s.name] for s in watched if last_new.get(ids[s.name]) is None]
+        clean_runs = repo.clean_run_starts(session, never) if never else {}
+        for source in watched:
+            sid = ids[source.name]
+            since, runs = last_new.get(sid), []
+            if since is None:
+                runs = clean_runs.get(sid, [])
+                if len(runs) < 2:
+                    continue
+                since, what = runs[0], "yielded no item in {runs} runs since its first, {hours} h ago"
+            else:
+                what = "yielded no new item for {hours} h"
+            hours = (now - since).total_seconds() / 3600
+            if hours < source.silent_after_hours:
+                continue
+            reason = (f"{source.name} {what.format(hours=f'{hours:.0f}', runs=len(runs))} "
+                      f"(threshold {source.silent_after_hours:g} h)")
+            alert_id, created = repo.raise_alert(
+                session, kind="silent_source", severity="medium", reason=reason, source_id=sid,
+                dedupe_key=f"silent_source:{source.name}:{now.astimezone(UTC).date().isoformat()}",
+                details={"hours": round(hours, 1), "threshold_hours": source.silent_after_hours,
+                         "since": since.isoformat()}, now=now)
+            if created:
+                created_ids.append(alert_id)
+    return created_ids
 
 
 def pending_item_ids(database_url: str, model_dir: str | None) -> list[int]:
@@ -110,14 +157,20 @@ def finish(database_url: str, run_id: int, counts: dict[str, Any], *, status: st
         repo.finish_run(session, run_id, status=status, counts=counts, error=error)
 
 
-def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[str, Any]]) -> dict:
-    """The Run record's counts: fetched, new, duplicate, skipped (by reason), flagged, alerts, ..."""
+def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[str, Any]],
+                 silent_alerts: list[int] | None = None) -> dict:
+    """The Run record's counts: fetched, new, duplicate, skipped (by reason), flagged, alerts, ...
+
+    ``silent_alerts`` (new 'silent_source' alert ids) count as ``silent_sources`` and in ``alerts``."""
+    silent = len(silent_alerts or [])
     skipped: Counter[str] = Counter()
     for c in source_counts:
         skipped.update(c.get("skipped", {}))
     by_signal: Counter[str] = Counter()
     for b in batch_counts:
         by_signal.update(b.get("by_signal", {}))
+    if silent:
+        by_signal["silent_source"] += silent
     return {
         "sources": len(source_counts),
         "sources_failed": sum(1 for c in source_counts if c.get("error")),
@@ -128,7 +181,8 @@ def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[st
         "skipped_reasons": dict(skipped),
         "scored": sum(b.get("scored", 0) for b in batch_counts),
         "flagged": sum(b.get("flagged", 0) for b in batch_counts),
-        "alerts": sum(b.get("alerts", 0) for b in batch_counts),
+        "alerts": sum(b.get("alerts", 0) for b in batch_counts) + silent,
+        "silent_sources": silent,
         "alerts_by_signal": dict(by_signal),
         "per_source": [{k: v for k, v in c.items() if k != "new_ids"} for c in source_counts],
     }

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import warnings
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import soupsieve
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4 import BeautifulSoup, Tag
 
 from pantau.domain.config import SourceConfig
 from pantau.domain.errors import ConfigError, FetchError
@@ -27,7 +26,7 @@ from pantau.domain.text import canonical_url
 from sources.base import check_options, failed, load, resolve_location
 from sources.dates import parse_datetime
 from sources.html_meta import PageMeta
-from sources.html_text import clean_whitespace
+from sources.html_text import clean_whitespace, parse_html
 from sources.http import HttpFetcher
 from sources.registry import register
 
@@ -171,9 +170,7 @@ def decode_html(content: bytes, encoding_hint: str | None = None) -> str:
 
 
 def _soup(text: str) -> BeautifulSoup:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        return BeautifulSoup(text, "html.parser")
+    return parse_html(text)
 
 
 def _extract(soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, str], source: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "svg", "head")
 _BLOCKS = ("p", "div", "section", "article", "header", "footer", "aside", "blockquote", "pre",
@@ -17,6 +17,15 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
+def parse_html(text: str) -> BeautifulSoup:
+    """BeautifulSoup's html.parser on untrusted text, without its warnings about text that looks
+    like a file name or like XML (hostile and broken pages often do)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(text, "html.parser")
+
+
 def html_to_text(html: str | None) -> str:
     """Plain text of an HTML fragment: entities unescaped, script/style removed, one blank line
     between blocks (paragraphs, headings, list items), ``<br>`` as a line break."""
@@ -24,9 +33,7 @@ def html_to_text(html: str | None) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return clean_whitespace(html)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html)
     for tag in soup.find_all(_DROP):
         tag.decompose()
     for br in soup.find_all("br"):

@@ -8,12 +8,11 @@ channel handle is the item's author (not pseudonymised); a post's signature (a p
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
+from bs4 import Tag
 
 from pantau.domain.config import SourceConfig
 from pantau.domain.errors import ConfigError, FetchError
@@ -21,7 +20,7 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 from sources.base import check_options, failed, load, resolve_location
 from sources.dates import parse_datetime
 from sources.html_article import decode_html
-from sources.html_text import clean_whitespace, html_to_text
+from sources.html_text import clean_whitespace, html_to_text, parse_html
 from sources.http import HttpFetcher
 from sources.registry import register
 
@@ -135,9 +134,7 @@ def parse_channel_page(content: bytes, *, source: str, encoding_hint: str | None
     """Posts of one ``t.me/s/<channel>`` page, oldest first as on the page. Never raises for bad bytes."""
     page = ChannelPage()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            soup = BeautifulSoup(decode_html(content, encoding_hint), "html.parser")
+        soup = parse_html(decode_html(content, encoding_hint))
         page.is_channel_page = bool(soup.find(class_=re.compile(r"^tgme_")))
         more = soup.find("a", class_="tme_messages_more")
         if isinstance(more, Tag):

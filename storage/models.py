@@ -236,3 +236,14 @@ class Review(Base):
     verdict: Mapped[str | None] = mapped_column(String)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HttpValidator(Base):
+    """The ETag / Last-Modified of the last successful fetch of a URL (for conditional GETs)."""
+
+    __tablename__ = "http_validators"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,15 +21,24 @@ from storage.columns import as_utc, utcnow
 from storage.dialect import upsert_insert
 from storage.errors import InvalidValueError, StorageError
 from storage.models import Item, ItemSighting, Score, Source
-from storage.runs import finish_run, latest_runs, record_source_result, run_summary, start_run
+from storage.runs import (
+    clean_run_starts,
+    finish_run,
+    last_new_item_at,
+    latest_runs,
+    record_source_result,
+    run_summary,
+    start_run,
+)
 
 if TYPE_CHECKING:  # pydantic is only needed by callers that build configs
     from pantau.domain.config import SourceConfig
 
 __all__ = [
-    "AlertView", "ItemForScoring", "UpsertResult", "add_review", "finish_run", "items_needing_scores",
-    "latest_runs", "query_alerts", "raise_alert", "record_source_result", "run_summary", "save_scores",
-    "set_alert_status", "set_item_tags", "set_tags", "start_run", "sync_sources", "upsert_items",
+    "AlertView", "ItemForScoring", "UpsertResult", "add_review", "clean_run_starts", "finish_run",
+    "items_needing_scores", "last_new_item_at", "latest_runs", "query_alerts", "raise_alert",
+    "record_source_result", "run_summary", "save_scores", "set_alert_status", "set_item_tags",
+    "set_tags", "source_ids", "start_run", "sync_sources", "upsert_items",
 ]
 
 #: Canonical URLs longer than this are not used as an identity (btree index entries are limited in
@@ -55,6 +64,11 @@ def sync_sources(session: Session, configs: Sequence[SourceConfig]) -> dict[str,
         stmt = stmt.on_conflict_do_update(index_elements=["name"], set_=values).returning(Source.id)
         ids[cfg.name] = session.execute(stmt).scalar_one()
     return ids
+
+
+def source_ids(session: Session) -> dict[str, int]:
+    """Every stored source's id by name."""
+    return {name: sid for sid, name in session.execute(select(Source.id, Source.name)).all()}
 
 
 # --- items --------------------------------------------------------------------------------------

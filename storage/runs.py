@@ -56,6 +56,33 @@ def record_source_result(session: Session, source_id: int, *, ok: bool, item_cou
     session.flush()
 
 
+def last_new_item_at(session: Session) -> dict[int, datetime | None]:
+    """Per source id: when it last saw an item (``max(ItemSighting.seen_at)``), None if never."""
+    rows = session.execute(select(Source.id, func.max(ItemSighting.seen_at))
+                           .outerjoin(ItemSighting, ItemSighting.source_id == Source.id)
+                           .group_by(Source.id)).all()
+    return {source_id: as_utc(seen) if seen is not None else None for source_id, seen in rows}
+
+
+def clean_run_starts(session: Session, source_ids: list[int]) -> dict[int, list[datetime]]:
+    """Per source id: start times of the runs that collected it without error, oldest first.
+
+    Finished runs are read from their per-source counts (``counts["per_source"]``); a run still in
+    progress counts for a source whose last success is not older than the run's start.
+    """
+    sources = {s.name: s for s in session.scalars(select(Source).where(Source.id.in_(source_ids)))}
+    found: dict[int, list[datetime]] = {sid: [] for sid in source_ids}
+    for run in session.scalars(select(Run).where(Run.status != "failed").order_by(Run.started_at)):
+        if run.status == "running":
+            done = {name for name, s in sources.items()
+                    if s.last_success_at is not None and s.last_success_at >= run.started_at}
+        else:
+            done = {e.get("source") for e in (run.counts or {}).get("per_source", []) if not e.get("error")}
+        for name in done & set(sources):
+            found[sources[name].id].append(run.started_at)
+    return found
+
+
 def _describe(run: Run, items_new: int, items_seen: int) -> dict[str, Any]:
     duration = None
     if run.finished_at is not None:

@@ -37,6 +37,8 @@ class SourceConfig(_Strict):
     language: str | None = None
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
+    silent_after_hours: float | None = Field(
+        default=48, gt=0, description="alert when no new item for this long; None disables")
 
     @field_validator("name")
     @classmethod

@@ -103,5 +103,5 @@ def _run_together(script: str, args: list[list[str]]) -> None:
 def test_processes_migrating_and_upserting_concurrently(raw_engine, db_url):
     """Three processes start on an empty database: migrate, sync sources, upsert overlapping batches."""
     _run_together(WRITER_SCRIPT, [[db_url, str(seed), str(ITEMS)] for seed in range(3)])
-    assert current_revision(raw_engine) == "0001"
+    assert current_revision(raw_engine) == "0002"
     _assert_one_row_per_item(raw_engine, n_sources=3)
