@@ -48,6 +48,7 @@ def store(database_url: str, source_name: str, source_id: int, run_id: int,
         "new": len(upserted.new_ids),
         "duplicate": len(upserted.duplicate_ids) + upserted.batch_repeats,
         "skipped": result.skip_counts(),
+        "notes": result.note_counts(),
         "error": result.error,
         "new_ids": list(upserted.new_ids),
     }
@@ -164,8 +165,10 @@ def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[st
     ``silent_alerts`` (new 'silent_source' alert ids) count as ``silent_sources`` and in ``alerts``."""
     silent = len(silent_alerts or [])
     skipped: Counter[str] = Counter()
+    notes: Counter[str] = Counter()
     for c in source_counts:
         skipped.update(c.get("skipped", {}))
+        notes.update(c.get("notes", {}))
     by_signal: Counter[str] = Counter()
     for b in batch_counts:
         by_signal.update(b.get("by_signal", {}))
@@ -179,6 +182,7 @@ def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[st
         "duplicate": sum(c.get("duplicate", 0) for c in source_counts),
         "skipped": sum(skipped.values()),
         "skipped_reasons": dict(skipped),
+        "notes": dict(notes),
         "scored": sum(b.get("scored", 0) for b in batch_counts),
         "flagged": sum(b.get("flagged", 0) for b in batch_counts),
         "alerts": sum(b.get("alerts", 0) for b in batch_counts) + silent,

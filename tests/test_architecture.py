@@ -21,7 +21,8 @@ FORBIDDEN = {
     "classifiers": {"sources", "storage", "flows", "prefect", "pantau.cli", "pantau.settings",
                     "torch", "transformers"},
     "storage": {"sources", "classifiers", "flows", "prefect", "pantau.cli", "pantau.settings"},
-    "flows": {"pantau.cli"},
+    "flows": {"pantau.cli", "pantau.web"},
+    "pantau/web": {"flows", "pantau.cli", "prefect"},
 }
 # Heavy libraries may be imported lazily (inside functions) in these modules only.
 LAZY_HEAVY_ALLOWED = {"classifiers/transformer_backend.py"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pantau import __version__
-from pantau.cli import admin, alerts, classify, fetch, run
+from pantau.cli import admin, alerts, classify, fetch, run, tipline
 
 app = typer.Typer(
     name="pantau",
@@ -21,6 +21,7 @@ app.command("alerts")(alerts.alerts)
 app.command("fetch")(fetch.fetch)
 app.command("init")(admin.init)
 app.command("train")(admin.train)
+app.command("tipline")(tipline.tipline)
 
 
 def _version(value: bool) -> None:

@@ -76,10 +76,15 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
     for col in ("source", "fetched", "new", "duplicate", "skipped", "status"):
         table.add_column(col, justify="left" if col in ("source", "status") else "right")
     for s in counts.get("per_source", []):
-        skipped = sum(s.get("skipped", {}).values())
+        reasons = s.get("skipped", {})
+        skipped = str(sum(reasons.values()))
+        if reasons:
+            skipped += " (" + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) + ")"
+        if s.get("notes"):
+            skipped += "; kept with notes: " + ", ".join(f"{k} {v}" for k, v in sorted(s["notes"].items()))
         status = f"[red]failed: {escape(s['error'])}[/red]" if s.get("error") else "[green]ok[/green]"
-        table.add_row(s["source"], str(s["fetched"]), str(s["new"]), str(s["duplicate"]),
-                      str(skipped), status)
+        table.add_row(escape(s["source"]), str(s["fetched"]), str(s["new"]), str(s["duplicate"]),
+                      skipped, status)
     console.print(table)
     reasons = ", ".join(f"{k}: {v}" for k, v in counts.get("skipped_reasons", {}).items()) or "none"
     console.print(

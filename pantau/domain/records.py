@@ -33,7 +33,13 @@ class Skipped:
     source: str
     reason: SkipReason
     detail: str = ""
-    position: str | None = None  # e.g. "line 17", "entry 3", a URL
+    position: str | None = None  # e.g. "line 17", "entry 3", a URL; "feed" for the whole document
+
+    @property
+    def kept(self) -> bool:
+        """True for a problem noted on data that was still kept (an item without a parseable date,
+        a feed-level parse or encoding problem with its entries extracted): a note, not a loss."""
+        return self.reason == SkipReason.BAD_DATE or self.position == "feed"
 
 
 @dataclass(slots=True)
@@ -89,14 +95,25 @@ class CollectResult:
 
     @property
     def fetched(self) -> int:
-        return len(self.items) + len(self.skipped)
+        """Records read: the items plus the records dropped (notes on kept items do not count)."""
+        return len(self.items) + sum(1 for s in self.skipped if not s.kept)
 
     def skip_counts(self) -> dict[str, int]:
+        """Dropped records (and a whole-source failure) by reason."""
         counts: dict[str, int] = {}
         for s in self.skipped:
-            counts[s.reason.value] = counts.get(s.reason.value, 0) + 1
+            if not s.kept:
+                counts[s.reason.value] = counts.get(s.reason.value, 0) + 1
         if self.error_reason is not None:
             counts[self.error_reason.value] = counts.get(self.error_reason.value, 0) + 1
+        return counts
+
+    def note_counts(self) -> dict[str, int]:
+        """Problems noted on data that was kept, by reason (see :attr:`Skipped.kept`)."""
+        counts: dict[str, int] = {}
+        for s in self.skipped:
+            if s.kept:
+                counts[s.reason.value] = counts.get(s.reason.value, 0) + 1
         return counts
 
 

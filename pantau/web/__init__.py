@@ -1,0 +1,1 @@
+"""Pantau's HTTP surfaces. Today: the tipline intake endpoint (:mod:`pantau.web.tipline`)."""
