@@ -51,8 +51,11 @@ def run(
     from flows.monitor import monitor
     from flows.progress import set_reporter
 
-    console.print(f"[bold]Pantau[/bold] monitoring [bold]{settings.region}[/bold] "
-                  f"with {len(settings.sources)} sources from {settings.config_file}")
+    enabled = sum(1 for s in settings.sources if s.enabled)
+    off = len(settings.sources) - enabled
+    console.print(f"[bold]Pantau[/bold] monitoring [bold]{escape(settings.region)}[/bold] with {enabled} "
+                  f"sources{f' ({off} disabled)' if off else ''} from {settings.config_file}",
+                  soft_wrap=True)
     console.print(f"Database: {settings.database_url}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
