@@ -116,6 +116,18 @@ def open_stream(location: Location, fetcher: HttpFetcher) -> Iterator[BinaryIO]:
 _FETCH_REASONS = {"too_large": SkipReason.TOO_LARGE}
 
 
+def load_document(config: SourceConfig, fetcher: HttpFetcher) -> Loaded | CollectResult:
+    """The bytes of ``config.location``, or the result to return when there is nothing to parse:
+    the failure (a typed error result) or, on 304 Not Modified, an empty result."""
+    try:
+        loaded = load(resolve_location(config.location), fetcher)
+    except FetchError as exc:
+        return failed(config.name, exc)
+    if loaded.not_modified:
+        return CollectResult(source=config.name)
+    return loaded
+
+
 def failed(source: str, exc: FetchError | ParseError) -> CollectResult:
     """A result for a source that failed as a whole: the error message and a typed reason."""
     if isinstance(exc, FetchError):

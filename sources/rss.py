@@ -22,7 +22,7 @@ from pantau.domain.config import SourceConfig
 from pantau.domain.errors import ConfigError, FetchError
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
 from pantau.domain.text import canonical_url
-from sources.base import check_options, failed, load, resolve_location
+from sources.base import check_options, load_document
 from sources.dates import struct_to_utc
 from sources.html_article import enrich_from_page, validate_selectors
 from sources.html_text import clean_whitespace, html_to_text
@@ -54,12 +54,9 @@ def collect_feed(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
     selectors = validate_selectors(options.get("selectors"),
                                    where=f"sources.{config.name}.options.selectors")
     teaser_chars = _teaser_chars(config)
-    try:
-        loaded = load(resolve_location(config.location), fetcher)
-    except FetchError as exc:
-        return failed(config.name, exc)
-    if loaded.not_modified:
-        return CollectResult(source=config.name)
+    loaded = load_document(config, fetcher)
+    if isinstance(loaded, CollectResult):
+        return loaded
     result = parse_feed(loaded.content, source=config.name, base_url=loaded.base_url)
     if options.get("fetch_pages"):
         enrich_teasers(result, fetcher, teaser_chars=teaser_chars, selectors=selectors)

@@ -23,9 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pantau.domain.config import SourceConfig
-from pantau.domain.errors import ConfigError, FetchError
+from pantau.domain.errors import ConfigError
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
-from sources.base import check_options, failed, load, resolve_location
+from sources.base import check_options, load_document
 from sources.http import HttpFetcher
 from sources.pseudonym import Pseudonymiser
 from sources.registry import register
@@ -77,12 +77,9 @@ class WhatsAppExportSource:
                               field=f"{where}.timezone") from exc
         pseudonymise = Pseudonymiser.from_options(options.get("author_key"),
                                                   options.get("public_handles") or ())
-        try:
-            loaded = load(resolve_location(config.location), fetcher)
-        except FetchError as exc:
-            return failed(config.name, exc)
-        if loaded.not_modified:
-            return CollectResult(source=config.name)
+        loaded = load_document(config, fetcher)
+        if isinstance(loaded, CollectResult):
+            return loaded
         return parse_chat(loaded.content, source=config.name, pseudonymise=pseudonymise, timezone=tz,
                           date_order=order, chat=options.get("chat"))
 

@@ -13,9 +13,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pantau.domain.config import SourceConfig
-from pantau.domain.errors import FetchError
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
-from sources.base import check_options, failed, load, resolve_location
+from sources.base import check_options, load_document
 from sources.dates import parse_datetime
 from sources.http import HttpFetcher
 from sources.pseudonym import Pseudonymiser
@@ -34,12 +33,9 @@ class XApiV2Source:
         options = check_options(config, OPTIONS)
         pseudonymise = Pseudonymiser.from_options(options.get("author_key"),
                                                   options.get("public_handles") or ())
-        try:
-            loaded = load(resolve_location(config.location), fetcher)
-        except FetchError as exc:
-            return failed(config.name, exc)
-        if loaded.not_modified:
-            return CollectResult(source=config.name)
+        loaded = load_document(config, fetcher)
+        if isinstance(loaded, CollectResult):
+            return loaded
         return parse_x_pages(loaded.content, source=config.name, pseudonymise=pseudonymise)
 
 
