@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from pantau import __version__
-from pantau.cli import admin, alerts, classify, fetch, run, tipline
+from pantau.cli import admin, alerts, classify, evaluate, fetch, run, tipline
 
 app = typer.Typer(
     name="pantau",
@@ -17,6 +17,7 @@ app = typer.Typer(
 
 app.command("run")(run.run)
 app.command("classify")(classify.classify)
+app.command("eval")(evaluate.evaluate)
 app.command("alerts")(alerts.alerts)
 app.command("fetch")(fetch.fetch)
 app.command("init")(admin.init)
