@@ -131,5 +131,16 @@ class SignalClassifier:
 
 
 def load_classifier(model_dir: Path | None = None) -> SignalClassifier:
-    """Load the model in ``model_dir`` (default: the bundled :data:`DEFAULT_MODEL_DIR`)."""
+    """Load the model in ``model_dir`` (default: the bundled :data:`DEFAULT_MODEL_DIR`).
+
+    A directory written by the transformers backend (manifest ``backend: transformers``) loads as a
+    :class:`~classifiers.transformer_backend.TransformerSignalClassifier` with the same interface.
+    """
+    if model_dir is not None:
+        from classifiers.transformer_backend import is_transformer_model_dir
+
+        if is_transformer_model_dir(Path(model_dir)):
+            from classifiers.transformer_backend import load_transformer_classifier
+
+            return load_transformer_classifier(Path(model_dir), quantize=False)
     return SignalClassifier(model_dir).load()

@@ -17,6 +17,7 @@ import numpy as np
 
 from classifiers import features as feat
 from classifiers.artifacts import TRUSTED_TYPES, save_skops, sha256_file
+from classifiers.baseline import BASELINE_THRESHOLD, plain_baseline_probabilities
 from classifiers.datasets import SignalSet, TrainingData
 from classifiers.evaluation import Split, binary_metrics, choose_threshold, per_group_rates
 from classifiers.language import MADURESE_WORDS
@@ -82,11 +83,14 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
                     c: float = 1.0) -> dict:
     """Fit on each split's training groups, predict its held-out groups, pick threshold and calibration."""
     y, groups = data.y, data.g
-    held = []
+    texts = np.asarray(data.texts, dtype=object)
+    held, baseline = [], {}
     for split in SPLITS[name]:
         train_mask, test_mask = split.masks(groups)
         model = feat.build_linear_model(seed, c).fit(x[train_mask], y[train_mask])
         held.append((split, test_mask, model.decision_function(x[test_mask])))
+        baseline[split.name] = plain_baseline_probabilities(
+            list(texts[train_mask]), y[train_mask], list(texts[test_mask]), seed)
     pooled = [(m, z) for s, m, z in held if s.for_threshold]
     z_all = np.concatenate([z for _, z in pooled])
     y_all = np.concatenate([y[m] for m, _ in pooled])
@@ -105,7 +109,10 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
         report["splits"][split.name] = {
             **binary_metrics(y[mask], p, threshold),
             "train_size": int(split.masks(groups)[0].sum()),
-            "groups": per_group_rates(groups[mask], y[mask], p, threshold)}
+            "groups": per_group_rates(groups[mask], y[mask], p, threshold),
+            "baseline": binary_metrics(y[mask], baseline[split.name], BASELINE_THRESHOLD)}
+    pooled_base = np.concatenate([baseline[s.name] for s, _, _ in held if s.for_threshold])
+    report["pooled_baseline"] = binary_metrics(y_all, pooled_base, BASELINE_THRESHOLD)
     return report
 
 

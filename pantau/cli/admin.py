@@ -41,13 +41,31 @@ def train(
     data: Path = typer.Option(..., "--data", help="Folder of training JSONL files (../shared/data/train)."),
     out: Path | None = typer.Option(None, "--out", help="Where to write artifacts (default: bundled)."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same data and seed give the same model."),
+    backend: str = typer.Option("sklearn", "--backend", help="sklearn (default) or transformers."),
+    base_model: str | None = typer.Option(
+        None, "--base-model", help="transformers: a local checkpoint folder or a hub id (needs internet)."),
+    epochs: int = typer.Option(1, "--epochs", min=1, help="transformers: training epochs."),
+    max_rows: int | None = typer.Option(None, "--max-rows", min=1, help="transformers: cap training rows."),
 ) -> None:
-    """Retrain the bundled classifiers from labelled data and write skops artifacts + model card."""
+    """Retrain the classifiers from labelled data: skops artifacts + model card (sklearn), or a
+    fine-tuned sequence-classification checkpoint (transformers, see docs/transformers.md)."""
     from classifiers import DEFAULT_MODEL_DIR
     from classifiers import train as train_models
 
     if not data.is_dir():
         raise UnusableInputError(f"--data {data}: not a folder")
+    if backend not in ("sklearn", "transformers"):
+        raise UnusableInputError(f"--backend {backend!r}: use sklearn or transformers")
+    if backend == "transformers":
+        from classifiers.transformer_backend import train_transformer
+
+        if not base_model or not out:
+            raise UnusableInputError("--backend transformers needs --base-model and --out")
+        manifest = train_transformer(data, out, base_model=base_model, epochs=epochs, max_rows=max_rows,
+                                     seed=seed, progress=lambda m: console.print(f"  {m}", markup=False))
+        console.print(f"Wrote {manifest['version']} to {out}; use it with --model-dir {out} "
+                      f"or PANTAU_MODEL_DIR={out}")
+        return
     target = out or DEFAULT_MODEL_DIR
     report = train_models(data, target, progress=lambda msg: console.print(f"  {msg}", markup=False),
                           seed=seed)

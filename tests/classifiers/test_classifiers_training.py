@@ -54,6 +54,13 @@ def test_metrics_hold_named_cross_source_splits_with_sizes(trained):
     assert any(name.startswith("forward in time") for name in hoax)
     for split in hoax.values():
         assert {"n", "positives", "precision", "recall", "f1"} <= set(split)
+        assert split["baseline"]["n"] == split["n"]  # the plain baseline, on the same held-out rows
+    assert metrics["signals"]["hoax"]["pooled_baseline"]["n"] == metrics["signals"]["hoax"]["pooled"]["n"]
+
+
+def test_model_card_compares_with_the_plain_baseline(trained):
+    card = (trained[0] / "MODEL_CARD.md").read_text()
+    assert "Against the plain baseline" in card and "| hoax | **pooled** |" in card
 
 
 def test_model_card_names_sources_and_licence(trained):
