@@ -15,18 +15,17 @@ from typing import Any
 import numpy as np
 
 from classifiers.artifacts import DEFAULT_MODEL_DIR, load_skops
-from classifiers.datasets import MAX_CHARS, cut, join_title
+from classifiers.datasets import MAX_CHARS, join_title
 from classifiers.features import calibrate, restore_pipeline, restore_vectoriser, top_contributions
-from classifiers.language import detect_language_batch
-from classifiers.normalise import basic_normalise, normalise
+from classifiers.normalise import normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
+from classifiers.text_pass import rules_and_languages
 from classifiers.weights import COMBINE, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
 __all__ = ["DEFAULT_MODEL_DIR", "SignalClassifier", "load_classifier"]
 
-RULE_CHARS = 5000
 REQUIRED = ("manifest.json", "normaliser.json", "vectoriser.skops", "signals.skops", "language.skops")
 MODEL_SIGNALS = ("hoax", "hate_speech", "sara", "abusive", "counter_narrative")
 
@@ -88,10 +87,7 @@ class SignalClassifier:
         windows = [join_title(t, b, MAX_CHARS) for t, b in zip(titles, bodies, strict=False)]
         x = self.vectoriser_.transform([normalise(w, self.slang_) for w in windows]).tocsr()
         probs = self._model_probabilities(x)
-        full = [basic_normalise(cut(f"{t}. {b}" if t else b, RULE_CHARS))
-                for t, b in zip(titles, bodies, strict=True)]
-        rule_rows = self.rules_.score(full, normalised=True)
-        langs = detect_language_batch([cut(f, 1000) for f in full], self.language_model_, normalised=True)
+        rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_)
         results = []
         for i, rules in enumerate(rule_rows):
             if not windows[i].strip():

@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.datasets import MAX_CHARS, TrainingData, cut, join_title
+from classifiers.datasets import MAX_CHARS, TrainingData, join_title
 from classifiers.evaluation import binary_metrics, choose_threshold
 from classifiers.normalise import basic_normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
+from classifiers.text_pass import rules_and_languages
 from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -38,7 +39,6 @@ __all__ = ["LABELS", "TransformerSignalClassifier", "is_transformer_model_dir", 
 
 LABELS = ("hoax", "hate_speech", "sara", "abusive", "counter_narrative")
 BACKEND = "transformers"
-RULE_CHARS = 5000
 # Whole sources held out to choose thresholds (each signal gets positives and negatives from them).
 VALIDATION_GROUPS = ("ibrohim-f3", "netifier-kaskus", "claims-2020", "tbh-report-answers",
                      "news-narasipal", "pilpres2019", "social-pilpres")
@@ -292,8 +292,6 @@ class TransformerSignalClassifier:
 
     def score(self, records: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
         """Score a batch of records (each with ``text``; optional ``title``, ``url``)."""
-        from classifiers.language import detect_language_batch
-
         if not hasattr(self, "model_"):
             self.load()
         if not records:
@@ -305,10 +303,7 @@ class TransformerSignalClassifier:
         probs = np.zeros((len(records), len(LABELS)), dtype=np.float32)
         if live:
             probs[live] = self.predict_proba([windows[i] for i in live])
-        full = [basic_normalise(cut(f"{t}. {b}" if t else b, RULE_CHARS))
-                for t, b in zip(titles, bodies, strict=True)]
-        rule_rows = self.rules_.score(full, normalised=True)
-        langs = detect_language_batch([cut(f, 1000) for f in full], self.language_model_, normalised=True)
+        rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_)
         results = []
         for i, rules in enumerate(rule_rows):
             if not windows[i].strip():
