@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 
 from classifiers.artifacts import DEFAULT_MODEL_DIR, load_skops
-from classifiers.datasets import MAX_CHARS, join_title
 from classifiers.features import calibrate, restore_pipeline, restore_vectoriser, top_contributions
 from classifiers.normalise import normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.text_pass import rules_and_languages
+from classifiers.text_pass import rules_and_languages, split_records
 from classifiers.weights import COMBINE, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -82,9 +81,7 @@ class SignalClassifier:
             self.load()
         if not records:
             return []
-        titles = [str(r.get("title") or "") for r in records]
-        bodies = [str(r.get("text") or "") for r in records]
-        windows = [join_title(t, b, MAX_CHARS) for t, b in zip(titles, bodies, strict=False)]
+        titles, bodies, windows = split_records(records)
         x = self.vectoriser_.transform([normalise(w, self.slang_) for w in windows]).tocsr()
         probs = self._model_probabilities(x)
         rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_)

@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.datasets import MAX_CHARS, TrainingData, join_title
+from classifiers.datasets import TrainingData
 from classifiers.evaluation import binary_metrics, choose_threshold
 from classifiers.normalise import basic_normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.text_pass import rules_and_languages
+from classifiers.text_pass import rules_and_languages, split_records
 from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -296,9 +296,7 @@ class TransformerSignalClassifier:
             self.load()
         if not records:
             return []
-        titles = [str(r.get("title") or "") for r in records]
-        bodies = [str(r.get("text") or "") for r in records]
-        windows = [join_title(t, b, MAX_CHARS) for t, b in zip(titles, bodies, strict=True)]
+        titles, bodies, windows = split_records(records)
         live = [i for i, w in enumerate(windows) if w.strip()]
         probs = np.zeros((len(records), len(LABELS)), dtype=np.float32)
         if live:
