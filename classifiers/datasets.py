@@ -68,6 +68,15 @@ def read_jsonl(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
+def read_labelled(path: Path) -> Iterator[dict]:
+    """Rows of an extra labelled JSONL file (``text`` + 0/1 fields named like the signals, as
+    ``pantau labels export`` writes); a row without a string ``text`` is an error naming the line."""
+    for number, row in enumerate(read_jsonl(path), start=1):
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise ValueError(f"{path}: row {number} has no 'text' string")
+        yield row
+
+
 def join_title(title: str | None, text: str | None, max_chars: int = MAX_CHARS) -> str:
     """Title + body lead, de-duplicated when the body starts with the title, cut at a word boundary."""
     title = _VERDICT_TAG.sub("", (title or "").strip())
@@ -109,17 +118,30 @@ def clarification_body(text: str) -> str:
 class TrainingData:
     """Loads every file once (from ``data_dir``) and builds the per-signal sets."""
 
-    def __init__(self, data_dir: Path, seed: int = 0):
+    def __init__(self, data_dir: Path, seed: int = 0, extra_labels: tuple[Path, ...] = ()):
         self.data_dir = Path(data_dir)
         self.seed = seed
+        self.extra_labels = tuple(Path(p) for p in extra_labels)
 
     def load(self) -> TrainingData:
         missing = [f for f in FILES.values() if not (self.data_dir / f).exists()]
         if missing:
             raise FileNotFoundError(f"{self.data_dir}: missing training files: {', '.join(missing)}")
         self.rows_ = {key: list(read_jsonl(self.data_dir / name)) for key, name in FILES.items()}
+        self.extra_ = [row for path in self.extra_labels for row in read_labelled(path)]
         self.rng_ = np.random.default_rng(self.seed)
         return self
+
+    def _with_extra(self, out: SignalSet) -> SignalSet:
+        """Append the extra labelled rows (e.g. reviewers' verdicts) that carry this set's label.
+
+        Their groups (``review:<organisation>`` or the file's own) are never held out by a split, so
+        they only ever add training data and the cross-source metrics stay comparable."""
+        for row in getattr(self, "extra_", []):
+            label = row.get(out.name)
+            if label in (0, 1, True, False):
+                out.add([cut(str(row["text"]), MAX_CHARS)], int(label), str(row.get("group") or "extra"))
+        return out
 
     def files(self) -> dict[str, Path]:
         return {key: self.data_dir / name for key, name in FILES.items()}
@@ -159,7 +181,7 @@ class TrainingData:
             fold = int(r["id"].rsplit("-", 1)[-1]) % 4
             out.add([cut(r["text"], MAX_CHARS)], int(r[label]), f"ibrohim-f{fold}")
         self.ordinary_text(out)
-        return out
+        return self._with_extra(out)
 
     def sara_set(self) -> SignalSet:
         out = SignalSet("sara")
@@ -170,7 +192,7 @@ class TrainingData:
             out.add([cut(r["text"], MAX_CHARS) for r in rows], [int(r["sara"]) for r in rows],
                     f"netifier-{platform}")
         self.ordinary_text(out)
-        return out
+        return self._with_extra(out)
 
     def radicalism_set(self) -> SignalSet:
         out = SignalSet("radicalism")
@@ -179,7 +201,7 @@ class TrainingData:
             out.add([cut(r["text"], MAX_CHARS) for r in rows], [int(r["radicalism"]) for r in rows],
                     f"netifier-{platform}")
         self.ordinary_text(out)
-        return out
+        return self._with_extra(out)
 
     def _claim_year(self, r: dict) -> str:
         year = int(r["date"][-2:])
@@ -202,7 +224,7 @@ class TrainingData:
         out.add(self._texts("emot", 800), 0, "social-emot")
         out.add(self._texts("pilpres", 800), 0, "social-pilpres")
         out.add(self._texts("ibrohim", 800), 0, "social-ibrohim")
-        return out
+        return self._with_extra(out)
 
     def counter_set(self) -> SignalSet:
         out = SignalSet("counter_narrative")
@@ -220,7 +242,7 @@ class TrainingData:
         out.add(self._texts("narasipal", 600), 0, "news-narasipal")
         out.add(self._texts("emot", 800), 0, "emot2018")
         out.add(self._texts("pilpres", 800), 0, "pilpres2019")
-        return out
+        return self._with_extra(out)
 
     def language_set(self) -> SignalSet:
         """Madurese vs Indonesian; groups are the corpora so that evaluation crosses them."""
@@ -236,4 +258,4 @@ class TrainingData:
         out.add(self._texts("ibrohim", 1200), 0, "ibrohim")
         out.add(self._texts("emot", 600), 0, "emot2018")
         out.add(self._texts("detik", 300), 0, "news-detik")
-        return out
+        return self._with_extra(out)

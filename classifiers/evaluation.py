@@ -2,7 +2,8 @@
 
 A :class:`Split` names the groups held out for testing (and optionally the groups allowed for
 training, for forward-in-time splits). Thresholds are chosen on the pooled held-out predictions,
-favouring precision (F0.5, with a precision floor when reachable).
+favouring precision (F0.5, with a precision floor when reachable) unless a signal's policy in
+:data:`classifiers.weights.THRESHOLD_POLICY` says otherwise.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, 
     return out
 
 
-def choose_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """The threshold maximising F0.5 among those reaching the precision floor with some recall
-    (else the threshold of the best F0.5 overall)."""
+def choose_threshold(y: np.ndarray, p: np.ndarray, *, beta: float = BETA,
+                     floor: float = PRECISION_FLOOR) -> float:
+    """The threshold maximising F-beta among those reaching the precision ``floor`` with some recall
+    (else the threshold of the best F-beta overall). Defaults: F0.5 with a 0.8 precision floor."""
     y = np.asarray(y).astype(int)
     p = np.asarray(p)
     if y.sum() == 0 or y.sum() == y.size:
@@ -70,10 +72,10 @@ def choose_threshold(y: np.ndarray, p: np.ndarray) -> float:
             continue
         precision = tp / pred.sum()
         recall = tp / y.sum()
-        f = (1 + BETA**2) * precision * recall / (BETA**2 * precision + recall)
+        f = (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
         if f > best[0]:
             best = (f, float(t))
-        if precision >= PRECISION_FLOOR and recall >= MIN_RECALL and f > best_floor[0]:
+        if precision >= floor and recall >= MIN_RECALL and f > best_floor[0]:
             best_floor = (f, float(t))
     return best_floor[1] if best_floor[1] is not None else best[1]
 

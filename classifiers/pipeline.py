@@ -1,8 +1,9 @@
 """The scoring entry point: :class:`SignalClassifier` and :func:`load_classifier`.
 
 A classifier is created cheaply and loads its artifacts in :meth:`SignalClassifier.load` (called by
-:func:`load_classifier`). Scoring is batch-vectorised: one TF-IDF transform per batch, one matrix
-product per signal, rules and language id per text.
+:func:`load_classifier`). Scoring is batch-vectorised: one shared TF-IDF featurisation per batch
+(:class:`~classifiers.features.FastTfidf`), read by every signal model and by the language model, one
+matrix product per model, rules and the language lexicons per text.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 import numpy as np
 
 from classifiers.artifacts import DEFAULT_MODEL_DIR, load_skops
-from classifiers.features import calibrate, restore_pipeline, restore_vectoriser, top_contributions
-from classifiers.normalise import normalise
+from classifiers.features import FastTfidf, calibrate, top_terms
+from classifiers.language import language_model_from_bundle
+from classifiers.normalise import apply_slang
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.text_pass import rules_and_languages, split_records
+from classifiers.source_prior import SourcePrior, default_prior, note_prior
+from classifiers.text_pass import basic_normalise_cached, rules_and_languages, split_records
 from classifiers.weights import COMBINE, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -27,6 +30,15 @@ __all__ = ["DEFAULT_MODEL_DIR", "SignalClassifier", "load_classifier"]
 
 REQUIRED = ("manifest.json", "normaliser.json", "vectoriser.skops", "signals.skops", "language.skops")
 MODEL_SIGNALS = ("hoax", "hate_speech", "sara", "abusive", "counter_narrative")
+STYLE_FILE = "style.skops"  # optional: per model, a style block (classifiers.style) read after the shared one
+
+
+def _load_style(path: Path) -> dict[str, tuple[frozenset[str], FastTfidf]]:
+    """Per model name: the neutral words and the fast featuriser of its style block (none when absent)."""
+    if not path.exists():
+        return {}
+    return {name: (frozenset(state["neutral"].tolist()), FastTfidf(state["vectoriser"]))
+            for name, state in load_skops(path).items()}
 
 
 class SignalClassifier:
@@ -56,35 +68,47 @@ class SignalClassifier:
         self.calibration_ = {k: tuple(v) for k, v in manifest["calibration"].items()}
         self.combine_ = dict(manifest["combine"])
         self.slang_ = slang
-        self.vectoriser_ = restore_vectoriser(load_skops(directory / "vectoriser.skops"))
+        self.vectoriser_ = FastTfidf(load_skops(directory / "vectoriser.skops"))
         self.models_ = load_skops(directory / "signals.skops")
-        self.language_model_ = restore_pipeline(load_skops(directory / "language.skops"))
+        self.language_model_ = language_model_from_bundle(load_skops(directory / "language.skops"),
+                                                          self.vectoriser_, slang)
         self.rules_ = RuleScorer(ALL_RULES).fit()
-        self._names: list[str] | None = None
+        self.style_ = _load_style(directory / STYLE_FILE)
         return self
 
-    def _feature_names(self) -> list[str]:
-        if self._names is None:
-            self._names = [str(n) for n in self.vectoriser_.get_feature_names_out()]
-        return self._names
-
-    def _model_probabilities(self, x) -> dict[str, np.ndarray]:
+    def _model_probabilities(self, x, windows: Sequence[str]) -> dict[str, np.ndarray]:
         out = {}
         for name, model in self.models_.items():
             a, b = self.calibration_[name]
-            out[name] = calibrate(np.asarray(model.decision_function(x)).ravel(), a, b)
+            xm = x
+            if name in self.style_:  # this model also reads the style block, placed after the shared one
+                from scipy.sparse import hstack
+
+                from classifiers.style import distort
+
+                neutral, featuriser = self.style_[name]
+                xm = hstack([x, featuriser.transform([distort(w, neutral) for w in windows])], format="csr")
+            out[name] = calibrate(np.asarray(model.decision_function(xm)).ravel(), a, b)
         return out
 
-    def score(self, records: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
-        """Score a batch of records (each with ``text``; optional ``title``, ``url``)."""
+    def score(self, records: Sequence[Mapping[str, Any]], *,
+              source_prior: SourcePrior | None = None) -> list[ScoreResult]:
+        """Score a batch of records (each with ``text``; optional ``title``, ``url``).
+
+        ``source_prior`` (default: the bundled credible-source list) moves hoax scores by the URL."""
+        prior = source_prior or default_prior()
         if not hasattr(self, "models_"):
             self.load()
         if not records:
             return []
         titles, bodies, windows = split_records(records)
-        x = self.vectoriser_.transform([normalise(w, self.slang_) for w in windows]).tocsr()
-        probs = self._model_probabilities(x)
-        rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_)
+        basic: dict[str, str] = {}  # raw text -> basic_normalise(text), shared with the rules pass
+        x = self.vectoriser_.transform([apply_slang(basic_normalise_cached(w, basic), self.slang_)
+                                        for w in windows])
+        probs = self._model_probabilities(x, windows)
+        rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_,
+                                               features=x, cache=basic)
+        contributions = _Contributions(x, self.vectoriser_)
         results = []
         for i, rules in enumerate(rule_rows):
             if not windows[i].strip():
@@ -92,8 +116,10 @@ class SignalClassifier:
                                            model_version=self.version_))
                 continue
             scores, why_rules = self._combine(i, probs, rules)
+            scores, found = prior.apply(scores, records[i].get("url"))
             flags = [s for s in SIGNALS if scores[s] >= self.thresholds_[s]]
-            explanations = {s: self._explain(s, x[i], why_rules.get(s, [])) for s in flags}
+            explanations = {s: self._explain(s, x, i, why_rules.get(s, []), contributions) for s in flags}
+            note_prior(explanations, found)
             results.append(ScoreResult(scores=scores, flags=flags, lang=langs[i],
                                        explanations=explanations, model_version=self.version_))
         return results
@@ -114,13 +140,36 @@ class SignalClassifier:
         scores = {s: round(min(1.0, max(0.0, scores[s])), 4) for s in SIGNALS}
         return scores, why
 
-    def _explain(self, signal: str, x_row, rule_reasons: list[str]) -> list[str]:
+    def _explain(self, signal: str, x, i: int, rule_reasons: list[str],
+                 contributions: _Contributions) -> list[str]:
         reasons = [f"rule {r}" for r in rule_reasons]
         model_name = "radicalism" if signal == "violence_threat" else signal
         if model_name in self.models_:
-            words = top_contributions(self.models_[model_name], x_row, self._feature_names())
-            reasons += words
+            start, end = x.indptr[i], x.indptr[i + 1]
+            contrib = contributions.of(model_name, self.models_[model_name])[start:end]
+            reasons += top_terms(contrib, x.indices[start:end], self.vectoriser_.term,
+                                 is_word=contributions.is_word()[start:end])
         return reasons[:8]
+
+
+class _Contributions:
+    """Per batch: ``coef * value`` of every stored entry of the shared matrix, per model (computed when
+    a first text is explained by that model), and which entries are word n-grams."""
+
+    def __init__(self, x, featuriser: FastTfidf):
+        self.x, self.featuriser = x, featuriser
+        self._by_model: dict[str, np.ndarray] = {}
+        self._is_word: np.ndarray | None = None
+
+    def of(self, name: str, model) -> np.ndarray:
+        if name not in self._by_model:
+            self._by_model[name] = self.x.data * np.asarray(model.coef_)[0, self.x.indices]
+        return self._by_model[name]
+
+    def is_word(self) -> np.ndarray:
+        if self._is_word is None:
+            self._is_word = self.featuriser.is_word(self.x.indices)
+        return self._is_word
 
 
 def load_classifier(model_dir: Path | None = None) -> SignalClassifier:

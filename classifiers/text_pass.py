@@ -22,10 +22,29 @@ def split_records(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list
     return titles, bodies, windows
 
 
+def basic_normalise_cached(text: str, cache: dict[str, str] | None) -> str:
+    """:func:`basic_normalise` through a per-batch ``cache`` (raw text -> result), when one is given.
+
+    A tweet's model window and its rules text are usually the same string; it is normalised once.
+    """
+    if cache is None:
+        return basic_normalise(text)
+    out = cache.get(text)
+    if out is None:
+        out = cache[text] = basic_normalise(text)
+    return out
+
+
 def rules_and_languages(titles: Sequence[str], bodies: Sequence[str], rules: RuleScorer,
-                        language_model: Any) -> tuple[list[dict[str, tuple[float, list[str]]]], list[str]]:
-    """Rule scores per signal and the language code of each (title, body) pair, in input order."""
-    full = [basic_normalise(cut(f"{t}. {b}" if t else b, RULE_CHARS))
+                        language_model: Any, *, features: Any = None, cache: dict[str, str] | None = None,
+                        ) -> tuple[list[dict[str, tuple[float, list[str]]]], list[str]]:
+    """Rule scores per signal and the language code of each (title, body) pair, in input order.
+
+    ``features``: the shared TF-IDF matrix of the batch's model windows, which a language model over
+    the shared features reads instead of featurising again; ``cache``: see :func:`basic_normalise_cached`.
+    """
+    full = [basic_normalise_cached(cut(f"{t}. {b}" if t else b, RULE_CHARS), cache)
             for t, b in zip(titles, bodies, strict=True)]
-    langs = detect_language_batch([cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True)
+    langs = detect_language_batch([cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True,
+                                  features=features)
     return rules.score(full, normalised=True), langs

@@ -19,13 +19,21 @@ from classifiers import features as feat
 from classifiers.artifacts import TRUSTED_TYPES, save_skops, sha256_file
 from classifiers.baseline import BASELINE_THRESHOLD, plain_baseline_probabilities
 from classifiers.datasets import SignalSet, TrainingData
-from classifiers.evaluation import Split, binary_metrics, choose_threshold, per_group_rates
-from classifiers.language import MADURESE_WORDS
+from classifiers.evaluation import (
+    BETA,
+    PRECISION_FLOOR,
+    Split,
+    binary_metrics,
+    choose_threshold,
+    per_group_rates,
+)
+from classifiers.language import MADURESE_WORDS, fit_language_model, language_bundle
 from classifiers.model_card import write_model_card
 from classifiers.normalise import build_slang_map, normalise, read_madurese_words, tokens
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS
+from classifiers.style import StyleFeatures
+from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, STYLE_SIGNALS, THRESHOLD_POLICY
 from pantau.domain import SIGNALS
 
 LEXICONS = {"slang": "kamus_alay_ibrohim2019.csv", "madurese": "nusax_madurese_indonesian_lexicon.csv"}
@@ -79,16 +87,29 @@ def _say(progress: Callable[[str], None] | None, message: str) -> None:
         progress(message)
 
 
+def _with_style(x, texts: np.ndarray, groups: np.ndarray, fit_mask: np.ndarray):
+    """``x`` plus the style block (:mod:`classifiers.style`) fitted on the ``fit_mask`` rows only."""
+    from scipy.sparse import hstack
+
+    style = StyleFeatures().fit(list(texts[fit_mask]), list(groups[fit_mask]))
+    return hstack([x, style.transform(texts)]).tocsr(), style
+
+
 def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
                     c: float = 1.0) -> dict:
-    """Fit on each split's training groups, predict its held-out groups, pick threshold and calibration."""
+    """Fit on each split's training groups, predict its held-out groups, pick threshold and calibration.
+
+    Signals listed in :data:`~classifiers.weights.STYLE_SIGNALS` get the style block, refitted on each
+    split's training groups (its neutral-word list must not see the held-out outlets).
+    """
     y, groups = data.y, data.g
     texts = np.asarray(data.texts, dtype=object)
     held, baseline = [], {}
     for split in SPLITS[name]:
         train_mask, test_mask = split.masks(groups)
-        model = feat.build_linear_model(seed, c).fit(x[train_mask], y[train_mask])
-        held.append((split, test_mask, model.decision_function(x[test_mask])))
+        xs = _with_style(x, texts, groups, train_mask)[0] if name in STYLE_SIGNALS else x
+        model = feat.build_linear_model(seed, c).fit(xs[train_mask], y[train_mask])
+        held.append((split, test_mask, model.decision_function(xs[test_mask])))
         baseline[split.name] = plain_baseline_probabilities(
             list(texts[train_mask]), y[train_mask], list(texts[test_mask]), seed)
     pooled = [(m, z) for s, m, z in held if s.for_threshold]
@@ -101,8 +122,9 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
         return extra(np.flatnonzero(mask), p) if extra else p
 
     p_all = np.concatenate([prob(m, z) for m, z in pooled])
-    threshold = choose_threshold(y_all, p_all)
-    report = {"calibration": [a, b], "threshold": threshold,
+    beta, floor = THRESHOLD_POLICY.get(name, (BETA, PRECISION_FLOOR))
+    threshold = choose_threshold(y_all, p_all, beta=beta, floor=floor)
+    report = {"calibration": [a, b], "threshold": threshold, "threshold_policy": [beta, floor],
               "pooled": binary_metrics(y_all, p_all, threshold), "splits": {}}
     for split, mask, z in held:
         p = prob(mask, z)
@@ -129,8 +151,11 @@ def _protected_words(rows: TrainingData, lexicon: Path) -> set[str]:
 
 
 def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | None = None,
-          seed: int = 0, lexicon_dir: Path | None = None) -> dict:
+          seed: int = 0, lexicon_dir: Path | None = None, extra_labels: tuple[Path, ...] = ()) -> dict:
     """Train all models from the JSONL files in ``data_dir``; write artifacts and return the metrics.
+
+    ``extra_labels``: labelled JSONL files (reviewers' verdicts from ``pantau labels export``) added to
+    the training side of every set whose label they carry (never held out, see ``TrainingData``).
 
     ``lexicon_dir`` defaults to ``data_dir/../lexicons`` (the layout of the shared data folder).
     """
@@ -139,7 +164,9 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     lexicon_dir = Path(lexicon_dir) if lexicon_dir else data_dir.parent / "lexicons"
     out_dir.mkdir(parents=True, exist_ok=True)
     _say(progress, f"reading training files from {data_dir}")
-    rows = TrainingData(data_dir, seed=seed).load()
+    rows = TrainingData(data_dir, seed=seed, extra_labels=extra_labels).load()
+    if rows.extra_:
+        _say(progress, f"extra labelled rows: {len(rows.extra_)} from {len(extra_labels)} file(s)")
     protected = _protected_words(rows, lexicon_dir / LEXICONS["madurese"])
     slang = build_slang_map(lexicon_dir / LEXICONS["slang"], protected)
     _say(progress, f"slang table: {len(slang)} entries ({len(protected)} Madurese words protected)")
@@ -157,7 +184,7 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
 
     rules = RuleScorer(ALL_RULES).fit()
     metrics: dict = {"signals": {}, "sizes": {}}
-    models, calibration, thresholds = {}, {}, {}
+    models, calibration, thresholds, style_blocks = {}, {}, {}, {}
     for name, data in sets.items():
         x = matrix[[index[t] for t in data.texts]]
         extra = None
@@ -175,14 +202,19 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
         calibration[name] = report["calibration"]
         if name in SIGNALS:  # the radicalism model only feeds violence_threat
             thresholds[name] = report["threshold"]
+        if name in STYLE_SIGNALS:
+            x, style_blocks[name] = _with_style(x, np.asarray(data.texts, dtype=object), data.g,
+                                                np.ones(len(data.texts), dtype=bool))
         model = feat.build_linear_model(seed).fit(x, data.y)
         feat.shrink_model(model)
         models[name] = model
         _say(progress, f"{name}: threshold {report['threshold']:.2f}, pooled held-out "
                        f"P={report['pooled']['precision']:.2f} R={report['pooled']['recall']:.2f}")
 
-    _say(progress, "language model: character n-grams, Madurese vs Indonesian")
-    language_model, metrics["language"] = _fit_language(rows, seed)
+    _say(progress, "language model: shared character n-gram block, Madurese vs Indonesian")
+    shared_features = feat.FastTfidf(feat.vectoriser_state(vectoriser))
+    language_model, metrics["language"] = fit_language_model(rows.language_set(), SPLITS["language"],
+                                                             shared_features, slang, seed)
     metrics["signals"]["vote_buying"] = {"threshold": FIXED_THRESHOLDS["vote_buying"],
                                          "note": "rules only; no labelled data (see docs)"}
     metrics["signals"]["violence_threat"] = {"threshold": FIXED_THRESHOLDS["violence_threat"],
@@ -192,7 +224,8 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     _say(progress, f"writing artifacts to {out_dir}")
     save_skops(feat.vectoriser_state(vectoriser), out_dir / "vectoriser.skops")
     save_skops(models, out_dir / "signals.skops")
-    save_skops(feat.pipeline_bundle(language_model), out_dir / "language.skops")
+    save_skops({name: block.state() for name, block in style_blocks.items()}, out_dir / "style.skops")
+    save_skops(language_bundle(language_model), out_dir / "language.skops")
     (out_dir / "normaliser.json").write_text(
         json.dumps({"slang": slang, "protected_madurese_words": len(protected)}, ensure_ascii=False,
                    sort_keys=True), encoding="utf-8")
@@ -207,35 +240,6 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     return metrics
 
 
-def _fit_language(rows: TrainingData, seed: int):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-
-    from classifiers.normalise import basic_normalise
-
-    data = rows.language_set()
-    texts = [basic_normalise(t) for t in data.texts]
-    labels = np.where(data.y == 1, "mad", "ind")
-
-    params = {"chars": {"analyzer": "char_wb", "ngram_range": (1, 4), "min_df": 3, "max_df": 1.0,
-                        "max_features": 20_000, "token_pattern": None}}
-
-    def build():
-        return Pipeline([("features", feat.build_vectoriser(params)),
-                         ("model", LogisticRegression(C=2.0, solver="liblinear", class_weight="balanced",
-                                                      random_state=seed))])
-
-    report = {"splits": {}}
-    for split in SPLITS["language"]:
-        train_mask, test_mask = split.masks(data.g)
-        model = build().fit([t for t, m in zip(texts, train_mask, strict=False) if m], labels[train_mask])
-        p = model.predict_proba([t for t, m in zip(texts, test_mask, strict=False) if m])[:, 1]
-        report["splits"][split.name] = binary_metrics(data.y[test_mask], p, 0.5)
-    model = build().fit(texts, labels)
-    feat.shrink_model(model.named_steps["model"])
-    return model, report
-
-
 def _manifest(out_dir: Path, rows: TrainingData, lexicon_dir: Path, thresholds: dict, calibration: dict,
               seed: int) -> dict:
     import hashlib
@@ -247,10 +251,12 @@ def _manifest(out_dir: Path, rows: TrainingData, lexicon_dir: Path, thresholds: 
                  for p in sorted(out_dir.glob("*.skops")) + [out_dir / "normaliser.json"]}
     digest = hashlib.sha256("".join(a["sha256"] for a in artifacts.values()).encode()).hexdigest()[:10]
     files = {**{p.name: sha256_file(p) for p in rows.files().values()},
+             **{f"extra:{p.name}": sha256_file(p) for p in rows.extra_labels},
              **{name: sha256_file(lexicon_dir / name) for name in LEXICONS.values()}}
     return {"version": f"sk-{date.today():%Y.%m.%d}-{digest}", "created": date.today().isoformat(),
             "sklearn_version": sklearn.__version__, "skops_version": skops.__version__, "seed": seed,
             "thresholds": thresholds, "calibration": calibration, "combine": COMBINE,
+            "feature_blocks": {name: ["shared", "style"] for name in STYLE_SIGNALS},
             "trusted_types": list(TRUSTED_TYPES), "artifacts": artifacts, "training_files": files}
 
 

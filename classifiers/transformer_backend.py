@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from classifiers.datasets import TrainingData
-from classifiers.evaluation import binary_metrics, choose_threshold
+from classifiers.evaluation import BETA, PRECISION_FLOOR, binary_metrics, choose_threshold
 from classifiers.normalise import basic_normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
+from classifiers.source_prior import SourcePrior, default_prior, note_prior
 from classifiers.text_pass import rules_and_languages, split_records
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS
+from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, THRESHOLD_POLICY
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
 __all__ = ["LABELS", "TransformerSignalClassifier", "is_transformer_model_dir", "load_transformer_classifier",
@@ -228,7 +229,8 @@ def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarr
         known = ~np.isnan(y[:, col])
         truth = y[known, col].astype(int)
         p = np.asarray([c[signal] for c, k in zip(combined, known, strict=True) if k])
-        thresholds[signal] = choose_threshold(truth, p) if truth.size else 0.5
+        beta, floor = THRESHOLD_POLICY.get(signal, (BETA, PRECISION_FLOOR))
+        thresholds[signal] = choose_threshold(truth, p, beta=beta, floor=floor) if truth.size else 0.5
         metrics[signal] = binary_metrics(truth, p, thresholds[signal]) if truth.size else {"n": 0}
     return {s: float(thresholds[s]) for s in SIGNALS}, metrics
 
@@ -290,8 +292,12 @@ class TransformerSignalClassifier:
             self.load()
         return _predict(self.model_, self.tokenizer_, list(texts), self.max_length_, self.batch_size)
 
-    def score(self, records: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
-        """Score a batch of records (each with ``text``; optional ``title``, ``url``)."""
+    def score(self, records: Sequence[Mapping[str, Any]], *,
+              source_prior: SourcePrior | None = None) -> list[ScoreResult]:
+        """Score a batch of records (each with ``text``; optional ``title``, ``url``).
+
+        ``source_prior`` (default: the bundled credible-source list) moves hoax scores by the URL."""
+        prior = source_prior or default_prior()
         if not hasattr(self, "model_"):
             self.load()
         if not records:
@@ -309,8 +315,10 @@ class TransformerSignalClassifier:
                                            model_version=self.version_))
                 continue
             scores, why = combine(dict(zip(LABELS, probs[i].tolist(), strict=True)), rules, self.combine_)
+            scores, found = prior.apply(scores, records[i].get("url"))
             flags = [s for s in SIGNALS if scores[s] >= self.thresholds_[s]]
             explanations = {s: ([f"rule {r}" for r in why.get(s, [])] or ["model"])[:8] for s in flags}
+            note_prior(explanations, found)
             results.append(ScoreResult(scores=scores, flags=flags, lang=langs[i], explanations=explanations,
                                        model_version=self.version_))
         return results

@@ -1,4 +1,4 @@
-"""The Prefect 3 flow ``monitor``: collect -> normalise/deduplicate/store -> classify -> tag -> alert.
+"""The Prefect 3 flow ``monitor``: collect -> store -> classify -> tag -> alert -> match claims.
 
 Thin by design: it resolves settings into plain data, runs one task per source and one task per
 batch of items, and records a Run with counts. All work is in :mod:`flows.steps`.
@@ -12,7 +12,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
 
-from flows import steps
+from flows import matching_step, steps
 from flows.progress import report
 from pantau.domain.config import HttpConfig
 from pantau.domain.errors import FetchError
@@ -62,6 +62,13 @@ def classify_batch_task(database_url: str, model_dir: str | None, config: dict[s
     return counts
 
 
+@task(name="match-claims", cache_policy=None)
+def match_claims_task(database_url: str, model_dir: str | None, config: dict[str, Any]) -> dict[str, int]:
+    counts = matching_step.match_items(database_url, model_dir, config, **config.get("matching", {}))
+    report("matching_done", **counts)
+    return counts
+
+
 @flow(name="monitor", log_prints=False, validate_parameters=True)
 def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = None,
             batch_size: int = 500) -> dict[str, Any]:
@@ -101,7 +108,15 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         report("classify_started", items=len(pending), batches=len(batches))
         # Batches run one after another: SQLite has one writer, and the model uses both cores.
         batch_counts = [classify_batch_task(database_url, model_dir, config, b) for b in batches]
-        counts = steps.merge_counts(source_counts, batch_counts, silent)
+        # Claims, known hoaxes and counter-narrative links, over every scored item not yet matched.
+        # A failure here leaves the collected and classified items in place (the next run retries).
+        match_state = match_claims_task(database_url, model_dir, config, return_state=True)
+        if match_state.is_completed():
+            match_counts = match_state.result()
+        else:
+            match_counts = {"error": _failure_message(match_state)}
+            logger.warning("claim matching failed: %s", match_counts["error"])
+        counts = steps.merge_counts(source_counts, batch_counts, silent, match_counts)
         counts["run_id"] = run_id
         steps.finish(database_url, run_id, counts)
         logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],

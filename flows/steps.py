@@ -159,11 +159,16 @@ def finish(database_url: str, run_id: int, counts: dict[str, Any], *, status: st
 
 
 def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[str, Any]],
-                 silent_alerts: list[int] | None = None) -> dict:
+                 silent_alerts: list[int] | None = None,
+                 match_counts: dict[str, Any] | None = None) -> dict:
     """The Run record's counts: fetched, new, duplicate, skipped (by reason), flagged, alerts, ...
 
-    ``silent_alerts`` (new 'silent_source' alert ids) count as ``silent_sources`` and in ``alerts``."""
+    ``silent_alerts`` (new 'silent_source' alert ids) count as ``silent_sources`` and in ``alerts``;
+    ``match_counts`` (from ``flows.matching_step``) become ``matching``, its known-hoax alerts count in
+    ``alerts``."""
     silent = len(silent_alerts or [])
+    matching = dict(match_counts or {})
+    known_hoax = matching.get("known_hoax_alerts", 0)
     skipped: Counter[str] = Counter()
     notes: Counter[str] = Counter()
     for c in source_counts:
@@ -174,6 +179,8 @@ def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[st
         by_signal.update(b.get("by_signal", {}))
     if silent:
         by_signal["silent_source"] += silent
+    if known_hoax:
+        by_signal["known_hoax"] += known_hoax
     return {
         "sources": len(source_counts),
         "sources_failed": sum(1 for c in source_counts if c.get("error")),
@@ -185,8 +192,9 @@ def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[st
         "notes": dict(notes),
         "scored": sum(b.get("scored", 0) for b in batch_counts),
         "flagged": sum(b.get("flagged", 0) for b in batch_counts),
-        "alerts": sum(b.get("alerts", 0) for b in batch_counts) + silent,
+        "alerts": sum(b.get("alerts", 0) for b in batch_counts) + silent + known_hoax,
         "silent_sources": silent,
+        "matching": matching,
         "alerts_by_signal": dict(by_signal),
         "per_source": [{k: v for k, v in c.items() if k != "new_ids"} for c in source_counts],
     }

@@ -21,6 +21,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +41,7 @@ SEVERITIES = ("low", "medium", "high", "critical")  # ascending
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 RUN_STATUSES = ("running", "completed", "failed")
 LINK_METHODS = ("auto", "reviewer")
+MATCH_ROLES = ("claim", "answer", "other")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -95,6 +98,12 @@ class Claim(Base):
     first_seen_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String, default="unverified")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The spread, recomputed from the member items by storage.claims.refresh_claim_spread.
+    last_seen_at: Mapped[datetime | None]
+    item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    source_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    districts: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
 
 
 class Item(Base):
@@ -153,7 +162,11 @@ class Score(Base):
 
 
 class CounterNarrative(Base):
-    """An item (debunk, clarification, fact-check) linked to the claim it answers."""
+    """An item (debunk, clarification, fact-check) linked to the claim it answers.
+
+    ``rejected`` marks a link a reviewer turned down: it is kept (so automatic linking does not bring
+    it back) but leaves the outcome measures. ``actor_category`` is one of ``ACTOR_CATEGORIES``.
+    """
 
     __tablename__ = "counter_narratives"
     __table_args__ = (
@@ -162,7 +175,7 @@ class CounterNarrative(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     actor: Mapped[str | None] = mapped_column(String)
     published_at: Mapped[datetime | None]
@@ -170,6 +183,34 @@ class CounterNarrative(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_category: Mapped[str | None] = mapped_column(String)
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ItemMatch(Base):
+    """That an item matched a stored fact-check or counter-narrative item, with the calibrated score."""
+
+    __tablename__ = "item_matches"
+    __table_args__ = (UniqueConstraint("item_id", "matched_item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    matched_item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    backend: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ItemMatchCheck(Base):
+    """That the matching step handled an item, and as what: a ``claim`` (it was clustered into one), an
+    ``answer`` (a counter-narrative, linked to the claims it answers) or ``other``."""
+
+    __tablename__ = "item_match_checks"
+    __table_args__ = (CheckConstraint(_one_of("role", MATCH_ROLES), name="role"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Alert(Base):
@@ -247,3 +288,94 @@ class HttpValidator(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- accounts and review work (migration 0004) -----------------------------------------------------
+
+ROLES = ("admin", "reviewer", "analyst")
+
+
+class Organisation(Base):
+    """A partner organisation (a newsroom, Polres, Kodim, KPU, Bawaslu, NU, ...); every user has one."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    kind: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A web app account: an argon2 password hash, one role, one organisation."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A bearer token of a user for the JSON API; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ReviewLock(Base):
+    """Who is working on an item right now, until ``expires_at`` (one row per locked item)."""
+
+    __tablename__ = "review_locks"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class CounterLink(Base):
+    """A counter-narrative a reviewer linked to a flagged item: a URL they published or a stored item."""
+
+    __tablename__ = "counter_links"
+    __table_args__ = (
+        CheckConstraint("url IS NOT NULL OR counter_item_id IS NOT NULL", name="target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    counter_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    user_name: Mapped[str] = mapped_column(String)
+    organisation: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Escalation(Base):
+    """That a reviewer handed an item to another organisation (it shows in that organisation's queue)."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_name: Mapped[str] = mapped_column(String)
+    organisation: Mapped[str | None] = mapped_column(String)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+# The analyst views read alerts one severity at a time, newest first (storage.alert_search.search_page).
+Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)

@@ -25,7 +25,7 @@ FORBIDDEN = {
     "pantau/web": {"flows", "pantau.cli", "prefect"},
 }
 # Heavy libraries may be imported lazily (inside functions) in these modules only.
-LAZY_HEAVY_ALLOWED = {"classifiers/transformer_backend.py"}
+LAZY_HEAVY_ALLOWED = {"classifiers/transformer_backend.py", "classifiers/embeddings.py"}
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:

@@ -110,3 +110,10 @@ def test_fetch_prints_the_extracted_items_and_stores_nothing(tmp_path, monkeypat
 def test_fetch_unknown_kind_lists_the_known_ones(tmp_path):
     out = runner.invoke(app, ["fetch", "carrier-pigeon", str(tmp_path / "x")])
     assert out.exit_code == 2 and "known:" in out.output and "rss" in out.output
+
+
+def test_train_refuses_a_missing_labels_file(tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
+                                 "--labels", str(tmp_path / "verdicts.jsonl")])
+    assert result.exit_code == 2
+    assert "verdicts.jsonl: no such file" in result.output

@@ -43,8 +43,11 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def classify_stream(source: IO[bytes], sink: IO[str], model: Any, *, batch_size: int = DEFAULT_BATCH,
-                    explain: bool = False) -> int:
-    """Score every line of ``source`` into ``sink``; return the number of lines written."""
+                    explain: bool = False, source_prior: Any = None) -> int:
+    """Score every line of ``source`` into ``sink``; return the number of lines written.
+
+    ``source_prior`` (a :class:`classifiers.source_prior.SourcePrior`; default: the bundled list)
+    moves hoax scores by each line's optional ``url``."""
     written = 0
     batch: list[dict[str, Any]] = []
 
@@ -52,7 +55,7 @@ def classify_stream(source: IO[bytes], sink: IO[str], model: Any, *, batch_size:
         nonlocal written
         if not batch:
             return
-        results = model.score(batch)
+        results = model.score(batch, source_prior=source_prior)
         for obj, result in zip(batch, results, strict=True):
             obj["scores"] = {k: round(v, 4) for k, v in result.scores.items()}
             obj["flags"] = list(result.flags)
@@ -82,17 +85,28 @@ def classify(
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Model artifacts (default: bundled)."),
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, max=10_000),
     explain: bool = typer.Option(False, "--explain", help="Also add 'explanations' per flagged signal."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c",
+        help="Optional config: its source_prior list refines the bundled one (nothing else is read)."),
 ) -> None:
-    """Score each line for the seven signals: adds 'scores', 'flags' and 'lang'."""
+    """Score each line for the seven signals: adds 'scores', 'flags' and 'lang'.
+
+    A line's optional 'url' applies the hoax source prior (Dewan Pers-verified outlets, fact-checkers)."""
     from classifiers import load_classifier
+    from classifiers.source_prior import SourcePrior
 
     if str(input_path) != "-" and not input_path.is_file():
         raise UnusableInputError(f"{input_path}: no such file")
+    prior = None
+    if config is not None:
+        from pantau.settings import load_settings
+
+        prior = SourcePrior.from_config(load_settings(config).region_config.source_prior)
     model = load_classifier(model_dir)
     source = sys.stdin.buffer if str(input_path) == "-" else input_path.open("rb")
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
-        classify_stream(source, sink, model, batch_size=batch_size, explain=explain)
+        classify_stream(source, sink, model, batch_size=batch_size, explain=explain, source_prior=prior)
     finally:
         if source is not sys.stdin.buffer:
             source.close()

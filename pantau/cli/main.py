@@ -5,7 +5,21 @@ from __future__ import annotations
 import typer
 
 from pantau import __version__
-from pantau.cli import admin, alerts, classify, evaluate, fetch, run, tipline
+from pantau.cli import (
+    admin,
+    alerts,
+    classify,
+    evaluate,
+    fetch,
+    labels,
+    links,
+    match,
+    report,
+    run,
+    tipline,
+    users,
+    web,
+)
 
 app = typer.Typer(
     name="pantau",
@@ -17,12 +31,18 @@ app = typer.Typer(
 
 app.command("run")(run.run)
 app.command("classify")(classify.classify)
+app.command("match")(match.match)
 app.command("eval")(evaluate.evaluate)
 app.command("alerts")(alerts.alerts)
 app.command("fetch")(fetch.fetch)
 app.command("init")(admin.init)
 app.command("train")(admin.train)
 app.command("tipline")(tipline.tipline)
+app.command("web")(web.web)
+app.add_typer(users.app, name="user")
+app.add_typer(labels.app, name="labels")
+app.command("report")(report.report)
+app.command("link")(links.link)
 
 
 def _version(value: bool) -> None:

@@ -98,6 +98,12 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
     if by_signal:
         console.print("New alerts by signal: " + ", ".join(
             f"{k} {v}" for k, v in sorted(by_signal.items(), key=lambda kv: -kv[1])))
+    matching = counts.get("matching") or {}
+    if matching:
+        failed = f" (matching failed: {escape(matching['error'])})" if matching.get("error") else ""
+        console.print(f"Claims: {matching.get('claims_new', 0)} new, {matching.get('claim_items', 0)} items "
+                      f"grouped, {matching.get('links', 0)} counter-narratives linked, "
+                      f"{matching.get('known_hoax_alerts', 0)} known-hoax alerts{failed}.")
     _print_top_alerts(database_url)
     opts = (f" --config {config}" if config else "") + (f" --db {database_url}" if db_given else "")
     console.print("\n[bold]Next:[/bold]")
@@ -105,6 +111,8 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
     console.print(f"  • Focus on one signal or district:    pantau alerts --signal violence_threat "
                   f"--district Omben{opts}")
     console.print(f"  • Export alerts for analysis:         pantau alerts --format json{opts} > alerts.jsonl")
+    console.print(f"  • Outcome report for a forum meeting:  pantau report -o report{opts}")
+    console.print(f"  • Review in the browser:               pantau web{opts}")
     console.print("  • Score any JSONL file yourself:       pantau classify posts.jsonl -o scored.jsonl")
     console.print("  • Monitor your own sources:            pantau init, then edit pantau.yaml")
 

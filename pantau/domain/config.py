@@ -148,6 +148,29 @@ def _check_signal_map(m: dict[str, float]) -> None:
             raise ValueError(f"threshold for {k} must be within 0..1, got {t}")
 
 
+class SourcePriorConfig(_Strict):
+    """The hoax source prior: bundled credible-source list (classifiers/data/credible_sources.yaml)
+    plus entries of your own, and how far each kind of source moves the hoax score (log-odds)."""
+
+    use_bundled: bool = True
+    verified_outlets: list[str] = Field(default_factory=list)   # domains or domain/path prefixes
+    fact_checkers: list[str] = Field(default_factory=list)
+    low_credibility: list[str] = Field(default_factory=list)
+    verified_outlet_shift: float = Field(-2.5, le=0)
+    fact_checker_shift: float = Field(-4.0, le=0)
+    fact_checker_counter_shift: float = Field(1.0, ge=0)
+    low_credibility_shift: float = Field(1.0, ge=0)
+
+
+class MatchingConfig(_Strict):
+    """Claim matching in the monitoring run (docs/claims.md): the recency window for fact-checks,
+    the 'same claim' threshold (None: the matcher's calibrated default) and the clustering cut."""
+
+    recent_days: int | None = Field(365, ge=1)
+    threshold: float | None = Field(None, gt=0, lt=1)
+    cluster_threshold: float = Field(0.95, gt=0, lt=1)
+
+
 class PantauConfig(_Strict):
     """Everything about the monitored region: sources, geography, actors, calendar, alert rules."""
 
@@ -160,6 +183,8 @@ class PantauConfig(_Strict):
     stages: list[StageConfig] = Field(default_factory=list)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
+    source_prior: SourcePriorConfig = Field(default_factory=SourcePriorConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
 
     @field_validator("timezone")
     @classmethod

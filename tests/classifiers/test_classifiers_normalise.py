@@ -55,3 +55,19 @@ def test_diacritics_fold_for_madurese_spelling():
 def test_empty_text():
     assert normalise("") == ""
     assert basic_normalise("   ") == ""
+
+
+def test_substitutions_skipped_by_their_cheap_guards_still_fire_when_needed():
+    # each regular-expression step only runs when a character it needs is present (see basic_normalise)
+    assert basic_normalise("Lihat WWW.Contoh.com sekarang") == "lihat xurl sekarang"
+    assert basic_normalise("kabar dari sampang.com/berita ok") == "kabar dari xurl ok"
+    assert basic_normalise("USER bilang\u00a0begitu\u2003ya") == "xmention bilang begitu ya"
+    assert basic_normalise("Café bâgi pèssè 😀") == "café bâgi pèssè xemoji"
+    assert basic_normalise("tanpa tanda apa apa, cuma teks biasa") == "tanpa tanda apa apa, cuma teks biasa"
+
+
+def test_tokens_strip_apostrophes_and_drop_empty_ones():
+    from classifiers.normalise import tokens
+
+    assert tokens("ta' 'x' ''' kpu") == ["ta", "x", "kpu"]
+    assert fold_diacritics("plain ascii") == "plain ascii"

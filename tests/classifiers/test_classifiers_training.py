@@ -123,3 +123,34 @@ def test_missing_training_file_is_reported(tmp_path):
     (tmp_path / "train").mkdir()
     with pytest.raises(FileNotFoundError, match="missing training files"):
         train(tmp_path / "train", tmp_path / "out")
+
+
+def test_reviewer_labels_join_the_training_side_only(tmp_path):
+    from classifiers.datasets import TrainingData
+    from classifiers.training import SPLITS
+
+    labels = tmp_path / "labels.jsonl"
+    rows = [{"text": "Beredar pesan kotak suara TPS 3 Omben sudah dicoblos, sebarkan!", "hoax": 1,
+             "group": "review:Kabar Sampang"},
+            {"text": "KPU Sampang menetapkan jadwal rapat pleno rekapitulasi.", "hoax": 0,
+             "group": "review:Kabar Sampang"},
+            {"text": "Tidak bisa diperiksa.", "verdict": "not_checkable"}]
+    labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    plain = TrainingData(FIXTURES / "train").load().hoax_set()
+    extended = TrainingData(FIXTURES / "train", extra_labels=(labels,)).load().hoax_set()
+    added = len(extended.texts) - len(plain.texts)
+    assert added == 2 and extended.labels[-2:] == [1, 0]
+    assert extended.groups[-2:] == ["review:Kabar Sampang"] * 2
+    for split in SPLITS["hoax"]:
+        train_mask, test_mask = split.masks(extended.g)
+        assert not test_mask[-2:].any()  # reviewer labels are never held out
+        assert train_mask[-2:].all() or split.train is not None
+
+
+def test_labelled_rows_without_text_are_refused(tmp_path):
+    from classifiers.datasets import TrainingData
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"hoax": 1}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="row 1 has no 'text'"):
+        TrainingData(FIXTURES / "train", extra_labels=(bad,)).load()

@@ -29,7 +29,7 @@ def test_demo_cycle_stores_scores_tags_and_alerts(tmp_path):
     url, config = _demo(tmp_path)
     counts = monitor(database_url=url, config=config, batch_size=40)
     enabled = [s for s in config["sources"] if s["enabled"]]
-    assert counts["sources"] == len(enabled) == 6 and counts["sources_failed"] == 0
+    assert counts["sources"] == len(enabled) == 7 and counts["sources_failed"] == 0
     assert counts["new"] > 60 and counts["scored"] == counts["new"]
     assert counts["fetched"] == counts["new"] + counts["duplicate"] + counts["skipped"]
     assert counts["alerts"] > 0 and counts["flagged"] > 0

@@ -1,66 +1,18 @@
-"""Shared fixtures: every storage test runs on a SQLite file database and on PostgreSQL.
-
-PostgreSQL: one fresh database ``pantau_test_<random>`` per test session (dropped at the end) and one
-fresh schema per test inside it. Set ``PANTAU_TEST_POSTGRES_URL`` to use another server; the
-PostgreSQL variants are skipped (with the reason) only when the server cannot be reached.
-"""
+"""Storage fixtures: every storage test runs on a SQLite file database and on PostgreSQL
+(``db_url`` and ``pg_database`` live in tests/conftest.py, shared with the web tests)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pantau.domain.config import SourceConfig
 from pantau.domain.records import CollectedItem
 from storage.db import make_engine, migrate, session_factory
 from storage.repository import sync_sources
-
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[URL]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    server = make_url(os.environ.get("PANTAU_TEST_POSTGRES_URL", DEFAULT_PG_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL server not reachable at {server.render_as_string()}: {exc.orig}")
-    name = f"pantau_test_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    """The URL of an empty database: a SQLite file, or a fresh PostgreSQL schema (via search_path)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'pantau.db'}"
-    database: URL = request.getfixturevalue("pg_database")
-    schema = f"t_{secrets.token_hex(6)}"
-    setup = create_engine(database, isolation_level="AUTOCOMMIT")
-    with setup.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    setup.dispose()
-    url = database.update_query_dict({"options": f"-csearch_path={schema}"})
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

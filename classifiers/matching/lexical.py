@@ -1,0 +1,192 @@
+"""Lexical features for claim matching: normalised content words, hashed n-grams and BM25.
+
+Everything here is *stateless* or *incremental*, so an index can grow one document at a time:
+
+- :func:`prepare` normalises a text with Pantau's normaliser (slang table of the bundled model,
+  Madurese words protected) and folds diacritics ("pèssè" -> "pesse").
+- :class:`PairFeaturizer` turns prepared texts into L2-normalised hashed vectors (content-word
+  unigrams + bigrams with sublinear TF; character 3-5-grams of the content words). The cosine of two
+  rows depends on the two texts only (no corpus statistics), which keeps the calibrated "same claim"
+  score stable as the fact-check store grows and makes clustering order-independent.
+- :class:`BM25Index` is an incremental Okapi BM25 over content-word unigrams, built on
+  ``scipy.sparse`` (no extra dependency). It depends on the corpus (IDF, average length) and is only
+  used to pick candidates quickly; candidates are then scored with the pair features.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+from classifiers.artifacts import DEFAULT_MODEL_DIR
+from classifiers.normalise import fold_diacritics, normalise, tokens
+
+N_FEATURES = 2**20
+MAX_CHARS = 2000  # the lead of a long fact-check carries the claim it answers; the rest is cut
+
+# Function words of Indonesian and Madurese (written for the project): they carry no claim, and
+# without corpus statistics they would dominate the cosine. Normaliser tokens (xurl, xnum...) too.
+STOPWORDS = frozenset("""
+yang dan di ke dari ini itu untuk dengan pada dalam adalah akan tidak juga ada atau karena oleh
+sudah telah bahwa sebagai saat para kami kita saya anda mereka ia dia bisa lebih jadi hanya agar
+namun tetapi tapi serta bagi seperti secara maka jika kalau lagi masih pun nya si sang tersebut
+bukan belum sangat harus dapat yaitu yakni kepada terhadap antara hingga sampai setelah sebelum
+ketika apa siapa mengapa bagaimana kapan mana begitu sini situ sana ya kok sih dong deh
+nih tuh lah kah pula saja aja udah gak ga nggak tak tdk yg dgn utk
+se sa ka e ban otaba ta' ta tadak enggi engghi reya ruwa jareya riya bhai kaule sengko' engkok
+bada' tor sareng dhari
+xurl xmention xemoji xnum
+""".split())
+# Words that nearly every election item or fact-check in Pantau's setting contains (places, bodies,
+# election and fact-check vocabulary). Without corpus statistics they would link unrelated claims
+# ("KPU Sampang ..."), so they count DOMAIN_WEIGHT in the word vector and not at all in the char one.
+DOMAIN_WORDS = frozenset("""
+sampang madura madur jawa timur indonesia kabupaten kecamatan desa kota warga masyarakat
+kpu bawaslu polres polisi kodim tni pemerintah dinas bupati kades kepala
+pilkada pemilu pilpres pemilihan suara pemungutan tps kpps pemilih calon paslon pasangan nomor
+kampanye coblos mencoblos pencoblosan
+hoaks hoax hoaxs klarifikasi fakta faktanya beredar pesan berantai informasi info kabar isu video foto
+menegaskan menyatakan membantah memastikan mengatakan menjelaskan benar salah palsu tidak
+""".split())
+DOMAIN_WEIGHT = 0.25
+
+
+@lru_cache(maxsize=4)
+def load_slang(model_dir: str | None = None) -> dict[str, str]:
+    """The slang table stored with the bundled model (``normaliser.json``); empty if unreadable."""
+    path = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    try:
+        return dict(json.loads((path / "normaliser.json").read_text(encoding="utf-8"))["slang"])
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def prepare(text: str, slang: Mapping[str, str] | None = None) -> str:
+    """Normalised, diacritic-folded text, cut to :data:`MAX_CHARS`."""
+    return fold_diacritics(normalise((text or "")[:MAX_CHARS], slang))
+
+
+def content_words(prepared: str) -> list[str]:
+    """Word tokens of a prepared text without function words and one-letter tokens."""
+    return [w for w in tokens(prepared) if len(w) > 1 and w not in STOPWORDS]
+
+
+def domain_words(slang: Mapping[str, str] | None = None) -> frozenset[str]:
+    """:data:`DOMAIN_WORDS` plus the words the slang table expands them to ("kpu" -> "komisi ...")."""
+    expanded = set(DOMAIN_WORDS)
+    for word in DOMAIN_WORDS:
+        expanded.update(content_words(normalise(word, slang)))
+    return frozenset(expanded)
+
+
+class PairFeaturizer:
+    """Hashed, corpus-free vectors whose row-wise cosines are the raw lexical similarities."""
+
+    def __init__(self, slang: Mapping[str, str] | None = None, n_features: int = N_FEATURES):
+        self.domain = domain_words(slang)
+        self.words = HashingVectorizer(analyzer=self._word_grams, n_features=n_features,
+                                       alternate_sign=False, norm=None, dtype=np.float32)
+        self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=n_features,
+                                       alternate_sign=False, norm=None, dtype=np.float32)
+        weights = np.ones(n_features, dtype=np.float32)
+        weights[self.words.transform([" ".join(sorted(self.domain))]).indices] = DOMAIN_WEIGHT
+        self.word_weights = sp.diags(weights, format="csr")
+
+    def _word_grams(self, prepared: str) -> list[str]:
+        """Content words and their bigrams (bigrams of two domain words are left out)."""
+        words = content_words(prepared)
+        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
+                        if a not in self.domain or b not in self.domain]
+
+    def _char_text(self, prepared: str) -> str:
+        return " ".join(w for w in content_words(prepared) if w not in self.domain)
+
+    def transform(self, prepared: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(word vectors, char vectors), each row L2-normalised with sublinear TF."""
+        words = _sublinear(self.words.transform(prepared), self.word_weights)
+        chars = _sublinear(self.chars.transform([self._char_text(p) for p in prepared]))
+        return words, chars
+
+
+def _sublinear(matrix: sp.spmatrix, weights: sp.csr_matrix | None = None) -> sp.csr_matrix:
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    matrix.data = np.log1p(matrix.data)
+    if weights is not None:
+        matrix = sp.csr_matrix(matrix @ weights)
+    return normalize(matrix, copy=False)
+
+
+def row_cosines(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Cosine of row i of ``a`` with row i of ``b`` (both L2-normalised)."""
+    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+
+
+class BM25Index:
+    """Incremental Okapi BM25 over hashed content-word unigrams (rows may be retired, not removed).
+
+    ``add`` appends rows; the weighted matrix is rebuilt lazily on the next ``scores`` call, so many
+    adds followed by many searches cost one rebuild (O(non-zeros)).
+    """
+
+    def __init__(self, k1: float = 1.2, b: float = 0.75, n_features: int = N_FEATURES):
+        self.k1 = k1
+        self.b = b
+        self.n_features = n_features
+        self.vectoriser = HashingVectorizer(analyzer=content_words, n_features=n_features,
+                                            alternate_sign=False, norm=None, dtype=np.float32)
+        self._blocks: list[sp.csr_matrix] = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._weights: sp.csc_matrix | None = None
+        self._idf: np.ndarray | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self._alive.size)
+
+    def add(self, prepared: Sequence[str]) -> None:
+        counts = sp.csr_matrix(self.vectoriser.transform(prepared), dtype=np.float32)
+        self._blocks.append(counts)
+        self._alive = np.concatenate([self._alive, np.ones(len(prepared), dtype=bool)])
+        self._weights = None
+
+    def retire(self, rows: Sequence[int]) -> None:
+        """Exclude rows (e.g. a replaced document) from scores and statistics."""
+        self._alive[np.asarray(rows, dtype=int)] = False
+        self._weights = None
+
+    def _rebuild(self) -> None:
+        if len(self._blocks) > 1:
+            self._blocks = [sp.vstack(self._blocks, format="csr")]
+        counts = self._blocks[0] if self._blocks else sp.csr_matrix((0, self.n_features), dtype=np.float32)
+        counts = sp.diags(self._alive.astype(np.float32)) @ counts  # retired rows become empty
+        counts = sp.csr_matrix(counts)
+        counts.eliminate_zeros()
+        n_docs = max(int(self._alive.sum()), 1)
+        df = np.bincount(counts.indices, minlength=self.n_features)
+        self._idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        avg = float(lengths[self._alive].mean()) if self._alive.any() else 1.0
+        row_len = np.repeat(lengths, np.diff(counts.indptr))
+        tf = counts.data
+        counts.data = (tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * row_len / max(avg, 1.0))))
+        self._weights = counts.tocsc()
+
+    def scores(self, prepared: str) -> np.ndarray:
+        """BM25 score of every row for one query (0 for retired rows and rows sharing no term)."""
+        if self.n_rows == 0:
+            return np.zeros(0, dtype=np.float32)
+        if self._weights is None:
+            self._rebuild()
+        assert self._weights is not None and self._idf is not None
+        terms = np.unique(self.vectoriser.transform([prepared]).indices)
+        if terms.size == 0:
+            return np.zeros(self.n_rows, dtype=np.float32)
+        postings = self._weights[:, terms]
+        return np.asarray(postings @ self._idf[terms], dtype=np.float32).ravel()

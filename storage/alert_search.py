@@ -1,0 +1,240 @@
+"""Analyst queries: alerts filtered by signal, stage, district, source, actor, status, period and text;
+counts per election stage and signal (the timeline) and per district (the tension table).
+
+Text search is a case-insensitive substring match over the alert's reason and the item's title and
+text (``LIKE``; no extra index), good enough for tens of thousands of alerts on SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Text, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from storage.columns import as_utc
+from storage.models import SEVERITIES, Alert, Item, Source
+
+# A literal, not a bound parameter: PostgreSQL must see GROUP BY and SELECT expressions as equal.
+_DASH = literal_column("'-'")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilters:
+    """Every filter of the analyst views and the API; None means no filter."""
+
+    signal: str | None = None
+    stage: str | None = None
+    district: str | None = None
+    source: str | None = None
+    actor: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One alert as the analyst table, the CSV export and the API show it."""
+
+    id: int
+    created_at: datetime
+    kind: str
+    signal: str | None
+    severity: str
+    status: str
+    stage: str | None
+    district: str | None
+    source: str | None
+    item_id: int | None
+    item_title: str | None
+    item_url: str | None
+    reason: str
+    actors: list[str]
+
+
+def _filtered(stmt: Select[Any], f: AlertFilters, dialect: str) -> Select[Any]:
+    if f.signal:
+        stmt = stmt.where(Alert.signal == f.signal)
+    if f.stage:
+        stmt = stmt.where(Alert.stage == f.stage)
+    if f.district:
+        stmt = stmt.where(Alert.district == f.district)
+    if f.status:
+        stmt = stmt.where(Alert.status == f.status)
+    if f.kind:
+        stmt = stmt.where(Alert.kind == f.kind)
+    if f.since:
+        stmt = stmt.where(Alert.created_at >= as_utc(f.since))
+    if f.until:
+        stmt = stmt.where(Alert.created_at < as_utc(f.until))
+    if f.source:
+        source_ids = select(Source.id).where(Source.name == f.source)
+        stmt = stmt.where(or_(Alert.source_id.in_(source_ids),
+                              Alert.item_id.in_(select(Item.id).where(Item.source_id.in_(source_ids)))))
+    if f.actor:
+        needle = json.dumps(f.actor, ensure_ascii=dialect != "postgresql")
+        stmt = stmt.where(exists().where(Item.id == Alert.item_id,
+                                         cast(Item.actors, Text).contains(needle, autoescape=True)))
+    if f.q and f.q.strip():
+        term = f.q.strip()
+        stmt = stmt.where(or_(Alert.reason.icontains(term, autoescape=True), exists().where(
+            Item.id == Alert.item_id, or_(Item.title.icontains(term, autoescape=True),
+                                          Item.text.icontains(term, autoescape=True)))))
+    return stmt
+
+
+def _base(columns: list[Any], f: AlertFilters | None = None) -> Select[Any]:
+    """``select(columns)`` from alerts; filters on the item or source are subqueries (see _filtered), so
+    counts and groupings need no join. With no ``f`` (reading rows), the item and source are joined."""
+    stmt = select(*columns)
+    if f is None:
+        stmt = (stmt.select_from(Alert)
+                .outerjoin(Item, Item.id == Alert.item_id)
+                .outerjoin(Source, Source.id == func.coalesce(Alert.source_id, Item.source_id)))
+    return stmt
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _rows_for(session: Session, ids: list[int]) -> list[AlertRow]:
+    """The rows of these alert ids, in the order given."""
+    if not ids:
+        return []
+    stmt = _base([Alert, Source.name, Item.title, Item.url, Item.actors]).where(Alert.id.in_(ids))
+    by_id = {r[0].id: _row(*r) for r in session.execute(stmt)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def severity_counts(session: Session, filters: AlertFilters) -> dict[str, int]:
+    """Matching alerts per severity."""
+    stmt = _filtered(_base([Alert.severity, func.count(Alert.id)], filters), filters, _dialect(session))
+    return dict(session.execute(stmt.group_by(Alert.severity)).all())
+
+
+def search_page(session: Session, filters: AlertFilters, *, limit: int = 100,
+                offset: int = 0) -> tuple[int, list[AlertRow]]:
+    """(number of matching alerts, one page of them), most severe first, then newest.
+
+    Reads one severity at a time (``ix_alerts_severity_created_at`` serves each in order), so a page
+    near the top costs a few index steps instead of sorting every matching alert.
+    """
+    counts = severity_counts(session, filters)
+    total = sum(counts.values())
+    ids: list[int] = []
+    skip = offset
+    ordered = [s for s in reversed(SEVERITIES) if counts.get(s)] + sorted(set(counts) - set(SEVERITIES))
+    for severity in ordered:
+        n = counts[severity]
+        if skip >= n:
+            skip -= n
+            continue
+        stmt = _filtered(_base([Alert.id], filters), filters, _dialect(session)).where(
+            Alert.severity == severity).order_by(Alert.created_at.desc(), Alert.id.desc())
+        ids += session.scalars(stmt.limit(limit - len(ids)).offset(skip)).all()
+        skip = 0
+        if len(ids) >= limit:
+            break
+    return total, _rows_for(session, ids)
+
+
+def search_alerts(session: Session, filters: AlertFilters, *, limit: int = 100,
+                  offset: int = 0) -> list[AlertRow]:
+    """Matching alerts, most severe first, then newest."""
+    return search_page(session, filters, limit=limit, offset=offset)[1]
+
+
+def alerts_after(session: Session, filters: AlertFilters, after_id: int | None, *,
+                 limit: int = 1000) -> list[AlertRow]:
+    """One page of matching alerts, newest (highest id) first, with ids below ``after_id`` (keyset paging
+    for exports: each page can use its own session)."""
+    stmt = _filtered(_base([Alert.id], filters), filters, _dialect(session)).order_by(Alert.id.desc())
+    if after_id is not None:
+        stmt = stmt.where(Alert.id < after_id)
+    return _rows_for(session, list(session.scalars(stmt.limit(limit))))
+
+
+def iter_alerts(session: Session, filters: AlertFilters, *, batch: int = 1000) -> Iterator[AlertRow]:
+    """Every matching alert, newest first, fetched in batches."""
+    last: int | None = None
+    while True:
+        rows = alerts_after(session, filters, last, limit=batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id
+
+
+def count_alerts(session: Session, filters: AlertFilters) -> int:
+    stmt = _filtered(_base([func.count(Alert.id)], filters), filters, _dialect(session))
+    return session.execute(stmt).scalar_one()
+
+
+def _row(alert: Alert, source: str | None, title: str | None, url: str | None,
+         actors: list[str] | None) -> AlertRow:
+    return AlertRow(id=alert.id, created_at=alert.created_at, kind=alert.kind, signal=alert.signal,
+                    severity=alert.severity, status=alert.status, stage=alert.stage, district=alert.district,
+                    source=source, item_id=alert.item_id, item_title=title, item_url=url, reason=alert.reason,
+                    actors=list(actors or []))
+
+
+def stage_signal_counts(session: Session, filters: AlertFilters) -> dict[tuple[str, str], int]:
+    """(stage, signal or kind) -> number of matching alerts."""
+    label = func.coalesce(Alert.signal, Alert.kind)
+    stmt = _filtered(_base([func.coalesce(Alert.stage, _DASH), label, func.count(Alert.id)], filters),
+                     filters, _dialect(session)).group_by(func.coalesce(Alert.stage, _DASH), label)
+    return {(stage, signal): n for stage, signal, n in session.execute(stmt)}
+
+
+def items_per_stage(session: Session) -> dict[str, int]:
+    """Stored items per election stage ('-' for untagged)."""
+    stage = func.coalesce(Item.stage, _DASH)
+    return dict(session.execute(select(stage, func.count(Item.id)).group_by(stage)).all())
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictRow:
+    """Tension in one district: alerts in total, still open, high or critical, and per signal."""
+
+    district: str
+    total: int
+    open: int
+    severe: int
+    by_signal: dict[str, int]
+
+
+def district_table(session: Session, filters: AlertFilters) -> list[DistrictRow]:
+    """One row per district with matching alerts, the most severe-heavy first."""
+    district = func.coalesce(Alert.district, _DASH)
+    label = func.coalesce(Alert.signal, Alert.kind)
+    stmt = _filtered(_base([
+        district, label, func.count(Alert.id),
+        func.sum(case((Alert.status.in_(("open", "acknowledged")), 1), else_=0)),
+        func.sum(case((Alert.severity.in_(("high", "critical")), 1), else_=0)),
+    ], filters), filters, _dialect(session)).group_by(district, label)
+    acc: dict[str, dict[str, Any]] = {}
+    for name, signal, n, n_open, n_severe in session.execute(stmt):
+        row = acc.setdefault(name, {"total": 0, "open": 0, "severe": 0, "by_signal": {}})
+        row["total"] += n
+        row["open"] += int(n_open or 0)
+        row["severe"] += int(n_severe or 0)
+        row["by_signal"][signal] = n
+    rows = [DistrictRow(district=name, **values) for name, values in acc.items()]
+    return sorted(rows, key=lambda r: (-r.severe, -r.open, -r.total, r.district))
+
+
+def filter_choices(session: Session) -> dict[str, list[str]]:
+    """The values present in stored alerts, for the filter menus (sources by name)."""
+    def distinct(column: Any) -> list[str]:
+        return sorted(v for v in session.scalars(select(column).distinct()) if v)
+
+    return {"stage": distinct(Alert.stage), "district": distinct(Alert.district),
+            "signal": distinct(Alert.signal), "source": distinct(Source.name)}

@@ -1,0 +1,280 @@
+"""Repository functions for claims, counter-narrative links, item matches and the matching step's state.
+
+Every function takes a :class:`~sqlalchemy.orm.Session` and leaves committing to the caller. Links and
+matches are written with ``INSERT ... ON CONFLICT`` so reruns and concurrent runs never duplicate them.
+An item's time is its ``published_at``, else when it was collected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import distinct, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.alerts import add_review
+from storage.columns import as_utc, utcnow
+from storage.dialect import upsert_insert
+from storage.errors import InvalidValueError, RecordNotFoundError
+from storage.models import (
+    MATCH_ROLES,
+    Claim,
+    CounterNarrative,
+    Item,
+    ItemMatch,
+    ItemMatchCheck,
+    ItemSighting,
+    Score,
+    Source,
+)
+
+CANONICAL_CHARS = 500
+LINK_DECISIONS = ("confirm", "reject")
+
+item_time = func.coalesce(Item.published_at, Item.collected_at)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchCandidate:
+    """A scored item the matching step has not handled yet, with what it needs to decide its role."""
+
+    id: int
+    title: str | None
+    text: str
+    url: str | None
+    time: datetime
+    stage: str | None
+    districts: list[str]
+    actors: list[str]
+    claim_id: int | None
+    source_kind: str
+    source_actor: str | None
+    scores: dict[str, Any]
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """An already handled item (a claim member or a counter-narrative) as matching needs it."""
+
+    id: int
+    text: str
+    time: datetime
+    claim_id: int | None = None
+    title: str | None = None
+    url: str | None = None
+
+
+def _full_text(title: str | None, text: str) -> str:
+    return f"{title}\n{text}" if title else text
+
+
+def _inserted(session: Session, stmt: Any) -> bool:
+    """Run an ``INSERT ... ON CONFLICT DO NOTHING RETURNING``; True if it inserted a row."""
+    return session.execute(stmt).scalar_one_or_none() is not None
+
+
+# --- the matching step's state --------------------------------------------------------------------
+
+def items_to_match(session: Session, model_version: str,
+                   item_ids: Sequence[int] | None = None) -> list[MatchCandidate]:
+    """Items scored by ``model_version`` that the matching step has not handled, oldest first."""
+    checked = exists().where(ItemMatchCheck.item_id == Item.id)
+    stmt = (
+        select(Item.id, Item.title, Item.text, Item.url, item_time, Item.stage, Item.districts,
+               Item.actors, Item.claim_id, Source.kind, Source.actor, Score.scores)
+        .join(Source, Source.id == Item.source_id)
+        .join(Score, (Score.item_id == Item.id) & (Score.model_version == model_version))
+        .where(~checked)
+        .order_by(item_time, Item.id)
+    )
+    if item_ids is not None:
+        stmt = stmt.where(Item.id.in_(list(item_ids)))
+    return [MatchCandidate(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], list(row[6] or []),
+                           list(row[7] or []), row[8], row[9], row[10], dict(row[11] or {}))
+            for row in session.execute(stmt)]
+
+
+def mark_checked(session: Session, roles: Mapping[int, str], *, now: datetime | None = None) -> int:
+    """Record that the matching step handled these items (item id -> role); returns how many were new."""
+    now = as_utc(now) if now else utcnow()
+    added = 0
+    for item_id, role in roles.items():
+        if role not in MATCH_ROLES:
+            raise InvalidValueError("match role", role, MATCH_ROLES)
+        stmt = upsert_insert(session, ItemMatchCheck.__table__).values(
+            item_id=item_id, role=role, checked_at=now).on_conflict_do_nothing(index_elements=["item_id"])
+        added += _inserted(session, stmt.returning(ItemMatchCheck.item_id))
+    return added
+
+
+def claim_members(session: Session, *, since: datetime | None = None) -> list[StoredText]:
+    """Items that belong to a claim (seen at or after ``since``), oldest first."""
+    stmt = (select(Item.id, Item.title, Item.text, item_time, Item.claim_id, Item.url)
+            .where(Item.claim_id.is_not(None)).order_by(item_time, Item.id))
+    if since is not None:
+        stmt = stmt.where(item_time >= as_utc(since))
+    return [StoredText(r[0], _full_text(r[1], r[2]), as_utc(r[3]), claim_id=r[4], title=r[1], url=r[5])
+            for r in session.execute(stmt)]
+
+
+def answer_items(session: Session, *, since: datetime | None = None) -> list[StoredText]:
+    """Items handled as counter-narratives (fact-checks, clarifications), oldest first."""
+    stmt = (select(Item.id, Item.title, Item.text, item_time, Item.url)
+            .join(ItemMatchCheck, ItemMatchCheck.item_id == Item.id)
+            .where(ItemMatchCheck.role == "answer").order_by(item_time, Item.id))
+    if since is not None:
+        stmt = stmt.where(item_time >= as_utc(since))
+    return [StoredText(r[0], _full_text(r[1], r[2]), as_utc(r[3]), title=r[1], url=r[4])
+            for r in session.execute(stmt)]
+
+
+def stored_texts(session: Session, item_ids: Iterable[int]) -> list[StoredText]:
+    """The given items (any role) as matching needs them, oldest first."""
+    stmt = (select(Item.id, Item.title, Item.text, item_time, Item.claim_id, Item.url)
+            .where(Item.id.in_(list(item_ids))).order_by(item_time, Item.id))
+    return [StoredText(r[0], _full_text(r[1], r[2]), as_utc(r[3]), claim_id=r[4], title=r[1], url=r[5])
+            for r in session.execute(stmt)]
+
+
+# --- claims ---------------------------------------------------------------------------------------
+
+def create_claim(session: Session, canonical_text: str, *, first_seen_at: datetime | None = None,
+                 now: datetime | None = None) -> int:
+    """A new claim; its spread is filled in by :func:`refresh_claim_spread`."""
+    now = as_utc(now) if now else utcnow()
+    claim = Claim(canonical_text=canonical_text[:CANONICAL_CHARS],
+                  first_seen_at=as_utc(first_seen_at) if first_seen_at else None,
+                  created_at=now, updated_at=now)
+    session.add(claim)
+    session.flush()
+    return claim.id
+
+
+def assign_items(session: Session, claim_id: int, item_ids: Iterable[int]) -> int:
+    """Make the items members of the claim; returns how many rows changed."""
+    ids = list(item_ids)
+    if not ids:
+        return 0
+    result = session.execute(update(Item).where(Item.id.in_(ids)).values(claim_id=claim_id)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def refresh_claim_spread(session: Session, claim_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """Recompute each claim's first/last sighting, items, sources, districts, canonical text and status.
+
+    The canonical text is the earliest member's; the status is ``answered`` while a counter-narrative
+    link that no reviewer rejected exists, else ``unverified``.
+    """
+    now = as_utc(now) if now else utcnow()
+    for claim_id in sorted(set(claim_ids)):
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            raise RecordNotFoundError("claim", claim_id)
+        members = session.execute(
+            select(Item.id, Item.title, Item.text, item_time, Item.districts)
+            .where(Item.claim_id == claim_id).order_by(item_time, Item.id)).all()
+        sources = session.execute(
+            select(func.count(distinct(ItemSighting.source_id)))
+            .join(Item, Item.id == ItemSighting.item_id).where(Item.claim_id == claim_id)).scalar_one()
+        answered = session.execute(select(exists().where(
+            CounterNarrative.claim_id == claim_id, CounterNarrative.rejected.is_(False)))).scalar()
+        if members:
+            claim.canonical_text = _full_text(members[0][1], members[0][2])[:CANONICAL_CHARS]
+            claim.first_seen_at = as_utc(members[0][3])
+            claim.last_seen_at = as_utc(members[-1][3])
+        claim.item_count = len(members)
+        claim.source_count = sources
+        claim.districts = sorted({d for m in members for d in (m[4] or [])})
+        claim.status = "answered" if answered else "unverified"
+        claim.updated_at = now
+    session.flush()
+
+
+# --- counter-narrative links and matches ----------------------------------------------------------
+
+def link_counter_narrative(session: Session, *, claim_id: int, item_id: int, actor: str | None,
+                           actor_category: str, published_at: datetime | None,
+                           confidence: float | None, link_method: str = "auto",
+                           now: datetime | None = None) -> bool:
+    """Link a counter-narrative item to the claim it answers; returns False if the link existed.
+
+    An existing link (confirmed, rejected or automatic) is left exactly as it is.
+    """
+    now = as_utc(now) if now else utcnow()
+    stmt = upsert_insert(session, CounterNarrative.__table__).values(
+        item_id=item_id, claim_id=claim_id, actor=actor, actor_category=actor_category,
+        published_at=as_utc(published_at) if published_at else None, link_method=link_method,
+        confidence=confidence, confirmed=False, rejected=False, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["item_id", "claim_id"])
+    return _inserted(session, stmt.returning(CounterNarrative.id))
+
+
+def record_match(session: Session, *, item_id: int, matched_item_id: int, score: float,
+                 backend: str | None = None, now: datetime | None = None) -> bool:
+    """Record that ``item_id`` matched the stored counter-narrative ``matched_item_id``; False if known."""
+    now = as_utc(now) if now else utcnow()
+    stmt = upsert_insert(session, ItemMatch.__table__).values(
+        item_id=item_id, matched_item_id=matched_item_id, score=score, backend=backend, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["item_id", "matched_item_id"])
+    return _inserted(session, stmt.returning(ItemMatch.id))
+
+
+def link_of(session: Session, claim_id: int, item_id: int) -> CounterNarrative | None:
+    """The link between a claim and a counter-narrative item, if any."""
+    return session.execute(select(CounterNarrative).where(
+        CounterNarrative.claim_id == claim_id, CounterNarrative.item_id == item_id)).scalar_one_or_none()
+
+
+def links_of_claim(session: Session, claim_id: int) -> list[CounterNarrative]:
+    """The counter-narrative links of a claim (rejected ones included), oldest answer first."""
+    stmt = (select(CounterNarrative).where(CounterNarrative.claim_id == claim_id)
+            .order_by(CounterNarrative.published_at, CounterNarrative.id))
+    return list(session.scalars(stmt))
+
+
+def review_link(session: Session, *, claim_id: int, item_id: int, decision: str, user: str,
+                organisation: str | None = None, note: str | None = None, actor: str | None = None,
+                actor_category: str = "other", now: datetime | None = None) -> CounterNarrative:
+    """A reviewer confirms or rejects that ``item_id`` answers ``claim_id``; appends a Review.
+
+    Confirming a link that does not exist creates it (``link_method`` ``reviewer``, with ``actor``);
+    rejecting one keeps it marked rejected, so automatic linking never brings it back.
+    """
+    if decision not in LINK_DECISIONS:
+        raise InvalidValueError("link decision", decision, LINK_DECISIONS)
+    if session.get(Claim, claim_id) is None:
+        raise RecordNotFoundError("claim", claim_id)
+    item = session.get(Item, item_id)
+    if item is None:
+        raise RecordNotFoundError("item", item_id)
+    now = as_utc(now) if now else utcnow()
+    link = link_of(session, claim_id, item_id)
+    if link is None:
+        link = CounterNarrative(claim_id=claim_id, item_id=item_id, actor=actor,
+                                actor_category=actor_category, link_method="reviewer",
+                                published_at=item.published_at or item.collected_at, created_at=now)
+        session.add(link)
+    link.confirmed = decision == "confirm"
+    link.rejected = decision == "reject"
+    add_review(session, user=user, organisation=organisation, item_id=item_id,
+               action=f"link_{decision}", verdict=f"claim:{claim_id}", note=note, now=now)
+    session.flush()
+    refresh_claim_spread(session, [claim_id], now=now)
+    return link
+
+
+def source_actor_of_item(session: Session, item_id: int) -> tuple[str | None, list[str]]:
+    """The owning actor id of an item's source and the actor ids the item mentions."""
+    row = session.execute(select(Source.actor, Item.actors).join(Item, Item.source_id == Source.id)
+                          .where(Item.id == item_id)).one_or_none()
+    if row is None:
+        raise RecordNotFoundError("item", item_id)
+    return row[0], list(row[1] or [])

@@ -1,0 +1,153 @@
+"""The matching step on a real database (SQLite and PostgreSQL) with the bundled model: a hoax, its
+debunk by Polres, a reworded repeat after the debunk, and later arrivals in a second and third call."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows import steps
+from flows.matching_step import match_items
+from flows.resources import engine_for
+from pantau.domain.config import SourceConfig
+from pantau.domain.records import CollectedItem
+from storage import repository as repo
+from storage.models import Alert, Claim, CounterNarrative, Item, ItemMatch
+
+pytestmark = pytest.mark.usefixtures("fresh_resources")
+
+HOAX = ("INFO PENTING!!! Polisi akan menangkap warga Camplong yang datang ke TPS tanggal 27 tanpa "
+        "membawa KTP asli. Katanya sudah ada perintah dari atas. Sebarkan ke keluarga sebelum terlambat!")
+DEBUNK_TITLE = "Polres Sampang: Kabar Penangkapan Pemilih Tanpa KTP Asli di Camplong Hoaks"
+DEBUNK = ("Polres Sampang memastikan pesan berantai yang menyebut polisi akan menangkap warga Camplong "
+          "yang datang ke TPS tanpa membawa KTP asli adalah hoaks. Tidak ada perintah penangkapan "
+          "pemilih. Warga diimbau tidak menyebarkan pesan tersebut.")
+REPEAT = ("Hati2 yg mau nyoblos di Camplong, kabarnya polisi bakal nangkap warga yg datang ke TPS gak "
+          "bawa KTP asli. Sudah ada perintah katanya. Tolong sebarkan!")
+ORDINARY = "Bawaslu Sampang mengingatkan larangan politik uang selama masa tenang di semua kecamatan."
+
+CONFIG = {
+    "sources": [
+        {"name": "social", "kind": "social_export", "location": "posts.jsonl", "trust": 0.2},
+        {"name": "polres-rilis", "kind": "rss", "location": "polres.xml", "actor": "polres-sampang",
+         "trust": 0.9},
+        {"name": "cek-fakta", "kind": "factcheck_feed", "location": "cek.xml", "actor": "kabar",
+         "trust": 0.9},
+    ],
+    "districts": [{"name": "Camplong"}, {"name": "Omben"}],
+    "stages": [{"name": "quiet_period", "start": "2024-11-24", "end": "2024-11-26"},
+               {"name": "voting_day", "start": "2024-11-27", "end": "2024-11-27"}],
+    "actors": [
+        {"id": "polres-sampang", "name": "Polres Sampang", "kind": "police", "variants": ["Polres Sampang"]},
+        {"id": "kabar", "name": "Kabar Sampang (demo)", "kind": "media", "placeholder": True},
+    ],
+}
+
+
+def wib(day: int, hour: int, minute: int = 0) -> datetime:
+    """A WIB wall-clock time in November 2024, as UTC."""
+    return datetime(2024, 11, day, hour - 7, minute, tzinfo=UTC)
+
+
+def _store(url: str, source: str, items: list[CollectedItem]) -> list[int]:
+    with Session(engine_for(url)) as session, session.begin():
+        ids = repo.sync_sources(session, [SourceConfig.model_validate(s) for s in CONFIG["sources"]])
+        stored = repo.upsert_items(session, ids[source], None, items).ids
+    steps.classify_batch(url, None, CONFIG, stored)
+    return stored
+
+
+def _post(n: int, text: str, when: datetime, source: str = "social",
+          title: str | None = None) -> CollectedItem:
+    return CollectedItem(source=source, text=text, title=title, published_at=when,
+                         url=f"https://social.example/p/{n}")
+
+
+def test_hoax_debunk_and_repeat(db_url):  # noqa: F811
+    hoax, ordinary, repeat = _store(db_url, "social", [
+        _post(1, HOAX, wib(25, 10)), _post(2, ORDINARY, wib(25, 11)), _post(3, REPEAT, wib(26, 8, 15))])
+    (debunk,) = _store(db_url, "polres-rilis", [_post(4, DEBUNK, wib(25, 13, 30), title=DEBUNK_TITLE)])
+
+    counts = match_items(db_url, None, CONFIG)
+    assert counts == {"matches": 2, "claims_new": 1, "links": 1, "known_hoax_alerts": 1, "answers": 1,
+                      "claim_items": 2}
+    with Session(engine_for(db_url)) as s:
+        (claim,) = s.scalars(select(Claim)).all()
+        assert {i.id for i in s.scalars(select(Item).where(Item.claim_id == claim.id))} == {hoax, repeat}
+        assert claim.first_seen_at == wib(25, 10) and claim.last_seen_at == wib(26, 8, 15)
+        assert claim.item_count == 2 and claim.districts == ["Camplong"] and claim.status == "answered"
+        (link,) = s.scalars(select(CounterNarrative)).all()
+        assert (link.claim_id, link.item_id, link.actor, link.actor_category, link.link_method) == (
+            claim.id, debunk, "Polres Sampang", "polres", "auto")
+        assert link.published_at == wib(25, 13, 30) and 0.5 <= link.confidence <= 1
+        assert {(m.item_id, m.matched_item_id) for m in s.scalars(select(ItemMatch))} == {
+            (hoax, debunk), (repeat, debunk)}
+        # Only the repeat gets a known-hoax alert: the first post came before the debunk existed.
+        (alert,) = s.scalars(select(Alert).where(Alert.kind == "known_hoax")).all()
+        assert (alert.item_id, alert.claim_id, alert.stage, alert.severity) == (
+            repeat, claim.id, "quiet_period", "high")
+        assert alert.details["debunk"]["item_id"] == debunk
+        assert alert.details["debunk"]["actor"] == "Polres Sampang"
+        assert alert.details["debunk"]["url"] == "https://social.example/p/4"
+        assert alert.details["debunk"]["title"] == DEBUNK_TITLE
+        assert "Polres Sampang" in alert.reason
+    assert set(match_items(db_url, None, CONFIG).values()) == {0}  # a rerun does nothing
+
+    # Later: another repeat joins the stored claim and is a known hoax too.
+    (again,) = _store(db_url, "social", [_post(5, REPEAT.replace("Hati2", "Awas"), wib(26, 20))])
+    counts = match_items(db_url, None, CONFIG)
+    assert counts["claim_items"] == 1 and counts["known_hoax_alerts"] == 1 and counts["claims_new"] == 0
+    # Later still: a fact-check feed answers the stored claim; its actor is the newsroom.
+    (check,) = _store(db_url, "cek-fakta", [_post(6, DEBUNK.replace("Polres Sampang memastikan", "Kami "
+                                                                    "memeriksa:"), wib(27, 9),
+                                                  source="cek-fakta", title="[HOAKS] Penangkapan pemilih")])
+    counts = match_items(db_url, None, CONFIG)
+    assert counts["answers"] == 1 and counts["links"] == 1
+    with Session(engine_for(db_url)) as s:
+        claim = s.scalars(select(Claim)).one()
+        assert claim.item_count == 3
+        assert s.get(Item, again).claim_id == claim.id and s.get(Item, ordinary).claim_id is None
+        links = s.scalars(select(CounterNarrative).order_by(CounterNarrative.published_at)).all()
+        assert [(x.item_id, x.actor_category) for x in links] == [(debunk, "polres"), (check, "media")]
+
+
+def test_ordinary_items_make_no_claims(db_url):  # noqa: F811
+    _store(db_url, "social", [_post(1, ORDINARY, wib(25, 11))])
+    assert set(match_items(db_url, None, CONFIG).values()) == {0}
+    with Session(engine_for(db_url)) as s:
+        assert s.scalars(select(Claim)).all() == []
+
+
+def test_a_failing_matching_step_does_not_fail_the_run_and_is_retried(prefect_harness, tmp_path,
+                                                                     monkeypatch):
+    """Fault injection: the step raises once; the run completes, the next run matches the items."""
+    from flows import matching_step
+    from flows.monitor import monitor
+
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text("\n".join(json.dumps({"id": str(n), "text": text, "created_at": when,
+                                           "url": f"https://social.example/{n}"}) for n, (text, when) in
+                               enumerate([(HOAX, "2024-11-25T10:00:00+07:00"),
+                                          (REPEAT, "2024-11-26T08:15:00+07:00")])), encoding="utf-8")
+    config = {**CONFIG, "sources": [{"name": "social", "kind": "social_export", "location": str(posts),
+                                     "options": {"format": "jsonl"}}]}
+    url = f"sqlite:///{tmp_path / 'flow.db'}"
+    real = matching_step.match_items
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("matching engine exploded")
+
+    monkeypatch.setattr(matching_step, "match_items", broken)
+    first = monitor(database_url=url, config=config)
+    assert first["matching"] == {"error": "matching engine exploded"} and first["scored"] == 2
+    monkeypatch.setattr(matching_step, "match_items", real)
+    second = monitor(database_url=url, config=config)
+    # The hoax-flagged post starts a claim; the reworded repeat joins it by clustering alone (no debunk).
+    assert second["new"] == 0 and second["matching"]["claim_items"] == 2
+    with Session(engine_for(url)) as s:
+        claim = s.scalars(select(Claim)).one()
+        assert claim.item_count == 2 and claim.canonical_text.startswith("INFO PENTING!!! Polisi")
