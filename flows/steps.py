@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from classifiers.source_prior import SourcePrior
 from classifiers.tagging import Tagger
 from flows.resources import classifier_for, engine_for
 from pantau.domain.alert_rules import alerts_for_item, effective_thresholds
@@ -127,7 +128,9 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
     by_signal: Counter[str] = Counter()
     with Session(engine) as session, session.begin():
         rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
-        results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows])
+        prior = SourcePrior.from_config(region.source_prior)  # bundled credible-source list + the config's
+        results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows],
+                              source_prior=prior)
         scored, tags = [], []
         for row, result in zip(rows, results, strict=True):
             full_text = f"{row.title or ''}\n{row.text}"

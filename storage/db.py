@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _PG_MIGRATION_LOCK = 7_461_636_101  # arbitrary constant for pg_advisory_xact_lock
+_SQLITE_LOCK_RETRIES = 5
 
 SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout = 30000",
@@ -46,6 +49,8 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # the driver's own busy timeout also covers the connection's first statements (the PRAGMAs)
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
@@ -89,6 +94,19 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     transaction lock), and the whole upgrade runs in that one transaction, so a second caller waits and
     then finds the schema already current.
     """
+    for attempt in range(_SQLITE_LOCK_RETRIES + 1):
+        try:
+            _upgrade(engine, revision)
+            return
+        except OperationalError as exc:
+            # SQLite can answer SQLITE_BUSY without waiting for the busy timeout (e.g. when several
+            # processes open a new database at once); its documented remedy is to retry the transaction.
+            if engine.dialect.name != "sqlite" or "locked" not in str(exc) or attempt == _SQLITE_LOCK_RETRIES:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _upgrade(engine: Engine, revision: str) -> None:
     cfg = alembic_config()
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":

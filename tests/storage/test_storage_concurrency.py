@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
@@ -98,7 +99,9 @@ def _run_together(script: str, args: list[list[str]]) -> None:
         p.stdin.write("go\n")
         p.stdin.flush()
     results = [(p.wait(timeout=60), p.communicate()[1]) for p in procs]
-    assert all(code == 0 for code, _ in results), [err for _, err in results]
+    failed = [err for code, err in results if code != 0]
+    if failed:  # pytest.fail keeps the whole traceback (an assert message would be truncated)
+        pytest.fail("writer process failed:\n" + "\n---\n".join(failed), pytrace=False)
 
 
 def test_processes_migrating_and_upserting_concurrently(raw_engine, db_url):
