@@ -1,7 +1,7 @@
 """Throughput of ``SignalClassifier.score`` on ONE core: tweet-length texts, batches of 1,000.
 
 Usage: ``python benchmarks/bench_classify.py [--batches 10] [--batch-size 1000] [--model-dir DIR]
-[--texts FILE.jsonl] [--check]`` (``--check``: exit 1 when the target is not met; ``.ci/run`` uses it)
+[--texts FILE.jsonl] [--check]`` (``--check``: exit 1 when the target is not met)
 
 The process pins itself to one CPU and sets the BLAS/OpenMP thread counts to 1 before numpy loads.
 It scores synthetic tweet-length posts (60-280 characters; Indonesian, Madurese and slang words,
