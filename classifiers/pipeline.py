@@ -21,8 +21,14 @@ from classifiers.language import language_model_from_bundle
 from classifiers.normalise import apply_slang
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.source_prior import SourcePrior, default_prior, note_prior
-from classifiers.text_pass import basic_normalise_cached, rules_and_languages, split_records
+from classifiers.source_prior import SourcePrior, default_prior
+from classifiers.text_pass import (
+    basic_normalise_cached,
+    empty_result,
+    finish_result,
+    rules_and_languages,
+    split_records,
+)
 from classifiers.weights import COMBINE, RULE_LIFTS
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -112,16 +118,16 @@ class SignalClassifier:
         results = []
         for i, rules in enumerate(rule_rows):
             if not windows[i].strip():
-                results.append(ScoreResult(scores=dict.fromkeys(SIGNALS, 0.0), flags=[], lang="und",
-                                           model_version=self.version_))
+                results.append(empty_result(self.version_))
                 continue
             scores, why_rules = self._combine(i, probs, rules)
-            scores, found = prior.apply(scores, records[i].get("url"))
-            flags = [s for s in SIGNALS if scores[s] >= self.thresholds_[s]]
-            explanations = {s: self._explain(s, x, i, why_rules.get(s, []), contributions) for s in flags}
-            note_prior(explanations, found)
-            results.append(ScoreResult(scores=scores, flags=flags, lang=langs[i],
-                                       explanations=explanations, model_version=self.version_))
+
+            def explain(s: str, i: int = i, why_rules: dict = why_rules) -> list[str]:
+                return self._explain(s, x, i, why_rules.get(s, []), contributions)
+
+            results.append(finish_result(scores, url=records[i].get("url"), prior=prior,
+                                         thresholds=self.thresholds_, explain=explain, lang=langs[i],
+                                         model_version=self.version_))
         return results
 
     def _combine(self, i: int, probs: dict, rules: dict) -> tuple[dict[str, float], dict[str, list[str]]]:

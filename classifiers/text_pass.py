@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from classifiers.datasets import MAX_CHARS, cut, join_title
 from classifiers.language import detect_language_batch
 from classifiers.normalise import basic_normalise
 from classifiers.rules import RuleScorer
+from classifiers.source_prior import SourcePrior, note_prior
+from pantau.domain import SIGNALS, ScoreResult
 
 RULE_CHARS = 5000  # rules read the title and up to this many characters of the text
 LANGUAGE_CHARS = 1000
@@ -48,3 +50,21 @@ def rules_and_languages(titles: Sequence[str], bodies: Sequence[str], rules: Rul
     langs = detect_language_batch([cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True,
                                   features=features)
     return rules.score(full, normalised=True), langs
+
+
+def empty_result(model_version: str) -> ScoreResult:
+    """The result for a record with no text: every signal 0, language ``und``."""
+    return ScoreResult(scores=dict.fromkeys(SIGNALS, 0.0), flags=[], lang="und", model_version=model_version)
+
+
+def finish_result(scores: dict[str, float], *, url: str | None, prior: SourcePrior,
+                  thresholds: Mapping[str, float], explain: Callable[[str], list[str]], lang: str,
+                  model_version: str) -> ScoreResult:
+    """Both backends' last step for one record: apply the source prior from ``url``, flag the signals at
+    their thresholds, explain each flag (``explain(signal)``) and name the prior where it applied."""
+    scores, found = prior.apply(scores, url)
+    flags = [s for s in SIGNALS if scores[s] >= thresholds[s]]
+    explanations = {s: explain(s) for s in flags}
+    note_prior(explanations, found)
+    return ScoreResult(scores=scores, flags=flags, lang=lang, explanations=explanations,
+                       model_version=model_version)

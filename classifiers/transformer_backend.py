@@ -30,8 +30,8 @@ from classifiers.evaluation import BETA, PRECISION_FLOOR, binary_metrics, choose
 from classifiers.normalise import basic_normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
-from classifiers.source_prior import SourcePrior, default_prior, note_prior
-from classifiers.text_pass import rules_and_languages, split_records
+from classifiers.source_prior import SourcePrior, default_prior
+from classifiers.text_pass import empty_result, finish_result, rules_and_languages, split_records
 from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, THRESHOLD_POLICY
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -311,16 +311,16 @@ class TransformerSignalClassifier:
         results = []
         for i, rules in enumerate(rule_rows):
             if not windows[i].strip():
-                results.append(ScoreResult(scores=dict.fromkeys(SIGNALS, 0.0), flags=[], lang="und",
-                                           model_version=self.version_))
+                results.append(empty_result(self.version_))
                 continue
             scores, why = combine(dict(zip(LABELS, probs[i].tolist(), strict=True)), rules, self.combine_)
-            scores, found = prior.apply(scores, records[i].get("url"))
-            flags = [s for s in SIGNALS if scores[s] >= self.thresholds_[s]]
-            explanations = {s: ([f"rule {r}" for r in why.get(s, [])] or ["model"])[:8] for s in flags}
-            note_prior(explanations, found)
-            results.append(ScoreResult(scores=scores, flags=flags, lang=langs[i], explanations=explanations,
-                                       model_version=self.version_))
+
+            def explain(s: str, why: dict = why) -> list[str]:
+                return ([f"rule {r}" for r in why.get(s, [])] or ["model"])[:8]
+
+            results.append(finish_result(scores, url=records[i].get("url"), prior=prior,
+                                         thresholds=self.thresholds_, explain=explain, lang=langs[i],
+                                         model_version=self.version_))
         return results
 
 
