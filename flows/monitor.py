@@ -106,8 +106,7 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         pending = steps.pending_item_ids(database_url, model_dir)
         batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
-        # Batches run one after another: SQLite has one writer, and the model uses both cores.
-        batch_counts = [classify_batch_task(database_url, model_dir, config, b) for b in batches]
+        batch_counts = _classify(database_url, model_dir, config, batches)
         # Claims, known hoaxes and counter-narrative links, over every scored item not yet matched.
         # A failure here leaves the collected and classified items in place (the next run retries).
         match_state = match_claims_task(database_url, model_dir, config, return_state=True)
@@ -126,6 +125,20 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         steps.finish(database_url, run_id, {"run_id": run_id}, status="failed",
                      error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _classify(database_url: str, model_dir: str | None, config: dict[str, Any],
+              batches: list[list[int]]) -> list[dict[str, Any]]:
+    """Score the batches: one after another in this process (SQLite has one writer, and scoring is
+    CPU-bound under the GIL), or all at once when the flow runs on a process-based task runner (Dask)."""
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    runner = FlowRunContext.get().task_runner
+    if isinstance(runner, ThreadPoolTaskRunner) or len(batches) < 2:
+        return [classify_batch_task(database_url, model_dir, config, b) for b in batches]
+    futures = [classify_batch_task.submit(database_url, model_dir, config, b) for b in batches]
+    return [f.result() for f in futures]
 
 
 def _failure_message(state) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from classifiers.source_prior import SourcePrior
 from classifiers.tagging import Tagger
+from flows.failpoints import failpoint
 from flows.resources import classifier_for, engine_for
 from pantau.domain.alert_rules import alerts_for_item, effective_thresholds
 from pantau.domain.config import HttpConfig, PantauConfig, SourceConfig
@@ -41,8 +42,10 @@ def store(database_url: str, source_name: str, source_id: int, run_id: int,
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         upserted = repo.upsert_items(session, source_id, run_id, result.items)
+        failpoint("store.before_commit")
         repo.record_source_result(session, source_id, ok=result.error is None,
                                   item_count=len(result.items), error=result.error, at=now)
+    failpoint("store.after_commit")
     return {
         "source": source_name,
         "fetched": result.fetched,
@@ -64,6 +67,7 @@ def start(database_url: str, config: dict[str, Any],
     region = PantauConfig.model_validate(config)
     engine = engine_for(database_url)
     with Session(engine) as session, session.begin():
+        repo.mark_crashed_runs(session, stale_after=region.schedule.run_timeout)
         source_ids = repo.sync_sources(session, region.sources)
         return repo.start_run(session, flow_run_id=flow_run_id), source_ids
 
@@ -152,6 +156,8 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
                 by_signal[draft.signal or draft.kind] += created
         repo.set_tags(session, tags)
         counts["scored"] = repo.save_scores(session, model.version_, scored)
+        failpoint("classify.before_commit")
+    failpoint("classify.after_commit")
     return {**counts, "by_signal": dict(by_signal)}
 
 

@@ -39,7 +39,9 @@ NAMING_CONVENTION = {
 ALERT_KINDS = ("flagged_item", "known_hoax", "spike", "silent_source", "run_failed")
 SEVERITIES = ("low", "medium", "high", "critical")  # ascending
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
-RUN_STATUSES = ("running", "completed", "failed")
+RUN_STATUSES = ("running", "completed", "failed", "crashed")
+DELIVERY_STATUSES = ("pending", "sent", "failed", "dropped")
+BACKFILL_STATUSES = ("running", "completed", "failed")
 LINK_METHODS = ("auto", "reviewer")
 MATCH_ROLES = ("claim", "answer", "other")
 
@@ -86,6 +88,10 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String, default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Where the run's process lives, so a later run can tell a crashed run from one still going.
+    host: Mapped[str | None] = mapped_column(String)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None]
 
 
 class Claim(Base):
@@ -379,3 +385,47 @@ class Escalation(Base):
 
 # The analyst views read alerts one severity at a time, newest first (storage.alert_search.search_page).
 Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)
+
+
+class NotificationDelivery(Base):
+    """The outbox of alert notifications: one row per (alert, channel), sent at most once."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "channel"),
+        CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
+        Index("ix_notification_deliveries_channel_status", "channel", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    batch_id: Mapped[str | None] = mapped_column(String)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Backfill(Base):
+    """A reprocessing job: one period of items scored again with one model version (resumable)."""
+
+    __tablename__ = "backfills"
+    __table_args__ = (
+        UniqueConstraint("model_version", "period_start", "period_end"),
+        CheckConstraint(_one_of("status", BACKFILL_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String)
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String, default="running")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

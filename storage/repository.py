@@ -24,8 +24,10 @@ from storage.models import Item, ItemSighting, Score, Source
 from storage.runs import (
     clean_run_starts,
     finish_run,
+    heartbeat,
     last_new_item_at,
     latest_runs,
+    mark_crashed_runs,
     record_source_result,
     run_summary,
     start_run,
@@ -36,7 +38,8 @@ if TYPE_CHECKING:  # pydantic is only needed by callers that build configs
 
 __all__ = [
     "AlertView", "ItemForScoring", "UpsertResult", "add_review", "clean_run_starts", "finish_run",
-    "items_needing_scores", "last_new_item_at", "latest_runs", "query_alerts", "raise_alert",
+    "heartbeat", "items_needing_scores", "last_new_item_at", "latest_runs", "mark_crashed_runs",
+    "query_alerts", "raise_alert",
     "record_source_result", "run_summary", "save_scores", "set_alert_status", "set_item_tags",
     "set_tags", "source_ids", "start_run", "sync_sources", "upsert_items",
 ]

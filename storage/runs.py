@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import socket
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.columns import as_utc, utcnow
@@ -15,18 +17,65 @@ from storage.models import RUN_STATUSES, Item, ItemSighting, Run, Source
 
 def start_run(session: Session, flow_run_id: str | None = None, *, now: datetime | None = None) -> int:
     """Record that a run started; returns its id (pass it to upsert_items and finish_run)."""
-    run = Run(flow_run_id=flow_run_id, started_at=as_utc(now) if now else utcnow(), status="running",
-              counts={})
+    started = as_utc(now) if now else utcnow()
+    run = Run(flow_run_id=flow_run_id, started_at=started, status="running", counts={},
+              host=socket.gethostname(), pid=os.getpid(), heartbeat_at=started)
     session.add(run)
     session.flush()
     return run.id
+
+
+def heartbeat(session: Session, run_id: int, *, now: datetime | None = None) -> None:
+    """Record that a run is still alive (each finished step calls this)."""
+    session.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                    .values(heartbeat_at=as_utc(now) if now else utcnow()))
+
+
+def mark_crashed_runs(session: Session, *, stale_after: timedelta, now: datetime | None = None) -> list[int]:
+    """Mark 'running' runs that cannot be running any more as 'crashed'; return their ids.
+
+    A run is gone when its process on this host no longer exists (killed, machine restarted), or when
+    it has given no heartbeat for ``stale_after`` (a run on another host that died). Its items, scores
+    and alerts stay: every step commits whole, and the next run picks up what it left undone.
+    """
+    now = as_utc(now) if now else utcnow()
+    host = socket.gethostname()
+    cutoff = now - stale_after
+    rows = session.execute(
+        select(Run.id, Run.host, Run.pid, Run.heartbeat_at, Run.started_at).where(Run.status == "running")
+    ).all()
+    crashed = []
+    for run_id, run_host, pid, beat, started in rows:
+        last = as_utc(beat or started)
+        if run_host == host and pid is not None and pid != os.getpid() and not _alive(pid):
+            crashed.append((run_id, f"process {pid} on {host} ended without finishing the run"))
+        elif last < cutoff:
+            crashed.append((run_id, f"no heartbeat since {last.isoformat()} (limit {stale_after})"))
+    for run_id, why in crashed:
+        session.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                        .values(status="crashed", error=why, finished_at=now))
+    return [run_id for run_id, _ in crashed]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is not running
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def finish_run(session: Session, run_id: int, *, status: str, counts: dict[str, Any],
                error: str | None = None, now: datetime | None = None) -> None:
     """Record how a run ended: 'completed' or 'failed', its counts (plain JSON data) and any error."""
     if status not in RUN_STATUSES or status == "running":
-        raise InvalidValueError("run status", status, ("completed", "failed"))
+        raise InvalidValueError("run status", status, ("completed", "failed", "crashed"))
     run = session.get(Run, run_id)
     if run is None:
         raise RecordNotFoundError("run", run_id)
@@ -72,7 +121,8 @@ def clean_run_starts(session: Session, source_ids: list[int]) -> dict[int, list[
     """
     sources = {s.name: s for s in session.scalars(select(Source).where(Source.id.in_(source_ids)))}
     found: dict[int, list[datetime]] = {sid: [] for sid in source_ids}
-    for run in session.scalars(select(Run).where(Run.status != "failed").order_by(Run.started_at)):
+    ended_badly = ("failed", "crashed")
+    for run in session.scalars(select(Run).where(Run.status.not_in(ended_badly)).order_by(Run.started_at)):
         if run.status == "running":
             done = {name for name, s in sources.items()
                     if s.last_success_at is not None and s.last_success_at >= run.started_at}

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pantau.domain.durations import Duration, parse_duration
 from pantau.domain.signals import SIGNALS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -118,13 +119,28 @@ class HttpConfig(_Strict):
         return [self.retry_backoff_seconds * 5**i for i in range(self.retries)]
 
 
+class SpikeConfig(_Strict):
+    """Volume spikes: flagged items per district and signal in a recent window, against a rolling
+    baseline of the same district and signal (docs/operations.md)."""
+
+    enabled: bool = True
+    window: Duration = Field(default=parse_duration("1h"), description="the recent window counted")
+    baseline: Duration = Field(default=parse_duration("7d"), description="the rolling baseline before it")
+    min_count: int = Field(default=5, ge=1, description="no spike below this many items in the window")
+    ratio: float = Field(default=3.0, gt=1, description="window count / expected count to call a spike")
+    z: float = Field(default=3.0, gt=0, description="and at least this Poisson z-score")
+
+
 class AlertConfig(_Strict):
-    """When a flagged item becomes an alert, per signal and optionally per stage."""
+    """When a flagged item becomes an alert, per signal and optionally per stage; spikes; claim de-dup."""
 
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="signal -> threshold; overrides the model's own")
     stage_thresholds: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="stage -> signal -> threshold (takes precedence)")
+    spikes: SpikeConfig = Field(default_factory=SpikeConfig)
+    dedupe_claims: bool = Field(
+        default=True, description="items of one claim raise one alert per signal, not one per item")
 
     @field_validator("thresholds")
     @classmethod
@@ -171,6 +187,49 @@ class MatchingConfig(_Strict):
     cluster_threshold: float = Field(0.95, gt=0, lt=1)
 
 
+class ScheduleConfig(_Strict):
+    """How often ``pantau serve`` runs the monitoring flow, by election stage (docs/operations.md)."""
+
+    default_interval: Duration = Field(default=parse_duration("1h"), description="outside listed stages")
+    stage_intervals: dict[str, Duration] = Field(
+        default_factory=dict, description="stage name (or pre_election/post_election) -> interval")
+    host_concurrency: int = Field(default=2, ge=1, le=64, description="concurrent fetches per source host")
+    run_timeout: Duration = Field(default=parse_duration("2h"), description="a run taking longer is failed")
+
+    def interval_for(self, stage: str | None):
+        """The interval that applies while ``stage`` is current."""
+        return self.stage_intervals.get(stage or "", self.default_interval)
+
+
+class WebhookConfig(_Strict):
+    """An HTTP endpoint that receives batches of alerts as JSON (signed when a secret is set)."""
+
+    url: str
+    secret_env: str | None = Field(default=None, description="env var holding the HMAC-SHA256 secret")
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class TelegramConfig(_Strict):
+    """A Telegram bot that posts alert digests to a chat (the token is read from the environment)."""
+
+    chat_id: str
+    token_env: str = "PANTAU_TELEGRAM_BOT_TOKEN"
+    api_base: str = "https://api.telegram.org"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class NotificationsConfig(_Strict):
+    """Which alerts are pushed to partners, where, and how fast (docs/operations.md)."""
+
+    min_severity: Literal["low", "medium", "high", "critical"] = "high"
+    kinds: list[str] | None = Field(default=None, description="alert kinds to send; None: all")
+    batch_window: Duration = Field(default=parse_duration("1m"), description="alerts gathered per message")
+    max_per_minute: int = Field(default=20, ge=1, description="messages per channel per minute")
+    max_batch: int = Field(default=20, ge=1, le=100, description="alerts listed in one message at most")
+    webhook: WebhookConfig | None = None
+    telegram: TelegramConfig | None = None
+
+
 class PantauConfig(_Strict):
     """Everything about the monitored region: sources, geography, actors, calendar, alert rules."""
 
@@ -185,6 +244,8 @@ class PantauConfig(_Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     source_prior: SourcePriorConfig = Field(default_factory=SourcePriorConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -209,9 +270,13 @@ class PantauConfig(_Strict):
         for a, b in zip(stages, stages[1:], strict=False):
             if b.start <= a.end:
                 raise ValueError(f"stages {a.name!r} and {b.name!r} overlap")
+        known = {s.name for s in self.stages} | {"pre_election", "post_election"}
         for stage in self.alerts.stage_thresholds:
-            if self.stages and stage not in {s.name for s in self.stages}:
+            if self.stages and stage not in known:
                 raise ValueError(f"alerts.stage_thresholds names unknown stage {stage!r}")
+        for stage in self.schedule.stage_intervals:
+            if self.stages and stage not in known:
+                raise ValueError(f"schedule.stage_intervals names unknown stage {stage!r}")
         return self
 
     def stage_at(self, when: datetime | None) -> str | None:
