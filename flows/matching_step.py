@@ -5,16 +5,20 @@ After classification, every scored item the step has not handled yet gets a role
 * ``answer``: a counter-narrative (from a ``factcheck_feed`` source, or scored ``counter_narrative``
   at or above its threshold). It is linked automatically (``link_method="auto"``) to the claims whose
   members it matches at or above the matching threshold, with the answering actor and its category.
-* ``claim``: an item in a claim. Seeds are items hoax-flagged (hoax at or above its alert threshold)
-  or matching a stored counter-narrative (at or above the matching threshold, within ``recent_days``)
-  while scoring hoax at least half its threshold (a repeat of a known hoax). All new non-answer items
-  are clustered with the stored claims' members (``ClaimClusterer``, at ``cluster_threshold``): a
-  cluster holding a stored member joins that claim (the oldest if several), else one holding a seed
-  becomes a new claim, else its items stay ``other``. Each match of a claim item is recorded
-  (``item_matches``) and links the counter-narrative to the claim; when the counter-narrative was
-  published no later than the item, a ``known_hoax`` alert is raised with the debunk (item id, URL,
-  title, actor) in its details.
-* ``other``: everything else.
+* ``claim``: an item in a claim. Only *claim candidates* are searched and clustered: items scoring
+  hoax at least ``KNOWN_HOAX_MIN_SHARE`` (half) of their hoax alert threshold. Seeds are candidates
+  hoax-flagged (hoax at or above its alert threshold) or matching a stored counter-narrative (at or
+  above the matching threshold, within ``recent_days``: a repeat of a known hoax). Candidates are
+  clustered with the stored claims' members (``ClaimClusterer``, at ``cluster_threshold``): a cluster
+  holding a stored member joins that claim (the oldest if several), else one holding a seed becomes a
+  new claim, else its items stay ``other``. Each match of a claim item is recorded (``item_matches``)
+  and links the counter-narrative to the claim; when the counter-narrative was published no later
+  than the item, a ``known_hoax`` alert is raised with the debunk (item id, URL, title, actor) in its
+  details.
+* ``other``: everything else. Items below the candidate bar (the bulk of ordinary news and posts)
+  become ``other`` without a search, so the step's cost follows the number of hoax-like items, not
+  the number of items: a reworded repeat of a claim joins it only if it reads somewhat like a hoax
+  itself (exact repeats are already one item in storage).
 
 Rerunning is a no-op: handled items are recorded in ``item_match_checks``, links, matches and alerts are
 idempotent. Items left unhandled by a crashed run are picked up by the next one.
@@ -42,7 +46,7 @@ FACTCHECK_KINDS = frozenset({"factcheck_feed"})
 SEARCH_K = 5
 # An item that matches a counter-narrative repeats the claim only if it also reads somewhat like a hoax:
 # news on the same topic (a KPU result next to a debunk of a fake result) matches too. The bar is this
-# share of the hoax alert threshold.
+# share of the hoax alert threshold; items below it are neither searched nor clustered (role 'other').
 KNOWN_HOAX_MIN_SHARE = 0.5
 # Clustering links items whose 'same claim' probability reaches this. Higher than the matching
 # threshold: union-find chains links, and on the demo, different claims sharing boilerplate ("INFO
@@ -89,7 +93,8 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
         roles = {c.id: _role(c, _thresholds(model, region, c)) for c in candidates}
         by_id = {c.id: c for c in candidates}
         answers = [c for c in candidates if roles[c.id] == "answer"]
-        others = [c for c in candidates if roles[c.id] != "answer"]
+        # Claim candidates only (a hoax-flagged item always is one); the rest stay 'other' unsearched.
+        others = [c for c in candidates if roles[c.id] != "answer" and _hoax_like(model, region, c)]
 
         stored_answers = store.answer_items(session, since=since)
         answer_time = {a.id: a.time for a in stored_answers} | {a.id: a.time for a in answers}
@@ -98,9 +103,7 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
         answer_index.add([Doc(str(a.id), a.full_text, a.time) for a in answers])
         known = _known_matches(answer_index, others, match_config.threshold)
         for item_id, found in list(known.items()):
-            hoax = by_id[item_id].scores.get(Signal.HOAX, 0.0)
-            hoax_threshold = _thresholds(model, region, by_id[item_id]).get(Signal.HOAX, 1.0)
-            if not found or (roles[item_id] != "claim" and hoax < KNOWN_HOAX_MIN_SHARE * hoax_threshold):
+            if not found:
                 known.pop(item_id)
                 continue
             roles[item_id] = "claim"
@@ -132,6 +135,12 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
 
 def _thresholds(model: Any, region: PantauConfig, item: store.MatchCandidate) -> dict[str, float]:
     return effective_thresholds(model.thresholds_, region.alerts, item.stage)
+
+
+def _hoax_like(model: Any, region: PantauConfig, item: store.MatchCandidate) -> bool:
+    """A claim candidate: hoax at least :data:`KNOWN_HOAX_MIN_SHARE` of its hoax alert threshold."""
+    hoax_threshold = _thresholds(model, region, item).get(Signal.HOAX, 1.0)
+    return item.scores.get(Signal.HOAX, 0.0) >= KNOWN_HOAX_MIN_SHARE * hoax_threshold
 
 
 def _role(item: store.MatchCandidate, thresholds: dict[str, float]) -> str:

@@ -7,12 +7,15 @@ batch of items, and records a Run with counts. All work is in :mod:`flows.steps`
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
 
-from flows import matching_step, steps
+from flows import matching_step, spike_step, steps
+from flows.hooks import on_run_failure
+from flows.host_limits import ensure_host_limits, host_slot
 from flows.progress import report
 from pantau.domain.config import HttpConfig
 from pantau.domain.errors import FetchError
@@ -46,7 +49,8 @@ def _transient(task, task_run, state) -> bool:
 @task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
 def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
                         http: dict[str, Any], run_id: int) -> dict[str, Any]:
-    result = steps.collect(source, http, database_url)
+    with host_slot(source["location"]):
+        result = steps.collect(source, http, database_url)
     if result.error_reason == SkipReason.FETCH_ERROR and source["location"].startswith("http"):
         raise FetchError(result.error or "fetch failed", location=source["location"])
     counts = steps.store(database_url, source["name"], source_id, run_id, result)
@@ -69,15 +73,35 @@ def match_claims_task(database_url: str, model_dir: str | None, config: dict[str
     return counts
 
 
-@flow(name="monitor", log_prints=False, validate_parameters=True)
+@task(name="alert-rules", cache_policy=None)
+def alert_rules_task(database_url: str, config: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Fold the alerts of one claim into one (alerts.dedupe_claims), then look for volume spikes."""
+    folded = spike_step.fold_claims(database_url, config, now=now)["folded"]
+    spikes = spike_step.detect_spikes(database_url, config, now=now)
+    report("alert_rules_done", folded=folded, **spikes)
+    return {"folded": folded, "spikes": spikes}
+
+
+@flow(name="monitor", log_prints=False, validate_parameters=True,
+      on_failure=[on_run_failure], on_crashed=[on_run_failure])
 def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = None,
-            batch_size: int = 500) -> dict[str, Any]:
-    """One monitoring cycle over every enabled source of ``config``; returns the Run's counts."""
+            batch_size: int = 500, as_of: datetime | None = None) -> dict[str, Any]:
+    """One monitoring cycle over every enabled source of ``config``; returns the Run's counts.
+
+    ``as_of`` is the run's notion of "now" for time-window rules (silent sources, spikes,
+    notifications): the wall clock by default, a simulated time under a test clock."""
     logger = get_run_logger()
     flow_run_id = str(get_run_context().flow_run.id)
+    as_of_utc = (as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)) if as_of else None
+    now = as_of_utc or datetime.now(UTC)
     run_id, source_ids = steps.start(database_url, config, flow_run_id)
     sources = [s for s in config.get("sources", []) if s.get("enabled", True)]
     http = config.get("http", {})
+    per_host = config.get("schedule", {}).get("host_concurrency", 2)
+    try:
+        ensure_host_limits(sources, per_host)
+    except Exception as exc:  # noqa: BLE001 - without the API, fetches still run (unlimited)
+        logger.warning("could not set the per-host fetch limits: %s", exc)
     delays = HttpConfig.model_validate(http).retry_delays()
     report("run_started", run_id=run_id, sources=len(sources))
     try:
@@ -99,7 +123,8 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
                 report("source_done", source=source["name"], fetched=0, new=0, duplicate=0,
                        error=message)
 
-        silent = steps.check_silent_sources(database_url, config)
+        _heartbeat(database_url, run_id)
+        silent = steps.check_silent_sources(database_url, config, now=now)
         if silent:
             logger.warning("%s source(s) went silent", len(silent))
 
@@ -115,8 +140,21 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         else:
             match_counts = {"error": _failure_message(match_state)}
             logger.warning("claim matching failed: %s", match_counts["error"])
+        rules_at = as_of_utc or datetime.now(UTC)  # after this run's items were stored
+        alert_counts = alert_rules_task(database_url, config, rules_at, return_state=True)
         counts = steps.merge_counts(source_counts, batch_counts, silent, match_counts)
         counts["run_id"] = run_id
+        counts["as_of"] = now.isoformat()
+        if alert_counts.is_completed():
+            rules = alert_counts.result()
+            counts.update(claims_folded=rules["folded"], spikes=rules["spikes"])
+            counts["alerts"] += rules["spikes"]["raised"]
+            if rules["spikes"]["raised"]:
+                counts["alerts_by_signal"]["spike"] = rules["spikes"]["raised"]
+        else:
+            counts["alert_rules_error"] = _failure_message(alert_counts)
+            logger.warning("claim folding / spike detection failed: %s", counts["alert_rules_error"])
+        counts["notifications"] = _notify(database_url, config, as_of_utc or datetime.now(UTC))
         steps.finish(database_url, run_id, counts)
         logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],
                     counts["duplicate"], counts["alerts"])
@@ -139,6 +177,27 @@ def _classify(database_url: str, model_dir: str | None, config: dict[str, Any],
         return [classify_batch_task(database_url, model_dir, config, b) for b in batches]
     futures = [classify_batch_task.submit(database_url, model_dir, config, b) for b in batches]
     return [f.result() for f in futures]
+
+
+def _notify(database_url: str, config: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Push the run's new alerts to the configured channels; a channel's trouble never fails the run."""
+    from flows.notify.dispatch import dispatch
+
+    try:
+        return dispatch(database_url, config, now=now, wait_for_window=False)
+    except Exception as exc:  # noqa: BLE001 - monitoring goes on; the outbox keeps what was not sent
+        get_run_logger().warning("notifications failed: %s", exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _heartbeat(database_url: str, run_id: int) -> None:
+    from sqlalchemy.orm import Session
+
+    from flows.resources import engine_for
+    from storage.runs import heartbeat
+
+    with Session(engine_for(database_url)) as session, session.begin():
+        heartbeat(session, run_id)
 
 
 def _failure_message(state) -> str:

@@ -135,7 +135,7 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
         prior = SourcePrior.from_config(region.source_prior)  # bundled credible-source list + the config's
         results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows],
                               source_prior=prior)
-        scored, tags = [], []
+        scored, tags, drafts = [], [], []
         for row, result in zip(rows, results, strict=True):
             full_text = f"{row.title or ''}\n{row.text}"
             stage = region.stage_at(row.published_at)
@@ -145,15 +145,16 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
             scored.append((row.id, result))
             counts["flagged"] += bool(set(result.flags) - {"counter_narrative"})
             thresholds = effective_thresholds(model.thresholds_, region.alerts, stage)
-            for draft in alerts_for_item(row.id, result, thresholds=thresholds, stage=stage,
-                                         districts=districts, source_trust=row.source_trust,
-                                         title=row.title):
-                _, created = repo.raise_alert(
-                    session, kind=draft.kind, severity=draft.severity, reason=draft.reason,
-                    dedupe_key=draft.dedupe_key, signal=draft.signal, item_id=draft.item_id,
-                    stage=draft.stage, district=draft.district, details=draft.details)
-                counts["alerts"] += created
-                by_signal[draft.signal or draft.kind] += created
+            drafts.extend(alerts_for_item(row.id, result, thresholds=thresholds, stage=stage,
+                                          districts=districts, source_trust=row.source_trust,
+                                          title=row.title))
+        raised = repo.raise_alerts(session, [
+            {"kind": d.kind, "severity": d.severity, "reason": d.reason, "dedupe_key": d.dedupe_key,
+             "signal": d.signal, "item_id": d.item_id, "stage": d.stage, "district": d.district,
+             "details": d.details} for d in drafts])
+        for draft, (_, created) in zip(drafts, raised, strict=True):
+            counts["alerts"] += created
+            by_signal[draft.signal or draft.kind] += created
         repo.set_tags(session, tags)
         counts["scored"] = repo.save_scores(session, model.version_, scored)
         failpoint("classify.before_commit")

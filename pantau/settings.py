@@ -43,7 +43,7 @@ class Settings(PantauConfig, BaseSettings):
 
     database_url: str = Field(default="sqlite:///pantau.db", description="SQLAlchemy URL")
     model_dir: Path | None = Field(default=None, description="model artifacts; default: bundled models")
-    batch_size: int = Field(default=500, ge=1, le=100_000, description="items per classification task")
+    batch_size: int = Field(default=1000, ge=1, le=100_000, description="items per classification task")
     config_file: Path | None = Field(default=None, description="the file these settings were read from")
 
     @classmethod

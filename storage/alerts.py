@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.columns import as_utc, utcnow
@@ -17,6 +17,9 @@ from storage.models import ALERT_KINDS, ALERT_STATUSES, SEVERITIES, Alert, Alert
 
 SNIPPET_CHARS = 280
 SYSTEM_ACTOR = "pantau"
+_ALERT_FIELDS = frozenset({"kind", "severity", "reason", "dedupe_key", "signal", "item_id", "claim_id",
+                           "source_id", "stage", "district", "details"})
+_LOOKUP_CHUNK = 400  # dedupe keys per IN (...) lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,53 @@ def raise_alert(session: Session, *, kind: str, severity: str, reason: str, dedu
                            actor=SYSTEM_ACTOR, note=reason))
     session.flush()
     return alert_id, True
+
+
+def raise_alerts(session: Session, alerts: Sequence[Mapping[str, Any]], *,
+                 now: datetime | None = None) -> list[tuple[int, bool]]:
+    """:func:`raise_alert` for many alerts in a few statements; returns (alert id, created?) per input.
+
+    Each mapping holds :func:`raise_alert`'s keyword arguments (``kind``, ``severity``, ``reason``,
+    ``dedupe_key`` and optionally ``signal``, ``item_id``, ``claim_id``, ``source_id``, ``stage``,
+    ``district``, ``details``). A dedupe key repeated in the input is created at most once (its first
+    occurrence); an existing alert is returned unchanged, as by :func:`raise_alert`.
+    """
+    now = as_utc(now) if now else utcnow()
+    rows: dict[str, dict[str, Any]] = {}
+    for alert in alerts:
+        unknown = set(alert) - _ALERT_FIELDS
+        if unknown:
+            raise InvalidValueError("alert field", sorted(unknown), tuple(sorted(_ALERT_FIELDS)))
+        _check("alert kind", alert["kind"], ALERT_KINDS)
+        _check("severity", alert["severity"], SEVERITIES)
+        rows.setdefault(alert["dedupe_key"], {
+            "signal": None, "item_id": None, "claim_id": None, "source_id": None, "stage": None,
+            "district": None, **alert, "details": alert.get("details") or {}, "status": "open",
+            "created_at": now, "updated_at": now})
+    created: dict[str, int] = {}
+    values = list(rows.values())
+    if values:
+        stmt = upsert_insert(session, Alert.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        created.update((key, alert_id) for alert_id, key in
+                       session.execute(stmt.returning(Alert.id, Alert.dedupe_key), values))
+    existing: dict[str, int] = {}
+    others = [key for key in rows if key not in created]
+    for start in range(0, len(others), _LOOKUP_CHUNK):
+        chunk = others[start:start + _LOOKUP_CHUNK]
+        existing.update((key, alert_id) for alert_id, key in session.execute(
+            select(Alert.id, Alert.dedupe_key).where(Alert.dedupe_key.in_(chunk))))
+    if created:
+        events = [{"alert_id": alert_id, "at": now, "from_status": None, "to_status": "open",
+                   "actor": SYSTEM_ACTOR, "note": rows[key]["reason"]} for key, alert_id in created.items()]
+        session.execute(insert(AlertEvent), events)
+    out: list[tuple[int, bool]] = []
+    first: set[str] = set()
+    for alert in alerts:
+        key = alert["dedupe_key"]
+        is_new = key in created and key not in first
+        first.add(key)
+        out.append((created[key] if key in created else existing[key], is_new))
+    return out
 
 
 def set_alert_status(session: Session, alert_id: int, status: str, *, actor: str,

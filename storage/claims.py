@@ -104,14 +104,15 @@ def items_to_match(session: Session, model_version: str,
 def mark_checked(session: Session, roles: Mapping[int, str], *, now: datetime | None = None) -> int:
     """Record that the matching step handled these items (item id -> role); returns how many were new."""
     now = as_utc(now) if now else utcnow()
-    added = 0
+    rows = []
     for item_id, role in roles.items():
         if role not in MATCH_ROLES:
             raise InvalidValueError("match role", role, MATCH_ROLES)
-        stmt = upsert_insert(session, ItemMatchCheck.__table__).values(
-            item_id=item_id, role=role, checked_at=now).on_conflict_do_nothing(index_elements=["item_id"])
-        added += _inserted(session, stmt.returning(ItemMatchCheck.item_id))
-    return added
+        rows.append({"item_id": item_id, "role": role, "checked_at": now})
+    if not rows:
+        return 0
+    stmt = upsert_insert(session, ItemMatchCheck.__table__).on_conflict_do_nothing(index_elements=["item_id"])
+    return len(session.execute(stmt.returning(ItemMatchCheck.item_id), rows).all())
 
 
 def claim_members(session: Session, *, since: datetime | None = None) -> list[StoredText]:

@@ -388,7 +388,8 @@ Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)
 
 
 class NotificationDelivery(Base):
-    """The outbox of alert notifications: one row per (alert, channel), sent at most once."""
+    """The outbox of alert notifications: one row per (alert, channel), delivered at least once
+    (a batch interrupted between sending and marking is resent under the same batch id)."""
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (

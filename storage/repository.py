@@ -16,7 +16,7 @@ from sqlalchemy import exists, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pantau.domain.records import CollectedItem, ScoreResult
-from storage.alerts import AlertView, add_review, query_alerts, raise_alert, set_alert_status
+from storage.alerts import AlertView, add_review, query_alerts, raise_alert, raise_alerts, set_alert_status
 from storage.columns import as_utc, utcnow
 from storage.dialect import upsert_insert
 from storage.errors import InvalidValueError, StorageError
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pydantic is only needed by callers that build configs
 __all__ = [
     "AlertView", "ItemForScoring", "UpsertResult", "add_review", "clean_run_starts", "finish_run",
     "heartbeat", "items_needing_scores", "last_new_item_at", "latest_runs", "mark_crashed_runs",
-    "query_alerts", "raise_alert",
+    "query_alerts", "raise_alert", "raise_alerts",
     "record_source_result", "run_summary", "save_scores", "set_alert_status", "set_item_tags",
     "set_tags", "source_ids", "start_run", "sync_sources", "upsert_items",
 ]
@@ -129,15 +129,17 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
                         {"ns": _PG_ITEM_LOCK[0], "key": _PG_ITEM_LOCK[1]})
     by_url, by_hash = _existing_ids(session, [identities[i] for i in heads])
 
+    missing = [i for i in heads if _lookup(identities[i], by_url, by_hash) is None]
+    inserted = _insert_items(session, [(items[i], *identities[i]) for i in missing], source_id, run_id, now)
     id_of_head: dict[int, int] = {}
     new_ids: list[int] = []
     duplicate_ids: list[int] = []
     listed: set[int] = set()
     for i in heads:
         url, chash = identities[i]
-        found = (by_url.get(url) if url else None) or by_hash.get(chash)
+        found = _lookup((url, chash), by_url, by_hash)
         if found is None:
-            found = _insert_item(session, items[i], url, chash, source_id, run_id, now)
+            found = inserted.get(chash)
             if found is not None:
                 new_ids.append(found)
                 listed.add(found)
@@ -147,9 +149,6 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
             duplicate_ids.append(found)
             listed.add(found)
         id_of_head[i] = found
-        if url:
-            by_url[url] = found
-        by_hash[chash] = found
 
     ids = [id_of_head[head_of[i]] for i in range(len(items))]
     _record_sightings(session, items, ids, source_id, run_id, now)
@@ -197,19 +196,36 @@ def _existing_ids(session: Session, identities: list[tuple[str | None, str]]
     return by_url, by_hash
 
 
-def _insert_item(session: Session, item: CollectedItem, url: str | None, chash: str, source_id: int,
-                 run_id: int | None, now: datetime) -> int | None:
+def _lookup(identity: tuple[str | None, str], by_url: dict[str, int], by_hash: dict[str, int]) -> int | None:
+    url, chash = identity
+    return (by_url.get(url) if url else None) or by_hash.get(chash)
+
+
+def _insert_items(session: Session, rows: list[tuple[CollectedItem, str | None, str]], source_id: int,
+                  run_id: int | None, now: datetime) -> dict[str, int]:
+    """Insert items (distinct by URL and hash) in batched statements; content hash -> new id.
+
+    A row that conflicts (a concurrent writer stored the same item first) is skipped and not returned.
+    """
+    if not rows:
+        return {}
+    values = [_item_values(item, url, chash, source_id, run_id, now) for item, url, chash in rows]
+    stmt = upsert_insert(session, Item.__table__).on_conflict_do_nothing()
+    return {chash: item_id for item_id, chash in
+            session.execute(stmt.returning(Item.id, Item.content_hash), values)}
+
+
+def _item_values(item: CollectedItem, url: str | None, chash: str, source_id: int, run_id: int | None,
+                 now: datetime) -> dict[str, Any]:
     raw = dict(item.raw)
     if url is None and item.url:
         raw.setdefault("url", item.url)
-    values = {
+    return {
         "source_id": source_id, "first_run_id": run_id, "url": url, "external_id": item.external_id,
         "title": item.title, "text": item.text, "author": item.author,
         "published_at": item.published_at, "collected_at": now, "lang": item.lang,
         "content_hash": chash, "districts": [], "actors": [], "raw": raw,
     }
-    stmt = upsert_insert(session, Item.__table__).values(**values).on_conflict_do_nothing()
-    return session.execute(stmt.returning(Item.id)).scalar_one_or_none()
 
 
 def _find_item(session: Session, url: str | None, chash: str) -> int:
@@ -291,11 +307,11 @@ def save_scores(session: Session, model_version: str, results: Sequence[tuple[in
     """
     now = as_utc(now) if now else utcnow()
     stored = 0
-    for item_id, result in results:
-        stmt = upsert_insert(session, Score.__table__).values(
-            item_id=item_id, model_version=model_version, scores=dict(result.scores),
-            flags=list(result.flags), explanations=dict(result.explanations), created_at=now,
-        ).on_conflict_do_nothing(index_elements=["item_id", "model_version"])
-        if session.execute(stmt.returning(Score.id)).scalar_one_or_none() is not None:
-            stored += 1
+    rows = [{"item_id": item_id, "model_version": model_version, "scores": dict(result.scores),
+             "flags": list(result.flags), "explanations": dict(result.explanations), "created_at": now}
+            for item_id, result in results]
+    if rows:
+        stmt = upsert_insert(session, Score.__table__).on_conflict_do_nothing(
+            index_elements=["item_id", "model_version"])
+        stored = len(session.execute(stmt.returning(Score.id), rows).all())
     return stored

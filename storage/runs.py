@@ -57,6 +57,19 @@ def mark_crashed_runs(session: Session, *, stale_after: timedelta, now: datetime
     return [run_id for run_id, _ in crashed]
 
 
+def end_flow_run(session: Session, flow_run_id: str, *, status: str, error: str | None,
+                 now: datetime | None = None) -> list[int]:
+    """Close the still-running Runs of one Prefect flow run as 'failed' or 'crashed' (a failure hook
+    calls this); returns their ids. Runs that already ended are left as they are."""
+    if status not in ("failed", "crashed"):
+        raise InvalidValueError("run status", status, ("failed", "crashed"))
+    ids = list(session.scalars(select(Run.id).where(Run.flow_run_id == flow_run_id, Run.status == "running")))
+    if ids:
+        session.execute(update(Run).where(Run.id.in_(ids), Run.status == "running")
+                        .values(status=status, error=error, finished_at=as_utc(now) if now else utcnow()))
+    return ids
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -1,5 +1,5 @@
-"""Test-wide settings: offline (no hub downloads, no telemetry), quiet Prefect, no user config; and the
-database fixtures shared by the storage and web tests.
+"""Test-wide settings: offline (no hub downloads, no telemetry), quiet Prefect, no user config; the
+database fixtures shared by the storage, flow and web tests; and the Prefect test harness.
 
 PostgreSQL: one fresh database ``pantau_test_<random>`` per test session (dropped at the end) and one
 fresh schema per test inside it. Set ``PANTAU_TEST_POSTGRES_URL`` to use another server; the
@@ -64,3 +64,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     setup.dispose()
     url = database.update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real Prefect test harness (a temporary API server and database) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture()
+def fresh_resources():
+    """Forget cached engines and models before and after a test that runs flows."""
+    from flows import resources
+
+    resources.reset()
+    yield
+    resources.reset()

@@ -117,3 +117,9 @@ def test_train_refuses_a_missing_labels_file(tmp_path):
                                  "--labels", str(tmp_path / "verdicts.jsonl")])
     assert result.exit_code == 2
     assert "verdicts.jsonl: no such file" in result.output
+
+
+def test_run_rejects_an_unknown_runner_with_exit_2(tmp_path):
+    result = runner.invoke(app, ["run", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--runner", "spark"])
+    assert result.exit_code == 2
+    assert "unknown task runner 'spark'" in result.output

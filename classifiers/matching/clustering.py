@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from classifiers.matching.fusion import DEFAULT_THRESHOLD, lexical_raw, same_claim_probability
 from classifiers.matching.index import Doc, MatchIndex, as_utc, encode
@@ -154,14 +155,28 @@ class ClaimClusterer:
             dense_cos = (chunk.dense @ other.dense[:other_rows].T).ravel()
         # rounded: a·b and b·a may differ in the last bits, and a link must not depend on the order
         prob = np.round(same_claim_probability(raw.ravel(), dense_cos).reshape(raw.shape), 6)
-        for r, c in zip(*np.nonzero(prob >= self.threshold), strict=True):
-            i, j = first_row + int(r), other_first + int(c)
-            if j >= i:
-                continue
-            a, b = self._order[i], self._order[j]
-            self._centrality[a] += float(prob[r, c])
-            self._centrality[b] += float(prob[r, c])
-            self._union(a, b)
+        rows, cols = np.nonzero(prob >= self.threshold)
+        keep = other_first + cols < first_row + rows  # each pair once, never an item with itself
+        rows, cols = rows[keep], cols[keep]
+        if rows.size == 0:
+            return
+        scores = prob[rows, cols]
+        # Linked pairs can number in the millions (many repeats of one claim): sum the link scores and
+        # find the connected components with array operations, then union each component once.
+        for first, where, size in ((first_row, rows, chunk.rows), (other_first, cols, other_rows)):
+            sums = np.bincount(where, weights=scores, minlength=size)
+            for k in np.flatnonzero(sums):
+                self._centrality[self._order[first + int(k)]] += float(sums[k])
+        nodes, local = np.unique(np.concatenate([first_row + rows, other_first + cols]), return_inverse=True)
+        edges = sp.coo_matrix((np.ones(rows.size), (local[:rows.size], local[rows.size:])),
+                              shape=(nodes.size, nodes.size))
+        _, labels = connected_components(edges, directed=False)
+        heads: dict[int, str] = {}
+        for node, label in zip(nodes.tolist(), labels.tolist(), strict=True):
+            item = self._order[node]
+            head = heads.setdefault(label, item)
+            if head != item:
+                self._union(head, item)
 
     # -- reading ----------------------------------------------------------------------------
     def clusters(self) -> dict[str, list[str]]:

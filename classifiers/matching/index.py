@@ -28,6 +28,8 @@ from pantau.domain.errors import ModelError, UnknownKindError
 
 BACKENDS = ("lexical", "fused")
 CANDIDATES = 50  # per retriever; rescoring more rarely changes the top 5 and costs latency
+QUERY_CHUNK = 256  # queries scored per matrix product in search_many ...
+MAX_CELLS = 2_000_000  # ... fewer when queries x stored rows would exceed this (16 MB per matrix)
 CACHED_ROWS = 4096  # pair vectors kept per index (about 20 KB each for a 2,000-character text)
 
 
@@ -96,6 +98,7 @@ class MatchIndex:
         self._alive = np.zeros(0, dtype=bool)
         self._dense: list[np.ndarray] = []
         self._vectors: OrderedDict[int, tuple[sp.csr_matrix, sp.csr_matrix]] = OrderedDict()  # LRU
+        self._all: tuple[sp.csr_matrix, sp.csr_matrix] | None = None  # every row's pair vectors
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -150,18 +153,46 @@ class MatchIndex:
 
     def search_many(self, texts: Sequence[str], k: int = 5, *,
                     at: Sequence[datetime | None] | None = None) -> list[list[Match]]:
-        """:meth:`search` for several texts (dense queries are encoded in one batch)."""
+        """:meth:`search` for several texts, in batches of :data:`QUERY_CHUNK` queries: BM25 scores,
+        pair vectors and cosines are matrix products over the whole batch (the same candidates, scores
+        and order as searching one text at a time)."""
         if at is not None and len(at) != len(texts):
             raise ValueError(f"'at' has {len(at)} entries for {len(texts)} texts")
         if k < 1 or not self._row_of or not texts:
             return [[] for _ in texts]
         dense_queries = encode(self.encoder, texts, "query") if self.encoder is not None else None
-        results = []
-        for i, text in enumerate(texts):
-            allowed = self._allowed(at[i] if at is not None else None)
-            query_dense = dense_queries[i] if dense_queries is not None else None
-            results.append(self._search_one(text, k, allowed, query_dense))
+        doc_words, doc_chars = self._all_vectors()
+        results: list[list[Match]] = []
+        chunk = max(1, min(QUERY_CHUNK, MAX_CELLS // max(len(self._ids), 1)))
+        for start in range(0, len(texts), chunk):
+            stop = min(start + chunk, len(texts))
+            prepared = [prepare(t, self.slang) for t in texts[start:stop]]
+            bm25 = self.bm25.scores_many(prepared)
+            query_words, query_chars = self.featurizer.transform(prepared)
+            lexical = lexical_raw(_dense(query_words @ doc_words.T), _dense(query_chars @ doc_chars.T))
+            dense_all = None
+            if dense_queries is not None:
+                dense_all = dense_queries[start:stop] @ self._dense_matrix().T
+            for i in range(stop - start):
+                allowed = self._allowed(at[start + i] if at is not None else None)
+                rows = _top(np.where(allowed & (bm25[i] > 0), bm25[i], -np.inf), CANDIDATES)
+                if dense_all is not None:
+                    rows = np.union1d(rows, _top(np.where(allowed, dense_all[i], -np.inf), CANDIDATES))
+                if rows.size == 0:
+                    results.append([])
+                    continue
+                dense = dense_all[i][rows] if dense_all is not None else None
+                probability = same_claim_probability(lexical[i][rows], dense)
+                order = sorted(range(rows.size),
+                               key=lambda j: (-probability[j], -bm25[i][rows[j]], self._ids[rows[j]]))[:k]
+                results.append([Match(self._ids[rows[j]], float(probability[j])) for j in order])
         return results
+
+    def _all_vectors(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Pair vectors of every stored row (rebuilt only after :meth:`add`)."""
+        if self._all is None or self._all[0].shape[0] != len(self._ids):
+            self._all = self.featurizer.transform(self._content)
+        return self._all
 
     def _candidates(self, text: str, allowed: np.ndarray,
                     query_dense: np.ndarray | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -227,6 +258,10 @@ class MatchIndex:
 def _cosines(query: sp.csr_matrix, docs: sp.csr_matrix) -> np.ndarray:
     """Cosine of one L2-normalised query row with each L2-normalised document row."""
     return np.asarray((docs @ query.T).toarray(), dtype=np.float64).ravel()
+
+
+def _dense(product: sp.spmatrix) -> np.ndarray:
+    return np.asarray(product.toarray(), dtype=np.float64)
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

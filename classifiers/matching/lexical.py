@@ -190,3 +190,15 @@ class BM25Index:
             return np.zeros(self.n_rows, dtype=np.float32)
         postings = self._weights[:, terms]
         return np.asarray(postings @ self._idf[terms], dtype=np.float32).ravel()
+
+    def scores_many(self, prepared: Sequence[str]) -> np.ndarray:
+        """:meth:`scores` for several queries at once: one row of scores per query."""
+        if self.n_rows == 0:
+            return np.zeros((len(prepared), 0), dtype=np.float32)
+        if self._weights is None:
+            self._rebuild()
+        assert self._weights is not None and self._idf is not None
+        queries = sp.csr_matrix(self.vectoriser.transform(prepared), dtype=np.float32)
+        queries.data[:] = 1.0  # each distinct term once, as in scores()
+        queries = sp.csr_matrix(queries @ sp.diags(self._idf, format="csr"))
+        return np.asarray((queries @ self._weights.T).toarray(), dtype=np.float32)

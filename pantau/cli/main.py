@@ -8,14 +8,17 @@ from pantau import __version__
 from pantau.cli import (
     admin,
     alerts,
+    backfill,
     classify,
     evaluate,
     fetch,
     labels,
     links,
     match,
+    notify,
     report,
     run,
+    serve,
     tipline,
     users,
     web,
@@ -30,6 +33,7 @@ app = typer.Typer(
 )
 
 app.command("run")(run.run)
+app.command("serve")(serve.serve)
 app.command("classify")(classify.classify)
 app.command("match")(match.match)
 app.command("eval")(evaluate.evaluate)
@@ -43,6 +47,8 @@ app.add_typer(users.app, name="user")
 app.add_typer(labels.app, name="labels")
 app.command("report")(report.report)
 app.command("link")(links.link)
+app.command("notify")(notify.notify)
+app.command("backfill")(backfill.backfill)
 
 
 def _version(value: bool) -> None:

@@ -40,6 +40,8 @@ def run(
     config: Path | None = typer.Option(None, "--config", "-c",
                                        help="Config file (default: ./pantau.yaml or the bundled demo)."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
+    runner: str = typer.Option("threads", "--runner",
+                               help="threads (default), dask (a local cluster) or tcp://HOST:PORT."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Run one monitoring cycle: collect, store, classify, tag and alert."""
@@ -50,18 +52,22 @@ def run(
     prepare_prefect_env(verbose)
     from flows.monitor import monitor
     from flows.progress import set_reporter
+    from flows.runners import runner_label, task_runner_for
+
+    task_runner = task_runner_for(runner)
 
     enabled = sum(1 for s in settings.sources if s.enabled)
     off = len(settings.sources) - enabled
     console.print(f"[bold]Pantau[/bold] monitoring [bold]{escape(settings.region)}[/bold] with {enabled} "
                   f"sources{f' ({off} disabled)' if off else ''} from {settings.config_file}",
                   soft_wrap=True)
-    console.print(f"Database: {settings.database_url}")
+    console.print(f"Database: {settings.database_url}" + ("" if runner == "threads" else
+                                                          f"; runner: {runner_label(task_runner)}"))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         set_reporter(_ProgressReporter(progress))
         try:
-            counts = monitor(
+            counts = monitor.with_options(task_runner=task_runner)(
                 database_url=settings.database_url,
                 config=settings.region_config.model_dump(mode="json"),
                 model_dir=str(settings.model_dir) if settings.model_dir else None,
@@ -113,6 +119,7 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
     console.print(f"  • Export alerts for analysis:         pantau alerts --format json{opts} > alerts.jsonl")
     console.print(f"  • Outcome report for a forum meeting:  pantau report -o report{opts}")
     console.print(f"  • Review in the browser:               pantau web{opts}")
+    console.print(f"  • Monitor unattended, on the calendar: pantau serve{opts}")
     console.print("  • Score any JSONL file yourself:       pantau classify posts.jsonl -o scored.jsonl")
     console.print("  • Monitor your own sources:            pantau init, then edit pantau.yaml")
 

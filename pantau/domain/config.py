@@ -129,6 +129,13 @@ class SpikeConfig(_Strict):
     min_count: int = Field(default=5, ge=1, description="no spike below this many items in the window")
     ratio: float = Field(default=3.0, gt=1, description="window count / expected count to call a spike")
     z: float = Field(default=3.0, gt=0, description="and at least this Poisson z-score")
+    min_history: Duration = Field(
+        default=parse_duration("1d"),
+        description="no spike is called until the baseline covers this much collecting (a new install, "
+                    "or a first ingestion of a backlog, has no normal rate yet)")
+    min_expected: float = Field(
+        default=2.0, gt=0, description="items expected per window at least, whatever the baseline says "
+                                       "(keeps a district with no history from spiking on a handful)")
 
 
 class AlertConfig(_Strict):
@@ -226,6 +233,13 @@ class NotificationsConfig(_Strict):
     batch_window: Duration = Field(default=parse_duration("1m"), description="alerts gathered per message")
     max_per_minute: int = Field(default=20, ge=1, description="messages per channel per minute")
     max_batch: int = Field(default=20, ge=1, le=100, description="alerts listed in one message at most")
+    max_age: Duration = Field(
+        default=parse_duration("6h"),
+        description="only alerts younger than this are queued, so a new channel gets no old backlog")
+    max_attempts: int = Field(default=5, ge=1, le=100, description="send attempts before a delivery fails")
+    max_wait: Duration = Field(
+        default=parse_duration("2m"),
+        description="longest one dispatch waits for the rate limit; the rest goes out next time")
     webhook: WebhookConfig | None = None
     telegram: TelegramConfig | None = None
 

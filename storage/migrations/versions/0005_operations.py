@@ -2,7 +2,8 @@
 
 * ``runs``: ``host``, ``pid`` and ``heartbeat_at`` (a later run marks a run whose process is gone as
   ``crashed``), and the new status ``crashed``.
-* ``notification_deliveries``: one row per (alert, channel); a notification is sent at most once.
+* ``notification_deliveries``: one row per (alert, channel); delivered at least once
+  (see flows/notify/dispatch.py).
 * ``backfills``: a period reprocessed with one model version, with its progress.
 
 Revision ID: 0005

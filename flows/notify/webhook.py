@@ -1,0 +1,77 @@
+"""POSTing a batch as JSON to a partner's webhook, signed with HMAC-SHA256 when a secret is configured.
+
+Headers: ``X-Pantau-Batch`` (the batch id; the same on every retry of the batch, so the receiver can
+drop repeats) and ``X-Pantau-Signature: sha256=<hex HMAC of the exact body>``. Status handling mirrors
+the Telegram channel: 429 (``Retry-After``) and 5xx are retryable, other 4xx reject the channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import httpx
+
+from flows.notify.digest import webhook_payload
+from flows.notify.errors import ChannelRejectedError, RateLimitedError, RetryableSendError
+from storage.notifications import PendingNotification
+
+BATCH_HEADER = "X-Pantau-Batch"
+SIGNATURE_HEADER = "X-Pantau-Signature"
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    """The ``X-Pantau-Signature`` value for ``body``."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def channel_key(url: str) -> str:
+    """The outbox channel key of a webhook URL (a hash, so a secret in the URL is not stored)."""
+    return "webhook:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+class WebhookChannel:
+    """One webhook endpoint."""
+
+    def __init__(self, url: str, *, secret: bytes | None = None, timeout_seconds: float = 10.0,
+                 transport: httpx.BaseTransport | None = None):
+        self.url = url
+        self.name = channel_key(url)
+        self._secret = secret
+        self._timeout = timeout_seconds
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel(name={self.name!r})"
+
+    def send(self, batch: Sequence[PendingNotification], batch_id: str, sent_at: datetime) -> None:
+        """POST the batch; raises a NotifyError subclass unless the receiver answered 2xx."""
+        body = json.dumps(webhook_payload(batch, batch_id, sent_at), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+        headers = {"Content-Type": "application/json; charset=utf-8", BATCH_HEADER: batch_id}
+        if self._secret:
+            headers[SIGNATURE_HEADER] = sign(self._secret, body)
+        try:
+            with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
+                response = client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RetryableSendError(f"{type(exc).__name__}: {exc}", channel=self.name) from None
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        text = response.text[:300]
+        if status == 429:
+            try:
+                retry_after = max(float(response.headers.get("Retry-After", "1")), 0.0)
+            except ValueError:
+                retry_after = 1.0
+            raise RateLimitedError(f"rate limited by the webhook: {text}", channel=self.name,
+                                   retry_after=retry_after or 1.0)
+        if status >= 500 or status < 400:
+            raise RetryableSendError(f"webhook answered HTTP {status}: {text}", channel=self.name,
+                                     status=status)
+        raise ChannelRejectedError(f"webhook refused the batch (HTTP {status}): {text}", channel=self.name,
+                                   status=status, description=text)
