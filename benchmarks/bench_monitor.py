@@ -297,20 +297,14 @@ def run_direct(url: str, config: dict[str, Any], batch_size: int) -> tuple[dict[
 
 
 def _after_matching(url: str, config: dict[str, Any]) -> None:
-    """The steps the flow runs after matching, where this checkout has them (claim folding, spike
-    detection, notifications), so the baseline does the same work as the flow."""
+    """The steps the flow runs after matching (claim folding, spike detection, notifications), so the
+    baseline does the same work as the flow."""
+    from flows import spike_step
+    from flows.notify.dispatch import dispatch
+
     now = datetime.now(UTC)
-    try:
-        from flows import spike_step
-    except ImportError:
-        spike_step = None
-    if spike_step is not None:
-        spike_step.fold_claims(url, config, now=now)
-        spike_step.detect_spikes(url, config, now=now)
-    try:
-        from flows.notify.dispatch import dispatch
-    except ImportError:
-        return
+    spike_step.fold_claims(url, config, now=now)
+    spike_step.detect_spikes(url, config, now=now)
     dispatch(url, config, now=now, wait_for_window=False)
 
 
@@ -321,15 +315,9 @@ def run_flow(url: str, config: dict[str, Any], batch_size: int, runner: str = "t
 
     flow = monitor
     if runner == "dask":
-        try:
-            from flows.runners import task_runner_for
+        from flows.runners import task_runner_for
 
-            flow = monitor.with_options(task_runner=task_runner_for("dask"))
-        except ImportError:
-            from prefect_dask import DaskTaskRunner
-
-            flow = monitor.with_options(task_runner=DaskTaskRunner(cluster_kwargs={
-                "n_workers": 2, "threads_per_worker": 1, "processes": True}))
+        flow = monitor.with_options(task_runner=task_runner_for("dask", n_workers=2))
     phases = Phases()
     set_reporter(phases)
     try:
@@ -371,7 +359,8 @@ def main() -> None:
     parser.add_argument("--pg-all", action="store_true", help="run every size on PostgreSQL too")
     parser.add_argument("--dask", action="store_true", help="also time a DaskTaskRunner flow (largest size)")
     parser.add_argument("--no-direct", action="store_true", help="skip the without-Prefect baseline")
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=1000,
+                        help="items per classify task (default: the product's default)")
     parser.add_argument("--quick", action="store_true", help="2,000 items on SQLite, no baseline")
     args = parser.parse_args()
     sizes = args.items or ([2000] if args.quick else [10_000, 100_000])

@@ -28,9 +28,15 @@ def limit_name(location: str) -> str | None:
     return PREFIX + parts.hostname.lower().rstrip(".")
 
 
-def ensure_host_limits(sources: list[dict[str, Any]], per_host: int) -> list[str]:
-    """Create (or resize to ``per_host``) the limit of every host among the enabled sources."""
+def ensure_host_limits(sources: list[dict[str, Any]], per_host: int, *,
+                       reset_slots: bool = False) -> list[str]:
+    """Create (or resize to ``per_host``) the limit of every host among the enabled sources.
+
+    ``reset_slots``: also free every occupied slot. Only for a run that knows no other run is active: a
+    run killed mid-fetch leaves its slot taken until Prefect's server revokes the expired lease, and a
+    temporary local server (``pantau run`` / ``pantau serve`` without ``PREFECT_API_URL``) never does."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
     from prefect.exceptions import ObjectAlreadyExists
 
     names = sorted({n for s in sources if s.get("enabled", True) and (n := limit_name(s["location"]))})
@@ -42,6 +48,8 @@ def ensure_host_limits(sources: list[dict[str, Any]], per_host: int) -> list[str
                 client.upsert_global_concurrency_limit_by_name(name, per_host)
             except ObjectAlreadyExists:  # another run created it between our read and our create
                 client.upsert_global_concurrency_limit_by_name(name, per_host)
+            if reset_slots:
+                client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=0))
     return names
 
 

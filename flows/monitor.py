@@ -99,7 +99,7 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
     http = config.get("http", {})
     per_host = config.get("schedule", {}).get("host_concurrency", 2)
     try:
-        ensure_host_limits(sources, per_host)
+        ensure_host_limits(sources, per_host, reset_slots=_alone(database_url, run_id))
     except Exception as exc:  # noqa: BLE001 - without the API, fetches still run (unlimited)
         logger.warning("could not set the per-host fetch limits: %s", exc)
     delays = HttpConfig.model_validate(http).retry_delays()
@@ -188,6 +188,17 @@ def _notify(database_url: str, config: dict[str, Any], now: datetime) -> dict[st
     except Exception as exc:  # noqa: BLE001 - monitoring goes on; the outbox keeps what was not sent
         get_run_logger().warning("notifications failed: %s", exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _alone(database_url: str, run_id: int) -> bool:
+    """No other run is active on this database (dead ones were closed when this one started)."""
+    from sqlalchemy.orm import Session
+
+    from flows.resources import engine_for
+    from storage.runs import other_running_runs
+
+    with Session(engine_for(database_url)) as session:
+        return other_running_runs(session, run_id) == 0
 
 
 def _heartbeat(database_url: str, run_id: int) -> None:

@@ -57,6 +57,12 @@ def mark_crashed_runs(session: Session, *, stale_after: timedelta, now: datetime
     return [run_id for run_id, _ in crashed]
 
 
+def other_running_runs(session: Session, run_id: int) -> int:
+    """How many runs other than ``run_id`` are still 'running' (call after :func:`mark_crashed_runs`)."""
+    return session.scalar(select(func.count()).select_from(Run)
+                          .where(Run.status == "running", Run.id != run_id)) or 0
+
+
 def end_flow_run(session: Session, flow_run_id: str, *, status: str, error: str | None,
                  now: datetime | None = None) -> list[int]:
     """Close the still-running Runs of one Prefect flow run as 'failed' or 'crashed' (a failure hook

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from pantau.cli.common import handle_errors, prepare_prefect_env
+from pantau.cli.common import handle_errors, prepare_prefect_env, progress_bars
 from pantau.domain.errors import ConfigError
 
 console = Console(highlight=False)
@@ -88,7 +88,6 @@ def backfill(
                           field="--since")
     prepare_prefect_env(verbose)
     from flows.backfill import backfill as backfill_flow
-    from flows.progress import set_reporter
     from flows.resources import classifier_for
     from flows.runners import runner_label, task_runner_for
 
@@ -99,17 +98,12 @@ def backfill(
                   f"with model {escape(version)} from {escape(str(model))}", soft_wrap=True)
     console.print(f"Database: {escape(settings.database_url)}; runner: {runner_label(task_runner)}; "
                   f"alerts {'on' if alerts else 'off'}", soft_wrap=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        set_reporter(_BackfillProgress(progress))
-        try:
-            summary = backfill_flow.with_options(task_runner=task_runner)(
-                database_url=settings.database_url,
-                config=settings.region_config.model_dump(mode="json"),
-                model_dir=model_dir, since=start, until=end,
-                batch_size=batch_size or settings.batch_size, raise_alerts=alerts)
-        finally:
-            set_reporter(None)
+    with progress_bars(console, _BackfillProgress):
+        summary = backfill_flow.with_options(task_runner=task_runner)(
+            database_url=settings.database_url,
+            config=settings.region_config.model_dump(mode="json"),
+            model_dir=model_dir, since=start, until=end,
+            batch_size=batch_size or settings.batch_size, raise_alerts=alerts)
     print_summary(summary)
 
 

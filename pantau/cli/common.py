@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import typer
@@ -58,3 +59,20 @@ def prepare_prefect_env(verbose: bool = False) -> None:
     # Prefect's temporary local server can take more than its default 20 s to start on a busy
     # 2-core machine; waiting longer beats failing the run.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+@contextmanager
+def progress_bars(console: Console, make_reporter: Callable[[Any], Callable[[str, dict], None]]
+                  ) -> Iterator[Any]:
+    """Rich progress bars fed by a flow's progress events (flows.progress) while the block runs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.progress import set_reporter
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        set_reporter(make_reporter(progress))
+        try:
+            yield progress
+        finally:
+            set_reporter(None)

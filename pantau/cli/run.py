@@ -8,10 +8,10 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from rich.table import Table
 
-from pantau.cli.common import handle_errors, prepare_prefect_env
+from pantau.cli.common import handle_errors, prepare_prefect_env, progress_bars
 
 console = Console(highlight=False)
 
@@ -51,7 +51,6 @@ def run(
     settings = load_settings(config, **overrides)
     prepare_prefect_env(verbose)
     from flows.monitor import monitor
-    from flows.progress import set_reporter
     from flows.runners import runner_label, task_runner_for
 
     task_runner = task_runner_for(runner)
@@ -63,18 +62,13 @@ def run(
                   soft_wrap=True)
     console.print(f"Database: {settings.database_url}" + ("" if runner == "threads" else
                                                           f"; runner: {runner_label(task_runner)}"))
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        set_reporter(_ProgressReporter(progress))
-        try:
-            counts = monitor.with_options(task_runner=task_runner)(
-                database_url=settings.database_url,
-                config=settings.region_config.model_dump(mode="json"),
-                model_dir=str(settings.model_dir) if settings.model_dir else None,
-                batch_size=settings.batch_size,
-            )
-        finally:
-            set_reporter(None)
+    with progress_bars(console, _ProgressReporter):
+        counts = monitor.with_options(task_runner=task_runner)(
+            database_url=settings.database_url,
+            config=settings.region_config.model_dump(mode="json"),
+            model_dir=str(settings.model_dir) if settings.model_dir else None,
+            batch_size=settings.batch_size,
+        )
     print_summary(counts, settings.database_url, db_given=db is not None, config=config)
 
 

@@ -33,6 +33,8 @@ from tests.flows.posts import append_posts, export_source, post, region_config
 pytestmark = [pytest.mark.usefixtures("prefect_harness", "fresh_resources"), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 WHEN = datetime(2024, 11, 25, 20, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+# A loopback address of its own: its per-host fetch limit is not shared with other tests.
+HOST = "127.0.0.3"
 
 
 class _ExportServer(http.server.ThreadingHTTPServer):
@@ -41,7 +43,7 @@ class _ExportServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, body: bytes):
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((HOST, 0), _Handler)
         self.body = body
         self.hold = False
         self.arrived = threading.Event()
@@ -78,11 +80,12 @@ def world(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     web = export_source("web-export", Path("x"))
-    web["location"] = f"http://127.0.0.1:{server.server_address[1]}/export.jsonl"
+    web["location"] = f"http://{HOST}:{server.server_address[1]}/export.jsonl"
     config = region_config([export_source("fb-a", a), export_source("fb-b", b), web])
     config["http"] = {"retries": 0, "timeout_seconds": 30}
-    # a process killed mid-fetch keeps its host slot until its lease runs out (a minute): the rerun
-    # must not wait for it here (tests/flows/test_host_limits.py covers the limit itself)
+    # a process killed mid-fetch keeps its host slot until Prefect's server revokes the expired lease
+    # (a minute; the test harness runs no such service): the rerun must not wait for it here
+    # (tests/flows/test_host_limits.py covers the limit itself)
     config["schedule"] = {"host_concurrency": 16}
     yield server, config
     server.release.set()

@@ -20,20 +20,29 @@ from tests.flows.posts import post, region_config
 WHEN = datetime(2024, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
-class _CountingServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
+# Loopback addresses of their own, so no other test's limits (or leaked slots) interfere.
+HOSTS = ("127.0.0.4", "127.0.0.5")
 
+
+class _Stats:
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.lock = threading.Lock()
         self.in_flight: Counter[str] = Counter()
         self.peak: Counter[str] = Counter()
         self.served = 0
 
 
+class _CountingServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, stats: _Stats):
+        super().__init__((host, port), _Handler)
+        self.stats = stats
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
-        server: _CountingServer = self.server  # type: ignore[assignment]
+        server = self.server.stats  # type: ignore[attr-defined]
         if self.path == "/robots.txt":
             self.send_response(404)
             self.end_headers()
@@ -60,10 +69,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    srv = _CountingServer()
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
+    """One port on two loopback addresses (two hosts), counting requests in flight per host."""
+    stats = _Stats()
+    first = _CountingServer(HOSTS[0], 0, stats)
+    servers = [first, _CountingServer(HOSTS[1], first.server_address[1], stats)]
+    for srv in servers:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    stats.port = first.server_address[1]
+    yield stats
+    for srv in servers:
+        srv.shutdown()
 
 
 def test_limit_names():
@@ -76,17 +91,39 @@ def test_limit_names():
 def test_no_more_than_host_concurrency_fetches_per_host(server, tmp_path):
     from prefect.client.orchestration import get_client
 
-    port = server.server_address[1]
+    port = server.port
     sources = [{"name": f"feed-{host}-{i}", "kind": "social_export", "silent_after_hours": None,
                 "location": f"http://{host}:{port}/feed{k}.jsonl", "options": {"format": "jsonl"}}
-               for k, (host, i) in enumerate((h, i) for h in ("127.0.0.1", "localhost") for i in range(5))]
+               for k, (host, i) in enumerate((h, i) for h in HOSTS for i in range(5))]
     config = region_config(sources, schedule={"host_concurrency": 2})
     counts = monitor(database_url=f"sqlite:///{tmp_path / 'limits.db'}", config=config)
 
     assert counts["sources_failed"] == 0 and counts["new"] == 30 and server.served == 10
-    assert server.peak == {"127.0.0.1": 2, "localhost": 2}  # in parallel, but two at a time per host
+    assert server.peak == dict.fromkeys(HOSTS, 2)  # in parallel, but two at a time per host
     with get_client(sync_client=True) as client:
-        assert client.read_global_concurrency_limit_by_name("pantau-host-localhost").limit == 2
-    assert ensure_host_limits(sources, 3) == ["pantau-host-127.0.0.1", "pantau-host-localhost"]
+        assert client.read_global_concurrency_limit_by_name("pantau-host-127.0.0.5").limit == 2
+    assert ensure_host_limits(sources, 3) == ["pantau-host-127.0.0.4", "pantau-host-127.0.0.5"]
     with get_client(sync_client=True) as client:  # a changed setting resizes the limit
-        assert client.read_global_concurrency_limit_by_name("pantau-host-127.0.0.1").limit == 3
+        assert client.read_global_concurrency_limit_by_name("pantau-host-127.0.0.4").limit == 3
+
+
+@pytest.mark.usefixtures("prefect_harness", "fresh_resources")
+def test_a_run_alone_frees_the_slots_a_killed_run_left_taken(server, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    source = {"name": "feed-leak", "kind": "social_export", "silent_after_hours": None,
+              "location": f"http://{HOSTS[0]}:{server.port}/feed7.jsonl", "options": {"format": "jsonl"}}
+    name = limit_name(source["location"])
+    ensure_host_limits([source], 1)
+    with get_client(sync_client=True) as client:  # what a run killed mid-fetch leaves behind
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=1))
+    ensure_host_limits([source], 1)  # without reset_slots nothing is freed (other runs may hold them)
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(name).active_slots == 1
+
+    config = region_config([source], schedule={"host_concurrency": 1})
+    counts = monitor(database_url=f"sqlite:///{tmp_path / 'alone.db'}", config=config)
+    assert counts["sources_failed"] == 0 and counts["new"] == 3
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(name).active_slots == 0
