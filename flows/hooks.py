@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from flows.notify.dispatch import dispatch_safely
 from flows.resources import engine_for
 from pantau.domain.config import PantauConfig
 from storage.alerts import raise_alert
@@ -33,7 +34,8 @@ def on_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
         _log.exception("could not record the failure of flow run %s", getattr(flow_run, "id", "?"))
         return
     if alert_id is not None:
-        _notify(dict(flow_run.parameters or {}))
+        parameters = dict(flow_run.parameters or {})
+        dispatch_safely(parameters["database_url"], parameters.get("config") or {})
 
 
 def record_run_failure(parameters: dict[str, Any], flow_run_id: str, name: str, *, crashed: bool,
@@ -55,15 +57,6 @@ def record_run_failure(parameters: dict[str, Any], flow_run_id: str, name: str, 
             details={"flow_run_id": flow_run_id, "flow_run_name": name, "status": status,
                      "message": message[:2000], "runs": runs, "as_of": as_of.isoformat()})
     return alert_id if created else None
-
-
-def _notify(parameters: dict[str, Any]) -> None:
-    try:
-        from flows.notify.dispatch import dispatch
-
-        dispatch(parameters["database_url"], parameters.get("config") or {}, wait_for_window=False)
-    except Exception:  # noqa: BLE001 - a hook must not raise
-        _log.exception("could not send the run-failure notification")
 
 
 def _as_of(value: Any) -> datetime | None:

@@ -16,6 +16,7 @@ from prefect.context import get_run_context
 from flows import matching_step, spike_step, steps
 from flows.hooks import on_run_failure
 from flows.host_limits import ensure_host_limits, host_slot
+from flows.notify.dispatch import dispatch_safely
 from flows.progress import report
 from pantau.domain.config import HttpConfig
 from pantau.domain.errors import FetchError
@@ -154,7 +155,7 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         else:
             counts["alert_rules_error"] = _failure_message(alert_counts)
             logger.warning("claim folding / spike detection failed: %s", counts["alert_rules_error"])
-        counts["notifications"] = _notify(database_url, config, as_of_utc or datetime.now(UTC))
+        counts["notifications"] = dispatch_safely(database_url, config, now=as_of_utc or datetime.now(UTC))
         steps.finish(database_url, run_id, counts)
         logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],
                     counts["duplicate"], counts["alerts"])
@@ -177,17 +178,6 @@ def _classify(database_url: str, model_dir: str | None, config: dict[str, Any],
         return [classify_batch_task(database_url, model_dir, config, b) for b in batches]
     futures = [classify_batch_task.submit(database_url, model_dir, config, b) for b in batches]
     return [f.result() for f in futures]
-
-
-def _notify(database_url: str, config: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Push the run's new alerts to the configured channels; a channel's trouble never fails the run."""
-    from flows.notify.dispatch import dispatch
-
-    try:
-        return dispatch(database_url, config, now=now, wait_for_window=False)
-    except Exception as exc:  # noqa: BLE001 - monitoring goes on; the outbox keeps what was not sent
-        get_run_logger().warning("notifications failed: %s", exc)
-        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _alone(database_url: str, run_id: int) -> bool:

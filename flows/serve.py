@@ -15,7 +15,6 @@ election through real Prefect runs in about a minute (each run gets the simulate
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,6 @@ from flows.clock import Clock, SystemClock
 from pantau.domain.config import PantauConfig
 from pantau.domain.schedule import interval_at, next_run_at
 
-_log = logging.getLogger(__name__)
 FINAL_WAIT_POLL = 0.5
 
 
@@ -216,14 +214,9 @@ async def _wait_final(client: Any, flow_run_id: Any, timeout: float) -> Any:
 
 
 def _dispatch(plan: RunPlan, now: datetime) -> int:
-    try:
-        from flows.notify.dispatch import dispatch
+    from flows.notify.dispatch import dispatch_safely
 
-        counts = dispatch(plan.database_url, plan.config, now=now, wait_for_window=False)
-    except Exception:  # noqa: BLE001 - a notification failure must not stop monitoring
-        _log.exception("notification dispatch failed")
-        return 0
-    return int(counts.get("sent", 0)) if isinstance(counts, dict) else 0
+    return int(dispatch_safely(plan.database_url, plan.config, now=now).get("sent", 0))
 
 
 def _slug(text: str) -> str:

@@ -155,6 +155,17 @@ def dispatch(database_url: str, config: Any, *, now: datetime | None = None, clo
     return counts
 
 
+def dispatch_safely(database_url: str, config: Any, *, now: datetime | None = None) -> dict[str, Any]:
+    """:func:`dispatch` at once (no batch-window wait), for the monitoring run, ``pantau serve`` between
+    runs and the failure hooks: trouble is logged and returned as ``{"error": ...}``, never raised, so a
+    channel's problem cannot stop monitoring (the outbox keeps what was not sent)."""
+    try:
+        return dispatch(database_url, config, now=now, wait_for_window=False)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        log.exception("notification dispatch failed")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def _enqueue(make_session, names: list[str], settings: NotificationsConfig, at: datetime) -> int:
     with make_session() as session:
         n = enqueue(session, names, settings.min_severity, settings.kinds,
