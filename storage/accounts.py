@@ -120,19 +120,20 @@ def accounts_of(session: Session, organisation_id: int | None = None) -> list[Ac
     return [_account(*row) for row in session.execute(stmt)]
 
 
-def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise RecordNotFoundError("user", user_id)
-    user.password_hash = password_hash
+    return user
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+    _user(session, user_id).password_hash = password_hash
     session.flush()
 
 
 def set_active(session: Session, user_id: int, active: bool) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise RecordNotFoundError("user", user_id)
-    user.active = active
+    _user(session, user_id).active = active
     session.flush()
 
 
@@ -151,8 +152,7 @@ def _token_hash(secret: str) -> str:
 
 def create_api_token(session: Session, user_id: int, name: str, *, now: datetime | None = None) -> str:
     """A new token for ``user_id``; the secret is returned once and only its hash is stored."""
-    if session.get(User, user_id) is None:
-        raise RecordNotFoundError("user", user_id)
+    _user(session, user_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user_id, name=name or "api", token_hash=_token_hash(secret),
                          created_at=as_utc(now) if now else utcnow()))
