@@ -35,15 +35,16 @@ sys.path.insert(0, str(ROOT))
 from classifiers.datasets import read_jsonl, report_sections  # noqa: E402
 from classifiers.matching.fusion import (  # noqa: E402
     DEFAULT_THRESHOLD,
-    choose_threshold,
     fit_calibration,
-    precision_recall_at,
     same_claim_probability,
 )
 from classifiers.matching.index import Doc, MatchConfig, MatchIndex  # noqa: E402
+from classifiers.metrics import precision_recall_at, threshold_min_for_precision  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/data/train/turnbackhoax_reports_vs_clarifications_train.jsonl"
 FIXTURES = ROOT / "tests/fixtures/matching"
+# The 'same claim' cut: the lowest whose precision on the calibration pairs reaches this.
+MIN_PRECISION = 0.9
 # report_sections stops a NARASI at the next marked heading; some reports only write "Penjelasan
 # Lengkap" without a colon, so the debunk would leak into the claim: cut it there.
 _LEAK = re.compile(r"\bpenjelasan\b", re.I)
@@ -125,20 +126,21 @@ def calibrate(index: MatchIndex, pairs: list[dict], name: str, fit: bool) -> Non
     features, labels, fold = calibration_pairs(index, pairs)
     dense = features[:, 1] if features.shape[1] > 1 else None
     current = same_claim_probability(features[:, 0], dense)
-    p, r = precision_recall_at(current, labels, DEFAULT_THRESHOLD)
+    p, r = precision_recall_at(labels, current, DEFAULT_THRESHOLD)
     print(f"  [{name}] stored calibration: {len(labels)} candidate pairs, {labels.sum()} positive; "
           f"at threshold {DEFAULT_THRESHOLD}: precision {p:.3f}, recall {r:.3f}")
     for held in (0, 1):
         model = fit_calibration(features[fold != held], labels[fold != held])
         prob = model.probability(features[fold == held])
-        cut = choose_threshold(model.probability(features[fold != held]), labels[fold != held])
-        p, r = precision_recall_at(prob, labels[fold == held], cut)
+        cut = threshold_min_for_precision(labels[fold != held], model.probability(features[fold != held]),
+                                          min_precision=MIN_PRECISION)
+        p, r = precision_recall_at(labels[fold == held], prob, cut)
         print(f"  [{name}] fold {held}: fitted {model}, threshold {cut}: held-out precision {p:.3f}, "
               f"recall {r:.3f}")
     if fit:
         model = fit_calibration(features, labels)
-        cut = choose_threshold(model.probability(features), labels)
-        print(f"  [{name}] FIT on all pairs: {model}; threshold (precision >= 0.9): {cut}")
+        cut = threshold_min_for_precision(labels, model.probability(features), min_precision=MIN_PRECISION)
+        print(f"  [{name}] FIT on all pairs: {model}; threshold (precision >= {MIN_PRECISION}): {cut}")
 
 
 def paraphrase_suite(pairs: list[dict], encoder=None) -> None:

@@ -183,8 +183,9 @@ def fit_language_model(data: Any, splits: Sequence[Any], featuriser: Any, slang:
     """
     from sklearn.linear_model import LogisticRegression
 
-    from classifiers.evaluation import binary_metrics
+    from classifiers.dedup import purge
     from classifiers.features import shrink_model
+    from classifiers.metrics import binary_metrics
 
     part = featuriser.block(block)
     x = featuriser.transform([apply_slang(basic_normalise(t), slang) for t in data.texts])
@@ -198,6 +199,9 @@ def fit_language_model(data: Any, splits: Sequence[Any], featuriser: Any, slang:
     report: dict = {"features": f"shared {block} block", "splits": {}}
     for split in splits:
         train_mask, test_mask = split.masks(data.g)
+        train_mask = purge(train_mask, test_mask, data.c)[0] if hasattr(data, "c") else train_mask
+        if len(set(labels[train_mask].tolist())) < 2 or not test_mask.any():
+            continue  # tiny sets only
         model = build().fit(x[train_mask], labels[train_mask])
         p = model.predict_proba(x[test_mask])[:, list(model.classes_).index("mad")]
         report["splits"][split.name] = binary_metrics(data.y[test_mask], p, 0.5)

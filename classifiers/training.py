@@ -17,23 +17,28 @@ import numpy as np
 
 from classifiers import features as feat
 from classifiers.artifacts import TRUSTED_TYPES, save_skops, sha256_file
-from classifiers.baseline import BASELINE_THRESHOLD, plain_baseline_probabilities
+from classifiers.baseline import NATURAL_THRESHOLD, BaselineProtocol
 from classifiers.datasets import SignalSet, TrainingData
-from classifiers.evaluation import (
-    BETA,
-    PRECISION_FLOOR,
-    Split,
-    binary_metrics,
-    choose_threshold,
-    per_group_rates,
-)
+from classifiers.dedup import SEALED_PERCENT, purge
+from classifiers.eval_gate import write_gate_baseline
+from classifiers.evaluation import Split
+from classifiers.features import calibrate
 from classifiers.language import MADURESE_WORDS, fit_language_model, language_bundle
+from classifiers.metrics import binary_metrics, pr_curve, signal_metrics
 from classifiers.model_card import write_model_card
+from classifiers.nested import (
+    INNER_FOLDS,
+    outer_masks,
+    pooled_metrics,
+    run_nested,
+    shipped_selection,
+    split_report,
+)
 from classifiers.normalise import build_slang_map, normalise, read_madurese_words, tokens
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.style import StyleFeatures
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, STYLE_SIGNALS, THRESHOLD_POLICY
+from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, STYLE_SIGNALS, threshold_policy
 from pantau.domain import SIGNALS
 
 LEXICONS = {"slang": "kamus_alay_ibrohim2019.csv", "madurese": "nusax_madurese_indonesian_lexicon.csv"}
@@ -95,46 +100,104 @@ def _with_style(x, texts: np.ndarray, groups: np.ndarray, fit_mask: np.ndarray):
     return hstack([x, style.transform(texts)]).tocsr(), style
 
 
-def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
-                    c: float = 1.0) -> dict:
-    """Fit on each split's training groups, predict its held-out groups, pick threshold and calibration.
+def _model_learner(name: str, data: SignalSet, x, seed: int, c: float = 1.0):
+    """The shipped model's recipe as a learner of :func:`classifiers.nested.run_nested`.
 
     Signals listed in :data:`~classifiers.weights.STYLE_SIGNALS` get the style block, refitted on each
-    split's training groups (its neutral-word list must not see the held-out outlets).
-    """
-    y, groups = data.y, data.g
+    training part (its neutral-word list must not see the held-out outlets)."""
     texts = np.asarray(data.texts, dtype=object)
-    held, baseline = [], {}
-    for split in SPLITS[name]:
-        train_mask, test_mask = split.masks(groups)
-        xs = _with_style(x, texts, groups, train_mask)[0] if name in STYLE_SIGNALS else x
-        model = feat.build_linear_model(seed, c).fit(xs[train_mask], y[train_mask])
-        held.append((split, test_mask, model.decision_function(xs[test_mask])))
-        baseline[split.name] = plain_baseline_probabilities(
-            list(texts[train_mask]), y[train_mask], list(texts[test_mask]), seed)
-    pooled = [(m, z) for s, m, z in held if s.for_threshold]
-    z_all = np.concatenate([z for _, z in pooled])
-    y_all = np.concatenate([y[m] for m, _ in pooled])
-    a, b = feat.fit_platt(z_all, y_all)
 
-    def prob(mask, z):
-        p = feat.calibrate(z, a, b)
-        return extra(np.flatnonzero(mask), p) if extra else p
+    def learner(train_mask: np.ndarray):
+        xs = _with_style(x, texts, data.g, train_mask)[0] if name in STYLE_SIGNALS else x
+        model = feat.build_linear_model(seed, c).fit(xs[train_mask], data.y[train_mask])
+        return lambda rows: model.decision_function(xs[rows])
 
-    p_all = np.concatenate([prob(m, z) for m, z in pooled])
-    beta, floor = THRESHOLD_POLICY.get(name, (BETA, PRECISION_FLOOR))
-    threshold = choose_threshold(y_all, p_all, beta=beta, floor=floor)
-    report = {"calibration": [a, b], "threshold": threshold, "threshold_policy": [beta, floor],
-              "pooled": binary_metrics(y_all, p_all, threshold), "splits": {}}
-    for split, mask, z in held:
-        p = prob(mask, z)
+    return learner
+
+
+def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
+                    c: float = 1.0, progress: Callable[[str], None] | None = None) -> dict:
+    """The nested protocol (:mod:`classifiers.nested`) for the model and the fair baseline, plus the
+    baseline at its natural 0.5 cut, on every split of ``name``; the shipped calibration and threshold.
+    """
+    y, groups, clusters = data.y, data.g, data.c
+    policy = threshold_policy(name)
+    splits = SPLITS[name]
+    model_runs = run_nested(_model_learner(name, data, x, seed, c), y, groups, clusters, splits, policy,
+                            post=extra, progress=progress)
+    base = BaselineProtocol(data.texts, y, seed)
+    base_runs = run_nested(base.learner, y, groups, clusters, splits, policy)
+    shipped = shipped_selection(y, model_runs, extra, policy)
+    base_shipped = shipped_selection(y, base_runs, None, policy)
+    report = {"calibration": [shipped.a, shipped.b], "threshold": shipped.threshold,
+              "threshold_policy": list(policy), "inner_folds": INNER_FOLDS,
+              "pooled": pooled_metrics(name, y, model_runs),
+              "pooled_baseline": pooled_metrics(name, y, base_runs),
+              "baseline_selection": {"calibration": [base_shipped.a, base_shipped.b],
+                                     "threshold": base_shipped.threshold},
+              "splits": {}}
+    report["skipped_splits"] = sorted({s.name for s in splits} - {r.split.name for r in model_runs})
+    plain_y, plain_p = [], []
+    for run, base_run in zip(model_runs, base_runs, strict=True):
+        split, test = run.split, run.test
+        train = outer_masks(split, groups, clusters, y)[0]
+        plain = base.plain_probabilities(train, test)
+        if split.for_threshold:
+            plain_y.append(y[test])
+            plain_p.append(plain)
         report["splits"][split.name] = {
-            **binary_metrics(y[mask], p, threshold),
-            "train_size": int(split.masks(groups)[0].sum()),
-            "groups": per_group_rates(groups[mask], y[mask], p, threshold),
-            "baseline": binary_metrics(y[mask], baseline[split.name], BASELINE_THRESHOLD)}
-    pooled_base = np.concatenate([baseline[s.name] for s, _, _ in held if s.for_threshold])
-    report["pooled_baseline"] = binary_metrics(y_all, pooled_base, BASELINE_THRESHOLD)
+            **split_report(name, y, groups, run),
+            "near_copies_as_built": _copies_as_built(data, split),
+            "baseline": split_report(name, y, groups, base_run),
+            "baseline_plain": binary_metrics(y[test], plain, NATURAL_THRESHOLD)}
+        for key in ("groups",):
+            report["splits"][split.name]["baseline"].pop(key)
+    used = [r for r in model_runs if r.split.for_threshold]
+    used_base = [r for r in base_runs if r.split.for_threshold]
+    if used:
+        report["pooled_baseline_plain"] = binary_metrics(np.concatenate(plain_y), np.concatenate(plain_p),
+                                                         NATURAL_THRESHOLD)
+        y_outer = np.concatenate([y[r.test] for r in used])
+        report["pr_curve"] = pr_curve(y_outer, np.concatenate([r.p for r in used]))
+        report["baseline_pr_curve"] = pr_curve(y_outer, np.concatenate([r.p for r in used_base]))
+    report["near_copies"] = {"within_set_dropped": data.copies_dropped}
+    return report
+
+
+def _copies_as_built(data: SignalSet, split: Split) -> dict[str, int]:
+    """Held-out rows (positives) with a near-copy on the training side of ``split`` in the set as it was
+    built, before near-copies inside the set were dropped and before the split was purged: the leakage
+    the old protocol had."""
+    if data.before_dedup is None:
+        return {}
+    groups, clusters, y = data.before_dedup
+    train, test = split.masks(groups)
+    return purge(train, test, clusters, y)[1]
+
+
+def _sealed_report(model_dir: Path, data_dir: Path, seed: int, sets: dict[str, SignalSet],
+                   baseline_selection: dict[str, dict]) -> dict:
+    """The shipped model and the fair baseline (fitted on every training row, with the selection its
+    pooled outer folds chose) on the sealed set; the model's figures are the gate's baseline."""
+    from classifiers.pipeline import load_classifier
+    from classifiers.sealed import GATED_SIGNALS, score_sealed, sealed_sets
+
+    model = load_classifier(model_dir)
+    sealed = sealed_sets(data_dir, seed=seed)
+    report = {"model": score_sealed(model, sealed), "baseline": {}}
+    for signal in GATED_SIGNALS:
+        train_set, test_set = sets[signal], sealed[signal]
+        base = BaselineProtocol(list(train_set.texts) + list(test_set.texts),
+                                np.r_[train_set.y, test_set.y], seed)
+        n = len(train_set.texts)
+        rows = np.arange(n + len(test_set.texts))
+        z = base.learner(rows < n)(rows >= n)
+        chosen = baseline_selection[signal]
+        p = calibrate(z, *chosen["calibration"])
+        report["baseline"][signal] = {
+            **signal_metrics(signal, test_set.y, p, chosen["threshold"]).to_dict(),
+            "plain": binary_metrics(test_set.y, base.plain_probabilities(rows < n, rows >= n),
+                                    NATURAL_THRESHOLD)}
     return report
 
 
@@ -171,9 +234,11 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     slang = build_slang_map(lexicon_dir / LEXICONS["slang"], protected)
     _say(progress, f"slang table: {len(slang)} entries ({len(protected)} Madurese words protected)")
 
-    sets = {"hate_speech": rows.ibrohim_set("hate_speech"), "abusive": rows.ibrohim_set("abusive"),
-            "sara": rows.sara_set(), "radicalism": rows.radicalism_set(), "hoax": rows.hoax_set(),
-            "counter_narrative": rows.counter_set()}
+    _say(progress, f"near-duplicate clusters: {rows.clusters_.n_clusters} over {len(rows.clusters_.keys)} "
+                   f"rows; "
+                   f"sealed evaluation share: {rows.sealed_rows_} rows ({SEALED_PERCENT}% of clusters), "
+                   f"never trained on")
+    sets = rows.signal_sets()
     unique = sorted({t for s in sets.values() for t in s.texts})
     index = {t: i for i, t in enumerate(unique)}
     _say(progress, f"normalising {len(unique)} distinct texts")
@@ -183,7 +248,9 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     matrix = vectoriser.transform(normalised).tocsr()
 
     rules = RuleScorer(ALL_RULES).fit()
-    metrics: dict = {"signals": {}, "sizes": {}}
+    metrics: dict = {"signals": {}, "sizes": {},
+                     "dedup": {**rows.clusters_.summary(), "sealed_rows": rows.sealed_rows_,
+                               "sealed_percent": SEALED_PERCENT}}
     models, calibration, thresholds, style_blocks = {}, {}, {}, {}
     for name, data in sets.items():
         x = matrix[[index[t] for t in data.texts]]
@@ -196,7 +263,7 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
             def extra(idx, p, cue=cue, w=w):
                 return 1 - (1 - p) * (1 - w * cue[idx])
         _say(progress, f"{name}: cross-source evaluation on {len(data.texts)} texts")
-        report = _cross_validate(name, data, x, seed, extra)
+        report = _cross_validate(name, data, x, seed, extra, progress=progress)
         metrics["signals"][name] = report
         metrics["sizes"][name] = {g: int((data.g == g).sum()) for g in sorted(set(data.groups))}
         calibration[name] = report["calibration"]
@@ -208,8 +275,9 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
         model = feat.build_linear_model(seed).fit(x, data.y)
         feat.shrink_model(model)
         models[name] = model
-        _say(progress, f"{name}: threshold {report['threshold']:.2f}, pooled held-out "
-                       f"P={report['pooled']['precision']:.2f} R={report['pooled']['recall']:.2f}")
+        _say(progress, f"{name}: shipped threshold {report['threshold']:.2f}; pooled outer folds "
+                       f"F1={report['pooled']['f1']:.3f} "
+                       f"(fair baseline {report['pooled_baseline']['f1']:.3f})")
 
     _say(progress, "language model: shared character n-gram block, Madurese vs Indonesian")
     shared_features = feat.FastTfidf(feat.vectoriser_state(vectoriser))
@@ -235,6 +303,12 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     metrics["thresholds"] = {s: thresholds[s] for s in SIGNALS}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    _say(progress, "scoring the sealed evaluation set (model and fair baseline)")
+    metrics["sealed"] = _sealed_report(out_dir, data_dir, seed, sets,
+                                       {n: r["baseline_selection"] for n, r in metrics["signals"].items()
+                                        if "baseline_selection" in r})
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
+    write_gate_baseline(out_dir, metrics["model_version"], metrics["sealed"]["model"])
     write_model_card(out_dir / "MODEL_CARD.md", manifest, metrics)
     _say(progress, f"done in {metrics['training_seconds']} s: {manifest['version']}")
     return metrics

@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 
 from classifiers.datasets import TrainingData
-from classifiers.evaluation import BETA, PRECISION_FLOOR, binary_metrics, choose_threshold
+from classifiers.metrics import binary_metrics, threshold_max_fbeta
 from classifiers.normalise import basic_normalise
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.source_prior import SourcePrior, default_prior
 from classifiers.text_pass import empty_result, finish_result, rules_and_languages, split_records
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, THRESHOLD_POLICY
+from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, threshold_policy
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
 __all__ = ["LABELS", "TransformerSignalClassifier", "is_transformer_model_dir", "load_transformer_classifier",
@@ -229,8 +229,9 @@ def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarr
         known = ~np.isnan(y[:, col])
         truth = y[known, col].astype(int)
         p = np.asarray([c[signal] for c, k in zip(combined, known, strict=True) if k])
-        beta, floor = THRESHOLD_POLICY.get(signal, (BETA, PRECISION_FLOOR))
-        thresholds[signal] = choose_threshold(truth, p, beta=beta, floor=floor) if truth.size else 0.5
+        beta, floor = threshold_policy(signal)
+        thresholds[signal] = (threshold_max_fbeta(truth, p, beta=beta, precision_floor=floor)
+                              if truth.size else 0.5)
         metrics[signal] = binary_metrics(truth, p, thresholds[signal]) if truth.size else {"n": 0}
     return {s: float(thresholds[s]) for s in SIGNALS}, metrics
 

@@ -1,4 +1,5 @@
-"""`pantau eval`: the metric helpers on hand-computed arrays, and the command on tiny labelled files."""
+"""`pantau eval`: per-signal and per-group reports, and the command on tiny labelled files (the metrics
+themselves are checked by hand in tests/classifiers/test_metrics.py)."""
 
 from __future__ import annotations
 
@@ -11,54 +12,16 @@ from typer.testing import CliRunner
 
 import classifiers
 from classifiers import load_classifier
-from classifiers.eval_report import evaluate_signals, expected_calibration_error, signal_metrics
+from classifiers.eval_report import evaluate_signals
+from classifiers.metrics import signal_metrics
 from pantau.cli.evaluate import GroupBy, evaluate, group_of, parse_label
 from pantau.domain.errors import UnusableInputError
 from pantau.domain.signals import SIGNALS
 
-# --- metrics ---------------------------------------------------------------------------------
+# --- reports ---------------------------------------------------------------------------------
 
 Y = [1, 1, 0, 0, 1, 0]
 P = [0.9, 0.4, 0.6, 0.1, 0.75, 0.05]
-
-
-def test_confusion_precision_recall_f1_at_threshold():
-    m = signal_metrics("hate_speech", Y, P, 0.5)
-    assert (m.tp, m.fp, m.fn, m.tn) == (2, 1, 1, 2)
-    assert (m.n, m.positives, m.flagged) == (6, 3, 3)
-    assert m.precision == pytest.approx(2 / 3)
-    assert m.recall == pytest.approx(2 / 3)
-    assert m.f1 == pytest.approx(2 / 3)
-    assert m.flagged_share == pytest.approx(0.5)
-    assert m.roc_auc == pytest.approx(8 / 9)
-    # per-bin |mean(y) - mean(p)|, one line per bin: .1 + .6 + .6 + .1 + .25 + .05 over 6 lines
-    assert m.ece == pytest.approx(1.7 / 6)
-    d = m.to_dict()
-    assert d["confusion"] == {"tp": 2, "fp": 1, "fn": 1, "tn": 2} and d["precision"] == 0.6667
-
-
-def test_score_equal_to_threshold_is_flagged_and_no_flags_give_zero_precision():
-    m = signal_metrics("sara", [1, 0], [0.36, 0.2], 0.36)
-    assert (m.tp, m.fp, m.fn, m.tn) == (1, 0, 0, 1) and m.precision == 1.0 and m.f1 == 1.0
-    m = signal_metrics("sara", [1, 0, 0], [0.1, 0.2, 0.3], 0.5)
-    assert (m.precision, m.recall, m.f1, m.flagged_share) == (0.0, 0.0, 0.0, 0.0)
-
-
-def test_auc_is_none_with_one_class():
-    m = signal_metrics("hoax", [0, 0, 0], [0.1, 0.8, 0.3], 0.5)
-    assert m.roc_auc is None and m.fp == 1 and m.to_dict()["roc_auc"] is None
-
-
-def test_expected_calibration_error_exact():
-    # bin 9 holds 0.92, 0.98 and 1.0 (labels 1, 0, 1): 3/4 * |2/3 - 2.9/3| = 0.225
-    # bin 1 holds 0.15 (label 1): 1/4 * 0.85 = 0.2125
-    assert expected_calibration_error([1, 0, 1, 1], [0.92, 0.98, 0.15, 1.0]) == pytest.approx(0.4375)
-    # one bin (5) with mean p 0.525 and mean label 0.5
-    assert expected_calibration_error([1, 0, 1, 0], [0.5, 0.5, 0.55, 0.55]) == pytest.approx(0.025)
-    assert expected_calibration_error([1, 0, 1, 0], [0.5] * 4) == pytest.approx(0.0)
-    assert expected_calibration_error([], []) == 0.0
-    with pytest.raises(ValueError):
-        expected_calibration_error([1], [0.5, 0.5])
 
 
 def test_evaluate_signals_groups_and_skips():
@@ -138,7 +101,7 @@ def test_eval_by_source_with_report(app, bundled, tmp_path):
                                       "--report", str(out), "--batch-size", "2"])
     assert result.exit_code == 0, result.output
     for words in ("all lines", "source = grup_wa", "source = berita.example", "source = unknown",
-                  "vote_buying", "hate_speech", "6 lines, 5 labelled", bundled.version_):
+                  "vote_buying", "hate_speech", "6 lines, 5 labelled", "PR AUC", bundled.version_):
         assert words in result.output, words
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["model_version"] == bundled.version_
@@ -149,7 +112,11 @@ def test_eval_by_source_with_report(app, bundled, tmp_path):
     assert (vb["n"], vb["positives"]) == (5, 2)
     assert sum(vb["confusion"].values()) == 5 and vb["confusion"]["tp"] == 2  # the rules catch both
     assert vb["roc_auc"] is not None and 0 <= vb["ece"] <= 1
-    assert report["overall"]["abusive"]["n"] == 1 and report["overall"]["abusive"]["roc_auc"] is None
+    assert vb["pr_auc"] is not None and 0 <= vb["pr_auc"] <= 1
+    c = vb["confusion"]
+    assert vb["fpr"] == round(c["fp"] / (c["fp"] + c["tn"]), 4)
+    abusive = report["overall"]["abusive"]
+    assert abusive["n"] == 1 and abusive["roc_auc"] is None and abusive["pr_auc"] is None
     assert set(report["groups"]) == {"grup_wa", "berita.example", "unknown"}
     assert report["groups"]["grup_wa"]["vote_buying"]["positives"] == 2
     assert report["groups"]["berita.example"]["hate_speech"]["n"] == 2

@@ -11,7 +11,9 @@ hoax report with both a NARASI (claim) and a PENJELASAN (debunk) gives one query
 indexed; the query's top-10 candidates (lexical retrieval) are labelled 1 for its own debunk and 0
 for the others. Calibrating on *retrieved candidates* (not random pairs) makes the probability mean
 "given that matching proposed this pair". The threshold is the lowest cut whose precision on those
-candidate pairs is at least 0.9 (precision-oriented: a known-hoax alert should rarely be wrong).
+candidate pairs is at least 0.9 (precision-oriented: a known-hoax alert should rarely be wrong):
+:func:`classifiers.metrics.threshold_min_for_precision`, measured with
+:func:`classifiers.metrics.precision_recall_at`.
 """
 
 from __future__ import annotations
@@ -79,25 +81,3 @@ def fit_calibration(features: np.ndarray, labels: Sequence[int]) -> Calibration:
     model = LogisticRegression(C=100.0, max_iter=1000).fit(features, np.asarray(labels, dtype=int))
     return Calibration(coef=tuple(round(float(c), 3) for c in model.coef_.ravel()),
                        intercept=round(float(model.intercept_[0]), 3))
-
-
-def choose_threshold(probabilities: np.ndarray, labels: Sequence[int], min_precision: float = 0.9,
-                     grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))) -> float:
-    """The lowest grid cut whose precision is at least ``min_precision`` (the highest cut if none)."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    labels = np.asarray(labels, dtype=int)
-    for cut in grid:
-        chosen = probabilities >= cut
-        if chosen.any() and labels[chosen].mean() >= min_precision:
-            return float(cut)
-    return float(grid[-1])
-
-
-def precision_recall_at(probabilities: np.ndarray, labels: Sequence[int], cut: float) -> tuple[float, float]:
-    """Precision and recall of ``probabilities >= cut`` against 0/1 labels."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    labels = np.asarray(labels, dtype=int)
-    chosen = probabilities >= cut
-    precision = float(labels[chosen].mean()) if chosen.any() else 1.0
-    recall = float(labels[chosen].sum() / labels.sum()) if labels.sum() else 0.0
-    return precision, recall

@@ -1,9 +1,10 @@
-"""``pantau eval --data FILE.jsonl``: precision, recall, F1, ROC AUC, calibration per signal.
+"""``pantau eval --data FILE.jsonl``: precision, recall, F1, ROC and PR AUC, calibration per signal.
 
 Streams a labelled JSONL file in batches (only the per-line label, probability and group are kept),
 scores it with the classifier's stored thresholds, and prints one rich table (plus one per group
 with ``--by source|date``); ``--report`` saves everything as JSON. The metrics themselves live in
-:mod:`classifiers.eval_report`. Unusable input stops with a one-line message and exit code 2.
+:mod:`classifiers.metrics`, gathered per signal and group by :mod:`classifiers.eval_report`. Unusable
+input stops with a one-line message and exit code 2.
 """
 
 from __future__ import annotations
@@ -128,12 +129,12 @@ def _fmt(x: float | None) -> str:
 
 def _table(title: str, metrics: dict[str, Any]) -> Table:
     table = Table(title=escape(title), title_justify="left", show_lines=False)
-    for name in ("signal", "thr", "n", "pos", "prec", "rec", "F1", "AUC", "ECE", "flagged",
+    for name in ("signal", "thr", "n", "pos", "prec", "rec", "F1", "AUC", "PR AUC", "ECE", "flagged",
                  "TP", "FP", "FN", "TN"):
         table.add_column(name, justify="left" if name == "signal" else "right", no_wrap=True)
     for signal, m in metrics.items():
         table.add_row(signal, f"{m.threshold:.2f}", str(m.n), str(m.positives), _fmt(m.precision),
-                      _fmt(m.recall), _fmt(m.f1), _fmt(m.roc_auc), _fmt(m.ece),
+                      _fmt(m.recall), _fmt(m.f1), _fmt(m.roc_auc), _fmt(m.pr_auc), _fmt(m.ece),
                       f"{m.flagged_share:.1%}", str(m.tp), str(m.fp), str(m.fn), str(m.tn))
     return table
 
@@ -148,7 +149,7 @@ def evaluate(
                                        help="Also write every metric as JSON here."),
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, max=10_000),
 ) -> None:
-    """Measure the classifier on labelled data: precision, recall, F1, AUC, calibration per signal."""
+    """Measure the classifier on labelled data: precision, recall, F1, ROC/PR AUC, calibration per signal."""
     from classifiers import load_classifier
     from classifiers.eval_report import evaluate_signals
 

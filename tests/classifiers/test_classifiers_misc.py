@@ -1,4 +1,5 @@
-"""Threshold choice, lazy imports, explanations, and docs that name every rule."""
+"""Evaluation splits, lazy imports, explanations, and docs that name every rule (the threshold rules
+are tested in test_metrics.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.evaluation import Split, binary_metrics, choose_threshold
+from classifiers.evaluation import Split
 from classifiers.rule_lexicon import ALL_RULES
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_threshold_favours_precision():
-    y = np.array([1] * 50 + [0] * 50)
-    p = np.concatenate([np.linspace(0.4, 0.99, 50), np.linspace(0.0, 0.7, 50)])
-    t = choose_threshold(y, p)
-    assert binary_metrics(y, p, t)["precision"] >= 0.8
-
-
-def test_threshold_with_one_class_is_neutral():
-    assert choose_threshold(np.zeros(5), np.linspace(0, 1, 5)) == 0.5
 
 
 def test_split_masks():

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from classifiers.matching import Doc, Match, MatchConfig, MatchIndex
-from classifiers.matching.fusion import DEFAULT_THRESHOLD, Calibration, choose_threshold, fit_calibration
+from classifiers.matching.fusion import DEFAULT_THRESHOLD, Calibration, fit_calibration
 from classifiers.matching.lexical import BM25Index, prepare
+from classifiers.metrics import precision_recall_at, threshold_min_for_precision
 from pantau.domain.errors import ModelError, UnknownKindError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "matching"
@@ -150,8 +151,9 @@ def test_calibration_fit_and_threshold_choice():
     assert model.coef[0] > 0
     prob = model.probability(raw[:, None])
     assert prob[:200].mean() > 0.5 > prob[200:].mean()
-    cut = choose_threshold(prob, labels, min_precision=0.9)
-    assert labels[prob >= cut].mean() >= 0.9
+    cut = threshold_min_for_precision(labels, prob, min_precision=0.9)
+    precision, recall = precision_recall_at(labels, prob, cut)
+    assert labels[prob >= cut].mean() == pytest.approx(precision) and precision >= 0.9 and recall > 0
     with pytest.raises(ValueError):
         Calibration(coef=(1.0,), intercept=0.0).probability(np.zeros((2, 2)))
 
