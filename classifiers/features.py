@@ -112,7 +112,7 @@ def top_contributions(model, x_row, names: Sequence[str], k: int = 5) -> list[st
     """
     row = x_row.tocsr()
     return top_contributions_of(np.asarray(model.coef_)[0], row.indices, row.data,
-                                lambda j: names[j].partition("__")[::2])
+                                lambda j: names[j].partition("__")[::2], k=k)
 
 
 def top_contributions_of(coef: np.ndarray, indices: np.ndarray, data: np.ndarray,

@@ -46,3 +46,5 @@ def test_top_contributions_prefers_words():
     names = ["word__bangsat", "word__kamu", "word__baik", "char__ ba"]
     row = csr_matrix(np.array([[0.5, 0.5, 0.5, 0.5]]))
     assert top_contributions(Model(), row, names) == ["bangsat", "kamu", "«ba»"]
+    # k limits how many n-grams are named; it used to be ignored
+    assert top_contributions(Model(), row, names, k=1) == ["bangsat"]
