@@ -11,7 +11,8 @@ from classifiers.rules import Rule
 
 # Shared vocabulary (regular-expression alternations).
 VOTE = (r"\b(pilih|memilih|milih|dipilih|pilihlah|coblos|mencoblos|nyoblos|dicoblos|coblosan|suara|"
-        r"paslon|calon|cabup|cawabup|bupati|kades|nomor|nomer|no urut|tps|pilkada|pemilu|pileg|"
+        r"paslon|calon|cabup|cawabup|bupati|kades|nomor|nomer|nmr|no urut|no\.?\s?\d+|tps|pilkada|pemilu|"
+        r"pileg|"
         r"mele|melle|soara|nyoblos|pemilih|hak pilih)\b")
 AMOUNT = (r"(\brp\.?\s?\d|\b\d+\s?(rb|ribu|rebu|ebu|k|jt|juta)\b|\b(sepuluh|dua puluh|lima puluh|seratus|"
           r"dua ratus|lima ratus|sapolo|saeket|saket|saratos|duratos|lema ebu)\s*(ribu|rebu|ebu)?\b)")
@@ -54,7 +55,8 @@ VOTE_BUYING_RULES: tuple[Rule, ...] = (
          r"kasih|ngasih)\b", 0.8, "handing something out near both money and voting words",
          near=r"(" + MONEY + r"[\s\S]{0,60}" + VOTE + r"|" + VOTE + r"[\s\S]{0,60}" + MONEY + r")"),
     Rule("vb_vote_number_money", "vote_buying",
-         r"\b(pilih|coblos|nyoblos|mele|melle|pilihlah|coblosan)\s+(nomor|no\.?|nomer|paslon|calon)\s*\d*\b",
+         r"\b(pilih|coblos|nyoblos|mele|melle|pilihlah|coblosan)\s+(nomor|no\.?|nomer|nmr\.?|paslon|calon)"
+         r"\s*\d*\b",
          1.2, "'choose number N' near money words", near=MONEY, window=60),
     Rule("vb_madurese_money_vote", "vote_buying", r"\b(pesse|pessena|obang|obeng|sangu)\b", 1.4,
          "Madurese money words ('pèssè', 'obâng') near voting words ('mele', 'nyoblos', 'soara')",

@@ -37,8 +37,8 @@ MAX_PROB = 0.99
 
 _NEGATION_BEFORE = re.compile(
     r"\b(tidak|tak|jangan|janganlah|bukan|tolak|menolak|anti|stop|lawan|melawan|cegah|mencegah|"
-    r"larang|dilarang|melarang|hindari|tanpa|ja'|enjek|haram|no|katakan tidak|bebas|berantas|"
-    r"perangi|memerangi|waspada|waspadai|awasi|mengawasi|pantau|ta'|tak|enje'|bhunten|jha'|jha)(?!\w)"
+    r"larang|dilarang|melarang|hindari|tanpa|ja'|enjek|haram|no(?!\.?\s*\d)|katakan tidak|bebas|berantas|"
+    r"perangi|memerangi|waspada|waspadai|awasi|mengawasi|pantau|ta'|enje'|bhunten|jha'|jha)(?!\w)"
     r"[^.!?\n]{0,25}$")
 _NEGATION_AFTER = re.compile(r"^\W{0,3}(tidak|tak|ta'|jangan|bukan|enje'|dilarang|haram)(?!\w)")
 _REPORT_CUES = re.compile(

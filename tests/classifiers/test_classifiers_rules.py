@@ -119,3 +119,17 @@ def test_probability_mapping():
     assert RuleScorer.probability([RuleHit("a", "x", 0.7)]) == pytest.approx(0.5034, abs=1e-3)
     weak = [RuleHit("a", "x", 1.0, dampened=True), RuleHit("b", "y", 1.0, dampened=True)]
     assert RuleScorer.probability(weak) < 0.4
+
+
+@pytest.mark.parametrize("short", ["no 2", "no. 2", "nmr 2", "No.2"])
+def test_short_forms_of_nomor_count_like_nomor(short):
+    """'no' before a number is the usual short form of 'nomor', not the English negation."""
+    scorer = RuleScorer(ALL_RULES).fit()
+    full = scorer.score(["coblos nomor 2 dapat amplop 100 ribu"])[0]["vote_buying"][0]
+    assert full >= 0.5
+    assert scorer.score([f"coblos {short} dapat amplop 100 ribu"])[0]["vote_buying"][0] == pytest.approx(full)
+
+
+def test_no_before_a_word_still_weakens_a_vote_buying_mention():
+    scorer = RuleScorer(ALL_RULES).fit()
+    assert scorer.score(["say no to politik uang"])[0]["vote_buying"][0] < 0.5
