@@ -137,8 +137,13 @@ class OuterResult:
     p: np.ndarray  # probabilities with the inner selection
     inner: Selection
     inner_kind: str
-    train_size: int
+    train: np.ndarray  # the purged training mask of the split
     copies: dict[str, int]
+
+
+def pooled_runs(results: Sequence[OuterResult]) -> list[OuterResult]:
+    """The results of the splits that the pooled figures and the shipped selection add up."""
+    return [r for r in results if r.split.for_threshold]
 
 
 def run_nested(learner: Learner, y: np.ndarray, groups: np.ndarray, clusters: np.ndarray,
@@ -164,7 +169,7 @@ def run_nested(learner: Learner, y: np.ndarray, groups: np.ndarray, clusters: np
             inner = Selection(1.0, 0.0, 0.5)
         z = learner(train)(test)
         p = inner.probabilities(z, np.flatnonzero(test), post)
-        out.append(OuterResult(split, test, z, p, inner, kind, int(train.sum()), copies))
+        out.append(OuterResult(split, test, z, p, inner, kind, train, copies))
         if progress:
             progress(f"  {split.name}: inner threshold {inner.threshold:.2f} ({kind} folds), "
                      f"held-out F1 {signal_metrics('', y[test], p, inner.threshold).f1:.3f}")
@@ -173,7 +178,7 @@ def run_nested(learner: Learner, y: np.ndarray, groups: np.ndarray, clusters: np
 
 def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -> dict:
     """Outer-fold figures pooled over the ``for_threshold`` splits, each at its own inner threshold."""
-    used = [r for r in results if r.split.for_threshold]
+    used = pooled_runs(results)
     if not used:
         return signal_metrics(signal, [], [], 0.5).to_dict()
     yy = np.concatenate([y[r.test] for r in used])
@@ -186,7 +191,7 @@ def shipped_selection(y: np.ndarray, results: Sequence[OuterResult], post: PostP
                       policy: tuple[float, float]) -> Selection:
     """Calibration and threshold for the model fitted on all rows: chosen on the pooled outer
     decision values of the ``for_threshold`` splits."""
-    used = [r for r in results if r.split.for_threshold]
+    used = pooled_runs(results)
     if not used:
         return Selection(1.0, 0.0, 0.5)
     return select(np.concatenate([r.z for r in used]), np.concatenate([y[r.test] for r in used]),
@@ -198,5 +203,5 @@ def split_report(signal: str, y: np.ndarray, groups: np.ndarray, result: OuterRe
     yt = y[result.test]
     return {**signal_metrics(signal, yt, result.p, result.inner.threshold).to_dict(),
             "inner_threshold": result.inner.threshold, "inner_folds": result.inner_kind,
-            "train_size": result.train_size, "near_copies": result.copies,
+            "train_size": int(result.train.sum()), "near_copies": result.copies,
             "groups": per_group_rates(groups[result.test], yt, result.p, result.inner.threshold)}

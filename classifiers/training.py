@@ -28,8 +28,8 @@ from classifiers.metrics import binary_metrics, pr_curve, signal_metrics
 from classifiers.model_card import write_model_card
 from classifiers.nested import (
     INNER_FOLDS,
-    outer_masks,
     pooled_metrics,
+    pooled_runs,
     run_nested,
     shipped_selection,
     split_report,
@@ -140,8 +140,7 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
     plain_y, plain_p = [], []
     for run, base_run in zip(model_runs, base_runs, strict=True):
         split, test = run.split, run.test
-        train = outer_masks(split, groups, clusters, y)[0]
-        plain = base.plain_probabilities(train, test)
+        plain = base.plain_probabilities(run.train, test)
         if split.for_threshold:
             plain_y.append(y[test])
             plain_p.append(plain)
@@ -150,10 +149,8 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
             "near_copies_as_built": _copies_as_built(data, split),
             "baseline": split_report(name, y, groups, base_run),
             "baseline_plain": binary_metrics(y[test], plain, NATURAL_THRESHOLD)}
-        for key in ("groups",):
-            report["splits"][split.name]["baseline"].pop(key)
-    used = [r for r in model_runs if r.split.for_threshold]
-    used_base = [r for r in base_runs if r.split.for_threshold]
+        report["splits"][split.name]["baseline"].pop("groups")
+    used, used_base = pooled_runs(model_runs), pooled_runs(base_runs)
     if used:
         report["pooled_baseline_plain"] = binary_metrics(np.concatenate(plain_y), np.concatenate(plain_p),
                                                          NATURAL_THRESHOLD)
