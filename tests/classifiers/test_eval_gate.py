@@ -34,6 +34,14 @@ def sealed():
 
 
 @pytest.fixture(scope="module")
+def train_sets():
+    """The training part's sets, built once for the module (loading clusters every row: ~15 s)."""
+    from classifiers.datasets import TrainingData
+
+    return TrainingData(SHARED_TRAIN, part="train").load().signal_sets()
+
+
+@pytest.fixture(scope="module")
 def shipped_metrics():
     return gate_metrics(load_classifier(), SHARED_TRAIN)
 
@@ -67,10 +75,8 @@ def test_the_baseline_file_pins_every_gated_signal_and_metric():
 
 
 @needs_data
-def test_the_sealed_set_is_disjoint_from_the_training_side(sealed):
-    from classifiers.datasets import TrainingData
-
-    train = TrainingData(SHARED_TRAIN, part="train").load().signal_sets()
+def test_the_sealed_set_is_disjoint_from_the_training_side(sealed, train_sets):
+    train = train_sets
     for signal in GATED_SIGNALS:
         assert not set(sealed[signal].clusters) & set(train[signal].clusters), signal
         assert not set(sealed[signal].texts) & set(train[signal].texts), signal
@@ -108,17 +114,16 @@ def test_the_gate_rejects_a_signal_with_zeroed_weights(tmp_path):
 
 @needs_data
 @pytest.mark.parametrize("how", ["no regularisation", "small slice"])
-def test_the_gate_rejects_an_overfitted_head(tmp_path, how):
+def test_the_gate_rejects_an_overfitted_head(tmp_path, how, train_sets):
     """A head refitted on 400 training-side rows (or on all of them with C=1e6) looks perfect on its own
     rows but falls on the sealed set; the gate must see it."""
     from sklearn.linear_model import LogisticRegression
 
-    from classifiers.datasets import TrainingData
     from classifiers.metrics import signal_metrics
     from classifiers.normalise import apply_slang, basic_normalise
 
     model = load_classifier()
-    data = TrainingData(SHARED_TRAIN, part="train").load().ibrohim_set("hate_speech")
+    data = train_sets["hate_speech"]
     rng = np.random.default_rng(7)
     n = len(data.texts)
     rows = rng.choice(n, size=400, replace=False) if how == "small slice" else np.arange(n)
