@@ -40,6 +40,7 @@ from classifiers.matching.fusion import (  # noqa: E402
 )
 from classifiers.matching.index import Doc, MatchConfig, MatchIndex  # noqa: E402
 from classifiers.metrics import precision_recall_at, threshold_min_for_precision  # noqa: E402
+from pantau.settings import DEFAULT_CONFIG_NAME, bundled_examples_dir, load_settings  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/data/train/turnbackhoax_reports_vs_clarifications_train.jsonl"
 FIXTURES = ROOT / "tests/fixtures/matching"
@@ -48,6 +49,9 @@ MIN_PRECISION = 0.9
 # report_sections stops a NARASI at the next marked heading; some reports only write "Penjelasan
 # Lengkap" without a colon, so the debunk would leak into the claim: cut it there.
 _LEAK = re.compile(r"\bpenjelasan\b", re.I)
+# The region names of the bundled Sampang config (region + place_words): the matcher's place words in
+# `pantau run` without a config, and the ones the documented figures were measured with.
+PLACE_WORDS = tuple(load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config.region_names())
 
 
 class CachedEncoder:
@@ -148,7 +152,7 @@ def paraphrase_suite(pairs: list[dict], encoder=None) -> None:
     variants = list(read_jsonl(FIXTURES / "variants.jsonl"))
     backends = [("lexical", None)] + ([("fused", encoder)] if encoder is not None else [])
     for name, enc in backends:
-        index = MatchIndex(MatchConfig(recent_days=None, backend=name), encoder=enc)
+        index = MatchIndex(MatchConfig(recent_days=None, backend=name, place_words=PLACE_WORDS), encoder=enc)
         index.add(Doc(f["id"], f["text"]) for f in factchecks)
         index.add(Doc(f"tbh:{p['id']}", p["answer"]) for p in pairs)  # distractors
         by_kind: dict[str, list[int]] = {}
@@ -187,7 +191,7 @@ def synthetic_docs(path: Path, n: int, seed: int = 0) -> list[Doc]:
 
 def latency(path: Path, pairs: list[dict], n: int, n_queries: int) -> None:
     docs = synthetic_docs(path, n)
-    index = MatchIndex(MatchConfig(recent_days=None))
+    index = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
     started = time.perf_counter()
     for i in range(0, len(docs), 5000):
         index.add(docs[i:i + 5000])
@@ -212,7 +216,7 @@ def clustering_cost(pairs: list[dict], batch: int = 100) -> None:
     from classifiers.matching.clustering import ClaimClusterer
 
     docs = [Doc(f"{p['id']}:{part}", p[part]) for p in pairs for part in ("claim", "title", "answer")]
-    clusterer = ClaimClusterer()
+    clusterer = ClaimClusterer(place_words=PLACE_WORDS)
     started = time.perf_counter()
     for i in range(0, len(docs), batch):
         clusterer.add(docs[i:i + batch])
@@ -252,7 +256,7 @@ def main() -> None:
     backends = [("lexical", None)] + ([("fused", encoder)] if encoder is not None else [])
     indexes = {}
     for name, enc in backends:
-        index = MatchIndex(MatchConfig(recent_days=None, backend=name), encoder=enc)
+        index = MatchIndex(MatchConfig(recent_days=None, backend=name, place_words=PLACE_WORDS), encoder=enc)
         index.add(Doc(p["id"], p["answer"]) for p in pairs)
         indexes[name] = index
         ids = [p["id"] for p in pairs]

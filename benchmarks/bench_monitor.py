@@ -20,6 +20,19 @@ classification and matching together. Child RSS is sampled at the start and end 
     python benchmarks/bench_monitor.py                      # 10k and 100k on SQLite, 10k on PostgreSQL
     python benchmarks/bench_monitor.py --items 10000 --backend both --dask
     python benchmarks/bench_monitor.py --quick              # 2,000 items, SQLite, no flow overhead run
+    python benchmarks/bench_monitor.py --quick --texts ../shared/data/train   # real texts, not templates
+
+With ``--texts DATA_DIR`` the item texts come from the training JSONL files in DATA_DIR instead of the
+templates (see REAL_FILES): social posts from the hate-speech, sentiment and Twitter sets, news items
+(with their titles) from the news, headline and hoax-claim sets, fact-check entries from the TurnBackHoax
+clarifications. Everything else stays as in template mode: the same 20 files, kinds in the same shares
+(hoax- or tension-likeness is then whatever the real rows carry), the same 5 % exact and 3 % near
+repeats, dates and config. Each pool is de-duplicated (normalised title + text) and drawn in a seeded
+shuffled order; when N needs more rows than a pool holds, the pool is reshuffled and each reused row gets
+one filled-in EXTRA sentence appended (the way template items differ by their fillers), so it is a near
+duplicate of its first use but never an exact one. The texts are written only into the temporary
+folder. The header says which item source was used, and a line per size gives the mean text length,
+which differs a lot between the two (real news articles run to thousands of characters).
 """
 
 from __future__ import annotations
@@ -28,11 +41,13 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -98,6 +113,18 @@ EXTRA = [
     "Rapat evaluasi digelar malam harinya.", "Semoga tetap rukun, bhâreng-bhâreng jaga Madura.",
 ]
 STAGE_DAYS = [datetime(2024, 9, 1, 8, tzinfo=UTC) + timedelta(days=d) for d in range(0, 130, 3)]
+# --texts: the training files (names as in classifiers/datasets.py FILES) behind each kind of item
+REAL_FILES = {
+    "post": ("ibrohim2019_hatespeech_train.jsonl", "netifier_train.jsonl", "pilpres2019_sentiment.jsonl",
+             "negatives_emot_twitter_2018.jsonl", "negatives_smsa_indonlu.jsonl"),
+    "news": ("negatives_detik2025.jsonl", "negatives_insei_econ_news.jsonl",
+             "negatives_narasipal_headlines.jsonl", "turnbackhoax_claims_2015_2020_train.jsonl"),
+    "debunk": ("turnbackhoax_reports_vs_clarifications_train.jsonl",),  # rows with clarification == 1
+}
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+# (kind, text, time, title): title None means the RSS title is the text's first sentence
+Entry = tuple[str, str, datetime, str | None]
 
 
 # --- synthetic data -----------------------------------------------------------------------------
@@ -107,19 +134,32 @@ def _fill(template: str, rng: random.Random, when: datetime) -> str:
                            n=rng.randint(1, 40), k=rng.randint(1, 2), d=when.strftime("%d/%m/%Y"))
 
 
-def _texts(n: int, rng: random.Random) -> list[tuple[str, str, datetime]]:
-    """(kind, text, time) for ``n`` items: news, posts, ~7 % hoax-like, ~0.5 % debunks, duplicates."""
-    out: list[tuple[str, str, datetime]] = []
+def _repeat(out: list[Entry], roll: float, rng: random.Random, when: datetime,
+            tally: Counter[str]) -> Entry | None:
+    """An exact (roll < 0.05) or near (roll < 0.08) repeat of an earlier item, else None. A repeat
+    crosses into the social exports (no title) unless it repeats a fact-check entry."""
+    if not out or roll >= 0.08:
+        return None
+    kind, text, _, title = rng.choice(out)
+    kind, title = (kind, title) if kind == "debunk" else ("post", None)
+    if roll < 0.05:  # an exact repeat of an earlier text (crosses sources)
+        tally["exact repeats"] += 1
+        return kind, text, when, title
+    tally["near repeats"] += 1  # a near duplicate: the same text, slightly edited
+    return kind, text.replace(".", "!", 1) + " #Sampang", when, title
+
+
+def _texts(n: int, rng: random.Random, tally: Counter[str] | None = None) -> list[Entry]:
+    """(kind, text, time, None) for ``n`` template items: news, posts, ~7 % hoax-like, ~0.5 % debunks,
+    duplicates."""
+    tally = Counter() if tally is None else tally
+    out: list[Entry] = []
     for _ in range(n):
         when = rng.choice(STAGE_DAYS) + timedelta(minutes=rng.randint(0, 1440))
         roll = rng.random()
-        if out and roll < 0.05:  # an exact repeat of an earlier text (crosses sources)
-            kind, text, _ = rng.choice(out)
-            out.append(("post" if kind != "debunk" else kind, text, when))
-            continue
-        if out and roll < 0.08:  # a near duplicate: the same text, slightly edited
-            kind, text, _ = rng.choice(out)
-            out.append(("post" if kind != "debunk" else kind, text.replace(".", "!", 1) + " #Sampang", when))
+        repeat = _repeat(out, roll, rng, when, tally)
+        if repeat is not None:
+            out.append(repeat)
             continue
         if roll < 0.15:
             kind, template = "post", rng.choice(HOAXES)
@@ -132,28 +172,127 @@ def _texts(n: int, rng: random.Random) -> list[tuple[str, str, datetime]]:
         text = _fill(template, rng, when)
         if kind in ("news", "post") and template not in HOAXES:
             text = " ".join([text, *(_fill(e, rng, when) for e in rng.sample(EXTRA, rng.randint(1, 3)))])
-        out.append((kind, text, when))
+        out.append((kind, text, when, None))
     return out
 
 
-def _rss(path: Path, title: str, entries: list[tuple[str, str, datetime]], base: str) -> None:
+def load_texts(data_dir: Path) -> dict[str, list[tuple[str | None, str]]]:
+    """(title, text) rows per item kind from the training files in ``data_dir`` (see REAL_FILES):
+    rows without text dropped, fact-check rows only where ``clarification`` is 1, and each text kept
+    once (normalised title + text, the storage layer's content identity) across all pools."""
+    from pantau.domain.text import normalise_for_hash
+
+    missing = [name for names in REAL_FILES.values() for name in names if not (data_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{data_dir}: missing {', '.join(missing)}")
+    seen: set[str] = set()
+    pools: dict[str, list[tuple[str | None, str]]] = {}
+    for kind, names in REAL_FILES.items():
+        pool = pools[kind] = []
+        for name in names:
+            with (data_dir / name).open(encoding="utf-8") as fh:
+                for line in fh:
+                    if not line.strip():
+                        continue
+                    row = json.loads(line)
+                    text = str(row.get("text") or "").strip()
+                    if not text or (kind == "debunk" and row.get("clarification") != 1):
+                        continue
+                    title = str(row.get("title") or "").strip() or None
+                    key = normalise_for_hash(f"{title or ''} {text}")
+                    if key and key not in seen:
+                        seen.add(key)
+                        pool.append((title, text))
+        if not pool:
+            raise ValueError(f"{data_dir}: no {kind} texts in {', '.join(names)}")
+    return pools
+
+
+class _Cycle:
+    """Rows of one pool in a seeded shuffled order, reshuffled after each pass; yields (row, pass)."""
+
+    def __init__(self, rows: list[tuple[str | None, str]], rng: random.Random):
+        self.rows, self.rng, self.order, self.passes = rows, rng, [], -1
+
+    def next(self) -> tuple[tuple[str | None, str], int]:
+        if not self.order:
+            self.order = list(range(len(self.rows)))
+            self.rng.shuffle(self.order)
+            self.order.reverse()  # pop() from the end = the shuffled order from the start
+            self.passes += 1
+        return self.rows[self.order.pop()], self.passes
+
+
+def _real_texts(n: int, rng: random.Random, pools: dict[str, list[tuple[str | None, str]]],
+                tally: Counter[str] | None = None) -> list[Entry]:
+    """(kind, text, time, title) for ``n`` items drawn from real texts: the template mode's kinds,
+    shares, repeats and dates, with a reused row made distinct by one filled-in EXTRA sentence."""
+    from pantau.domain.text import normalise_for_hash
+
+    tally = Counter() if tally is None else tally
+    cycles = {kind: _Cycle(rows, rng) for kind, rows in pools.items()}
+    seen = {normalise_for_hash(f"{title or ''} {text}") for rows in pools.values() for title, text in rows}
+    out: list[Entry] = []
+    for _ in range(n):
+        when = rng.choice(STAGE_DAYS) + timedelta(minutes=rng.randint(0, 1440))
+        roll = rng.random()
+        repeat = _repeat(out, roll, rng, when, tally)
+        if repeat is not None:
+            out.append(repeat)
+            continue
+        # the template bands: [0.08, 0.15) hoax-like posts and [0.45, 1) posts, then debunks and news
+        kind = "debunk" if 0.15 <= roll < 0.155 else "news" if 0.155 <= roll < 0.45 else "post"
+        (title, text), passes = cycles[kind].next()
+        if passes:  # a reused row: one more filler sentence until its content identity is new
+            tally["reused rows"] += 1
+            while True:
+                text = f"{text} {_fill(rng.choice(EXTRA), rng, when)}"
+                key = normalise_for_hash(f"{title or ''} {text}")
+                if key not in seen:
+                    seen.add(key)
+                    break
+        out.append((kind, text, when, title))
+    return out
+
+
+def describe(entries: list[Entry], tally: Counter[str]) -> str:
+    """Mean text length (the text field, without titles) overall and per kind, and the repeats."""
+    by_kind: dict[str, list[int]] = {}
+    for kind, text, _, _ in entries:
+        by_kind.setdefault(kind, []).append(len(text))
+    total = sum(sum(v) for v in by_kind.values())
+    parts = ", ".join(f"{k} {sum(v) / len(v):.0f} (x{len(v)})" for k, v in sorted(by_kind.items()))
+    extra = ", ".join(f"{k} {v}" for k, v in sorted(tally.items()))
+    return f"mean text length {total / max(len(entries), 1):.0f} chars ({parts}); {extra}"
+
+
+def _xml(text: str) -> str:
+    """Text as XML element content: escaped, and without characters XML 1.0 does not allow."""
+    return escape(_XML_INVALID.sub(" ", text))
+
+
+def _rss(path: Path, title: str, entries: list[Entry], base: str) -> None:
     parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>{title}</title>'
              f"<link>{base}</link><description>bench</description>"]
-    for i, (_, text, when) in enumerate(entries):
-        head = escape(text.split(". ")[0][:90])
+    for i, (_, text, when, item_title) in enumerate(entries):
+        head = _xml(item_title or text.split(". ")[0][:90])
         parts.append(f"<item><title>{head}</title><link>{base}/{i}</link><guid>{base}/{i}</guid>"
-                     f"<pubDate>{format_datetime(when)}</pubDate><description>{escape(text)}</description></item>")
+                     f"<pubDate>{format_datetime(when)}</pubDate><description>{_xml(text)}</description></item>")
     parts.append("</channel></rss>\n")
     path.write_text("".join(parts), encoding="utf-8")
 
 
-def write_sources(n: int, folder: Path, seed: int = 7) -> list[dict[str, Any]]:
-    """Write ``n`` items into 20 files under ``folder``; return their source configs."""
+def write_sources(n: int, folder: Path, seed: int = 7,
+                  pools: dict[str, list[tuple[str | None, str]]] | None = None
+                  ) -> tuple[list[dict[str, Any]], str]:
+    """Write ``n`` items into 20 files under ``folder``: template texts, or rows of ``pools``
+    (:func:`load_texts`) when given; return their source configs and a line describing the items."""
     rng = random.Random(seed)
-    texts = _texts(n, rng)
-    social: list[list[tuple[str, str, datetime]]] = [[] for _ in range(16)]
-    news: list[list[tuple[str, str, datetime]]] = [[] for _ in range(3)]
-    debunks: list[tuple[str, str, datetime]] = []
+    tally: Counter[str] = Counter()
+    texts = _texts(n, rng, tally) if pools is None else _real_texts(n, rng, pools, tally)
+    social: list[list[Entry]] = [[] for _ in range(16)]
+    news: list[list[Entry]] = [[] for _ in range(3)]
+    debunks: list[Entry] = []
     for entry in texts:
         if entry[0] == "debunk":
             debunks.append(entry)
@@ -165,7 +304,7 @@ def write_sources(n: int, folder: Path, seed: int = 7) -> list[dict[str, Any]]:
     for s, posts in enumerate(social):
         path = folder / f"social_{s:02d}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
-            for i, (_, text, when) in enumerate(posts):
+            for i, (_, text, when, _) in enumerate(posts):
                 fh.write(json.dumps({"id": f"{s}-{i}", "text": text, "author": f"user{rng.randrange(5000)}",
                                      "created_at": when.isoformat(), "url": f"https://sosmed.example/{s}/{i}",
                                      "platform": "facebook"}, ensure_ascii=False) + "\n")
@@ -180,7 +319,7 @@ def write_sources(n: int, folder: Path, seed: int = 7) -> list[dict[str, Any]]:
     _rss(path, "Klarifikasi", debunks, "https://polres.example/klarifikasi")
     sources.append({"name": "klarifikasi", "kind": "factcheck_feed", "location": str(path),
                     "actor": "polres-sampang", "trust": 0.9, "language": "ind"})
-    return sources
+    return sources, describe(texts, tally)
 
 
 def make_config(sources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -362,7 +501,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000,
                         help="items per classify task (default: the product's default)")
     parser.add_argument("--quick", action="store_true", help="2,000 items on SQLite, no baseline")
+    parser.add_argument("--texts", type=Path, metavar="DATA_DIR", default=None,
+                        help="take the item texts from the training JSONL files in DATA_DIR "
+                             "(e.g. ../shared/data/train) instead of the templates")
     args = parser.parse_args()
+    pools = load_texts(args.texts) if args.texts else None
     sizes = args.items or ([2000] if args.quick else [10_000, 100_000])
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     if args.quick:
@@ -381,13 +524,21 @@ def main() -> None:
     meter = Meter()
     print(f"target: {TARGET_PER_S:.0f} items/s (1,000,000 items/hour); cores: {os.cpu_count()}; "
           f"load: {os.getloadavg()[0]:.1f}", flush=True)
+    if pools is None:
+        print("item source: synthetic templates", flush=True)
+    else:
+        print(f"item source: real texts from {args.texts} ("
+              + ", ".join(f"{kind} {len(rows)}" for kind, rows in pools.items())
+              + " distinct rows; reused with a filler sentence when N needs more)", flush=True)
     with prefect_test_harness(server_startup_timeout=180), tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(HEADER)
         for n in sizes:
             data = folder / f"data_{n}"
             data.mkdir()
-            config = make_config(write_sources(n, data))
+            sources, summary = write_sources(n, data, pools=pools)
+            print(f"  {n} items: {summary}", flush=True)
+            config = make_config(sources)
             for backend in backends:
                 if backend == "postgres" and n != min(sizes) and not args.pg_all:
                     continue

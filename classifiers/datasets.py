@@ -62,16 +62,20 @@ class SignalSet:
     labels: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     clusters: list[str] = field(default_factory=list)
+    # the whole document of a row whose source text is longer than its window, as (title, body), else
+    # None: what the product scores window by window (classifiers.windows); training reads ``texts``
+    docs: list[tuple[str, str] | None] = field(default_factory=list)
     copies_dropped: int = 0  # rows dropped because the set already held their cluster with that label
     before_dedup: tuple | None = None  # (groups, clusters, labels) as built, before drop_copies
 
     def add(self, texts: list[str], label: int | list[int], group: str,
-            clusters: list[str] | None = None) -> None:
+            clusters: list[str] | None = None, docs: list[tuple[str, str] | None] | None = None) -> None:
         labels = label if isinstance(label, list) else [label] * len(texts)
         self.texts.extend(texts)
         self.labels.extend(labels)
         self.groups.extend([group] * len(texts))
         self.clusters.extend(clusters if clusters is not None else [_own_key(t) for t in texts])
+        self.docs.extend(docs if docs is not None else [None] * len(texts))
 
     def drop_copies(self) -> SignalSet:
         """Keep one row per (cluster, label): near-copies inside one set would count twice."""
@@ -83,7 +87,7 @@ class SignalSet:
                 keep.append(i)
         self.copies_dropped += len(self.texts) - len(keep)
         self.before_dedup = (self.g, self.c, self.y)  # for the near-copy counts of every split
-        for name in ("texts", "labels", "groups", "clusters"):
+        for name in ("texts", "labels", "groups", "clusters", "docs"):
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in keep])
         return self
@@ -99,6 +103,12 @@ class SignalSet:
     @property
     def c(self) -> np.ndarray:
         return np.asarray(self.clusters)
+
+
+def long_doc(title: str | None, body: str | None) -> tuple[str, str] | None:
+    """``(title, body)`` when the text is longer than one window, else None."""
+    title, body = (title or "").strip(), (body or "").strip()
+    return (title, body) if len(title) + len(body) > MAX_CHARS else None
 
 
 def _own_key(text: str) -> str:
@@ -123,10 +133,17 @@ def read_labelled(path: Path) -> Iterator[dict]:
 
 def join_title(title: str | None, text: str | None, max_chars: int = MAX_CHARS) -> str:
     """Title + body lead, de-duplicated when the body starts with the title, cut at a word boundary."""
+    return lead_and_rest(title, text, max_chars)[0]
+
+
+def lead_and_rest(title: str | None, text: str | None, max_chars: int = MAX_CHARS) -> tuple[str, str]:
+    """The lead window of :func:`join_title` and the part of the body after it (stripped)."""
     title = _VERDICT_TAG.sub("", (title or "").strip())
     text = (text or "").strip()
-    joined = text if not title or text.lower().startswith(title.lower()[:40]) else f"{title}. {text}"
-    return cut(joined, max_chars)
+    prefixed = bool(title) and not text.lower().startswith(title.lower()[:40])
+    lead = cut(f"{title}. {text}" if prefixed else text, max_chars)
+    used = max(0, len(lead) - len(title) - 2) if prefixed else len(lead)
+    return lead, text[used:].lstrip()
 
 
 def cut(text: str, max_chars: int) -> str:
@@ -252,7 +269,8 @@ class TrainingData:
     def _add_rows(self, out: SignalSet, rows: list[dict], label: int | list[int], group: str,
                   text=None) -> None:
         text = text or (lambda r: join_title(r.get("title"), r.get("text")))
-        out.add([text(r) for r in rows], label, group, [r[_CLUSTER] for r in rows])
+        out.add([text(r) for r in rows], label, group, [r[_CLUSTER] for r in rows],
+                [long_doc(r.get("title"), r.get("text")) for r in rows])
 
     def _add_texts(self, out: SignalSet, key: str, rng: np.random.Generator, n: int | None, label: int,
                    group: str, where=None) -> None:
@@ -264,7 +282,8 @@ class TrainingData:
         rows = self._rows(key, rng, n)
         cuts = rng.choice(lengths, size=len(rows)) if len(lengths) else np.full(len(rows), MAX_CHARS)
         out.add([cut(join_title(r.get("title"), r.get("text")), max(40, int(c)))
-                 for r, c in zip(rows, cuts, strict=True)], 0, group, [r[_CLUSTER] for r in rows])
+                 for r, c in zip(rows, cuts, strict=True)], 0, group, [r[_CLUSTER] for r in rows],
+                [long_doc(r.get("title"), r.get("text")) for r in rows])
 
     def ordinary_text(self, out: SignalSet, rng: np.random.Generator, per_source: int = 3000) -> None:
         """Ordinary (non-hateful) posts: emotion tweets, positive/neutral reviews, political opinions,
@@ -277,11 +296,15 @@ class TrainingData:
         self._add_texts(out, "madurese", rng, 2000, 0, "madurese",
                         lambda r: (r.get("sentiment") or r.get("label")) in calm)
 
+    def _ibrohim_fold(self, fold: int) -> list[dict]:
+        """The Ibrohim rows of one of 4 hash folds (by the number in their id)."""
+        return [r for r in self.rows_["ibrohim"] if int(r["id"].rsplit("-", 1)[-1]) % 4 == fold]
+
     def ibrohim_set(self, label: str) -> SignalSet:
         """hate_speech / abusive: Ibrohim tweets split into 4 hash folds, plus ordinary text."""
         out, rng = SignalSet(label), self._rng(label)
         for fold in range(4):
-            rows = [r for r in self.rows_["ibrohim"] if int(r["id"].rsplit("-", 1)[-1]) % 4 == fold]
+            rows = self._ibrohim_fold(fold)
             self._add_rows(out, rows, [int(r[label]) for r in rows], f"ibrohim-f{fold}",
                            lambda r: cut(r["text"], MAX_CHARS))
         self.ordinary_text(out, rng)
@@ -295,9 +318,10 @@ class TrainingData:
 
     def sara_set(self) -> SignalSet:
         out, rng = SignalSet("sara"), self._rng("sara")
-        rows = self.rows_["ibrohim"]
-        self._add_rows(out, rows, [int(r["sara"]) for r in rows], "ibrohim",
-                       lambda r: cut(r["text"], MAX_CHARS))
+        for fold in range(4):  # the hash folds of ibrohim_set, so that splits can mix both sources
+            rows = self._ibrohim_fold(fold)
+            self._add_rows(out, rows, [int(r["sara"]) for r in rows], f"ibrohim-f{fold}",
+                           lambda r: cut(r["text"], MAX_CHARS))
         self._netifier(out, "sara")
         self.ordinary_text(out, rng)
         return self._with_extra(out)
@@ -323,12 +347,14 @@ class TrainingData:
         rows = [r for r in self.rows_["reports"] if not r["clarification"]]
         parts = [(r, report_sections(r["text"]).get(kind)) for r in rows]
         parts = [(r, p) for r, p in parts if p]
-        out.add([cut(p, MAX_CHARS) for _, p in parts], label, group, [r[_CLUSTER] for r, _ in parts])
+        out.add([cut(p, MAX_CHARS) for _, p in parts], label, group, [r[_CLUSTER] for r, _ in parts],
+                [long_doc(None, p) for _, p in parts])
 
     def _clarifications(self, out: SignalSet, label: int) -> None:
         rows = [r for r in self.rows_["reports"] if r["clarification"]]
-        self._add_rows(out, rows, label, "tbh-clarifications",
-                       lambda r: cut(clarification_body(r["text"]), MAX_CHARS))
+        bodies = [clarification_body(r["text"]) for r in rows]
+        out.add([cut(b, MAX_CHARS) for b in bodies], label, "tbh-clarifications", [r[_CLUSTER] for r in rows],
+                [long_doc(None, b) for b in bodies])
 
     def hoax_set(self) -> SignalSet:
         out, rng = SignalSet("hoax"), self._rng("hoax")

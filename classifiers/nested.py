@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from classifiers.dedup import purge
 from classifiers.evaluation import Split
 from classifiers.features import calibrate, fit_platt
 from classifiers.metrics import per_group_rates, signal_metrics, threshold_max_fbeta
+from classifiers.recipes import source_family
 
 INNER_FOLDS = 3
 # Folds by group are used only when every inner training part keeps at least this share of the training
@@ -139,6 +140,9 @@ class OuterResult:
     inner_kind: str
     train: np.ndarray  # the purged training mask of the split
     copies: dict[str, int]
+    scorer: Scorer | None = None  # the learner refitted on ``train`` (scores whole documents later)
+    choice: str = ""  # the candidate the inner folds chose (run_nested with several learners)
+    candidates: dict = field(default_factory=dict)  # name -> (z, p, inner Selection) on the held-out rows
 
 
 def pooled_runs(results: Sequence[OuterResult]) -> list[OuterResult]:
@@ -146,10 +150,37 @@ def pooled_runs(results: Sequence[OuterResult]) -> list[OuterResult]:
     return [r for r in results if r.split.for_threshold]
 
 
-def run_nested(learner: Learner, y: np.ndarray, groups: np.ndarray, clusters: np.ndarray,
-               splits: Sequence[Split], policy: tuple[float, float], post: PostProcess | None = None,
-               k: int = INNER_FOLDS, progress: Callable[[str], None] | None = None) -> list[OuterResult]:
-    """The nested protocol of this module for one learner over every outer split."""
+def _inner_selection(learner: Learner, train: np.ndarray, y: np.ndarray, groups: np.ndarray,
+                     clusters: np.ndarray, policy: tuple[float, float], post: PostProcess | None,
+                     k: int) -> tuple[Selection, str, float]:
+    """Calibration and threshold chosen on the pooled inner-fold predictions of ``learner`` inside
+    ``train``, how the folds were cut, and the inner F1 at that threshold (the candidate choice)."""
+    pairs, kind = inner_folds(train, y, groups, clusters, k)
+    if not pairs:  # nothing to choose on: the learner's own logistic probability at 0.5 (reported as such)
+        return Selection(1.0, 0.0, 0.5), kind, float("nan")
+    z_in, y_in, rows_in = [], [], []
+    for inner_train, inner_test in pairs:
+        z_in.append(learner(inner_train)(inner_test))
+        y_in.append(y[inner_test])
+        rows_in.append(np.flatnonzero(inner_test))
+    z, yy, rows = np.concatenate(z_in), np.concatenate(y_in), np.concatenate(rows_in)
+    inner = select(z, yy, rows, post, policy)
+    f1 = signal_metrics("", yy, inner.probabilities(z, rows, post), inner.threshold).f1
+    return inner, kind, f1
+
+
+def run_nested(learner: Learner | dict[str, Learner], y: np.ndarray, groups: np.ndarray,
+               clusters: np.ndarray, splits: Sequence[Split], policy: tuple[float, float],
+               post: PostProcess | None = None, k: int = INNER_FOLDS,
+               progress: Callable[[str], None] | None = None) -> list[OuterResult]:
+    """The nested protocol of this module for one learner over every outer split.
+
+    ``learner`` may be a dict of named candidates (feature blocks, weightings): in each outer split the
+    candidate with the best inner-fold F1 (first on ties) is refitted and scores the held-out side, so
+    the choice, too, is made on inner folds only (``OuterResult.choice``); the held-out figures of
+    every candidate are kept in ``OuterResult.candidates`` for the shipped choice
+    (:func:`shipped_candidate`)."""
+    candidates = learner if isinstance(learner, dict) else {"": learner}
     out = []
     for split in splits:
         train, test, copies = outer_masks(split, groups, clusters, y)
@@ -157,23 +188,42 @@ def run_nested(learner: Learner, y: np.ndarray, groups: np.ndarray, clusters: np
             if progress:
                 progress(f"  {split.name}: skipped (one class on the training side or nothing held out)")
             continue
-        pairs, kind = inner_folds(train, y, groups, clusters, k)
-        z_in, y_in, rows_in = [], [], []
-        for inner_train, inner_test in pairs:
-            z_in.append(learner(inner_train)(inner_test))
-            y_in.append(y[inner_test])
-            rows_in.append(np.flatnonzero(inner_test))
-        if pairs:
-            inner = select(np.concatenate(z_in), np.concatenate(y_in), np.concatenate(rows_in), post, policy)
-        else:  # nothing to choose on: the learner's own logistic probability at 0.5 (reported as such)
-            inner = Selection(1.0, 0.0, 0.5)
-        z = learner(train)(test)
-        p = inner.probabilities(z, np.flatnonzero(test), post)
-        out.append(OuterResult(split, test, z, p, inner, kind, train, copies))
+        inner = {name: _inner_selection(fit, train, y, groups, clusters, policy, post, k)
+                 for name, fit in candidates.items()}
+        outer = {}
+        for name, fit in candidates.items():
+            sel = inner[name][0]
+            scorer = fit(train)
+            z = scorer(test)
+            outer[name] = (scorer, z, sel.probabilities(z, np.flatnonzero(test), post), sel)
+        choice = max(candidates, key=lambda n: (np.nan_to_num(inner[n][2], nan=-1.0),
+                                                -list(candidates).index(n)))
+        scorer, z, p, sel = outer[choice]
+        result = OuterResult(split, test, z, p, sel, inner[choice][1], train, copies, scorer, choice,
+                             {n: (o[1], o[2], o[3]) for n, o in outer.items()} if len(candidates) > 1 else {})
+        out.append(result)
         if progress:
-            progress(f"  {split.name}: inner threshold {inner.threshold:.2f} ({kind} folds), "
-                     f"held-out F1 {signal_metrics('', y[test], p, inner.threshold).f1:.3f}")
+            chosen = f", candidate {choice!r}" if len(candidates) > 1 else ""
+            progress(f"  {split.name}: inner threshold {sel.threshold:.2f} ({result.inner_kind} folds"
+                     f"{chosen}), held-out F1 {signal_metrics('', y[test], p, sel.threshold).f1:.3f}")
     return out
+
+
+def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult]) -> str:
+    """The candidate for the model fitted on all rows: the best pooled outer F1 over the
+    ``for_threshold`` splits, each candidate at its own inner thresholds (first on ties)."""
+    used = pooled_runs(results)
+    if not used or not used[0].candidates:
+        return results[0].choice if results else ""
+    names = list(used[0].candidates)
+    yy = np.concatenate([y[r.test] for r in used])
+
+    def f1(name: str) -> float:
+        pp = np.concatenate([r.candidates[name][1] for r in used])
+        tt = np.concatenate([np.full(r.test.sum(), r.candidates[name][2].threshold) for r in used])
+        return signal_metrics("", yy, pp, tt).f1
+
+    return max(names, key=lambda n: (f1(n), -names.index(n)))
 
 
 def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -> dict:
@@ -188,13 +238,14 @@ def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -
 
 
 def shipped_selection(y: np.ndarray, results: Sequence[OuterResult], post: PostProcess | None,
-                      policy: tuple[float, float]) -> Selection:
+                      policy: tuple[float, float], candidate: str | None = None) -> Selection:
     """Calibration and threshold for the model fitted on all rows: chosen on the pooled outer
-    decision values of the ``for_threshold`` splits."""
+    decision values of the ``for_threshold`` splits (of ``candidate``'s fits, when given)."""
     used = pooled_runs(results)
     if not used:
         return Selection(1.0, 0.0, 0.5)
-    return select(np.concatenate([r.z for r in used]), np.concatenate([y[r.test] for r in used]),
+    zs = [r.candidates[candidate][0] if candidate and r.candidates else r.z for r in used]
+    return select(np.concatenate(zs), np.concatenate([y[r.test] for r in used]),
                   np.concatenate([np.flatnonzero(r.test) for r in used]), post, policy)
 
 
@@ -204,4 +255,18 @@ def split_report(signal: str, y: np.ndarray, groups: np.ndarray, result: OuterRe
     return {**signal_metrics(signal, yt, result.p, result.inner.threshold).to_dict(),
             "inner_threshold": result.inner.threshold, "inner_folds": result.inner_kind,
             "train_size": int(result.train.sum()), "near_copies": result.copies,
-            "groups": per_group_rates(groups[result.test], yt, result.p, result.inner.threshold)}
+            "groups": per_group_rates(groups[result.test], yt, result.p, result.inner.threshold),
+            "by_source": by_source(signal, yt, groups[result.test], result.p, result.inner.threshold)}
+
+
+def by_source(signal: str, y: np.ndarray, groups: np.ndarray, p: np.ndarray, threshold: float) -> dict:
+    """Held-out figures per source family (``ibrohim``, ``netifier``, ``claims``, ...; see
+    :func:`classifiers.recipes.source_family`) that has both classes among the held-out rows."""
+    families = np.array([source_family(g) for g in groups.tolist()])
+    out = {}
+    for family in sorted(set(families.tolist())):
+        rows = families == family
+        if len(set(y[rows].tolist())) == 2:
+            m = signal_metrics(signal, y[rows], p[rows], threshold).to_dict()
+            out[family] = {k: m[k] for k in ("n", "positives", "precision", "recall", "f1", "roc_auc")}
+    return out

@@ -30,6 +30,7 @@ from classifiers.text_pass import (
     split_records,
 )
 from classifiers.weights import COMBINE, RULE_LIFTS
+from classifiers.windows import POOLING, flat_windows, pool
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
 __all__ = ["DEFAULT_MODEL_DIR", "SignalClassifier", "load_classifier"]
@@ -48,10 +49,13 @@ def _load_style(path: Path) -> dict[str, tuple[frozenset[str], FastTfidf]]:
 
 
 class SignalClassifier:
-    """Scores texts for the seven signals. Create with :func:`load_classifier`."""
+    """Scores texts for the seven signals. Create with :func:`load_classifier`.
 
-    def __init__(self, model_dir: Path | None = None):
+    ``places``: the region's place names for the rules that need them (see :class:`RuleScorer`)."""
+
+    def __init__(self, model_dir: Path | None = None, *, places: Sequence[str] = ()):
         self.model_dir = model_dir
+        self.places = tuple(places)
 
     def load(self) -> SignalClassifier:
         """Read the manifest and artifacts of ``model_dir``; raise ModelError when unusable."""
@@ -73,19 +77,20 @@ class SignalClassifier:
         self.thresholds_ = {s: float(manifest["thresholds"][s]) for s in SIGNALS}
         self.calibration_ = {k: tuple(v) for k, v in manifest["calibration"].items()}
         self.combine_ = dict(manifest["combine"])
+        self.pooling_ = dict(manifest.get("pooling", {}))  # per model, how windows are pooled
         self.slang_ = slang
         self.vectoriser_ = FastTfidf(load_skops(directory / "vectoriser.skops"))
         self.models_ = load_skops(directory / "signals.skops")
         self.language_model_ = language_model_from_bundle(load_skops(directory / "language.skops"),
                                                           self.vectoriser_, slang)
-        self.rules_ = RuleScorer(ALL_RULES).fit()
+        self.rules_ = RuleScorer(ALL_RULES, places=self.places).compile()
         self.style_ = _load_style(directory / STYLE_FILE)
         return self
 
-    def _model_probabilities(self, x, windows: Sequence[str]) -> dict[str, np.ndarray]:
+    def _decisions(self, x, windows: Sequence[str]) -> dict[str, np.ndarray]:
+        """Per model, the decision value of every window (row of ``x``)."""
         out = {}
         for name, model in self.models_.items():
-            a, b = self.calibration_[name]
             xm = x
             if name in self.style_:  # this model also reads the style block, placed after the shared one
                 from scipy.sparse import hstack
@@ -94,12 +99,15 @@ class SignalClassifier:
 
                 neutral, featuriser = self.style_[name]
                 xm = hstack([x, featuriser.transform([distort(w, neutral) for w in windows])], format="csr")
-            out[name] = calibrate(np.asarray(model.decision_function(xm)).ravel(), a, b)
+            out[name] = np.asarray(model.decision_function(xm)).ravel()
         return out
 
     def score(self, records: Sequence[Mapping[str, Any]], *,
               source_prior: SourcePrior | None = None) -> list[ScoreResult]:
         """Score a batch of records (each with ``text``; optional ``title``, ``url``).
+
+        A long text is scored by all of its windows (:mod:`classifiers.windows`), a short one by its
+        single title + text window.
 
         ``source_prior`` (default: the bundled credible-source list) moves hoax scores by the URL."""
         prior = source_prior or default_prior()
@@ -107,23 +115,32 @@ class SignalClassifier:
             self.load()
         if not records:
             return []
-        titles, bodies, windows = split_records(records)
+        titles, bodies, leads = split_records(records)
+        windows, owners, first = flat_windows(titles, bodies)
         basic: dict[str, str] = {}  # raw text -> basic_normalise(text), shared with the rules pass
         x = self.vectoriser_.transform([apply_slang(basic_normalise_cached(w, basic), self.slang_)
                                         for w in windows])
-        probs = self._model_probabilities(x, windows)
+        z = self._decisions(x, windows)
+        probs = {name: calibrate(pool(zw, owners, first, self.pooling_.get(name, POOLING)),
+                                 *self.calibration_[name]) for name, zw in z.items()}
         rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_,
-                                               features=x, cache=basic)
+                                               features=x if len(windows) == len(leads) else x[first],
+                                               cache=basic)
         contributions = _Contributions(x, self.vectoriser_)
+        ends = np.append(first[1:], len(windows))
         results = []
         for i, rules in enumerate(rule_rows):
-            if not windows[i].strip():
+            if not leads[i].strip():
                 results.append(empty_result(self.version_))
                 continue
             scores, why_rules = self._combine(i, probs, rules)
 
             def explain(s: str, i: int = i, why_rules: dict = why_rules) -> list[str]:
-                return self._explain(s, x, i, why_rules.get(s, []), contributions)
+                model = "radicalism" if s == "violence_threat" else s
+                row = first[i]  # the window that pushed this model's score most
+                if model in z and ends[i] - first[i] > 1:
+                    row += int(np.argmax(z[model][first[i]:ends[i]]))
+                return self._explain(s, x, int(row), why_rules.get(s, []), contributions)
 
             results.append(finish_result(scores, url=records[i].get("url"), prior=prior,
                                          thresholds=self.thresholds_, explain=explain, lang=langs[i],
@@ -178,8 +195,11 @@ class _Contributions:
         return self._is_word
 
 
-def load_classifier(model_dir: Path | None = None) -> SignalClassifier:
+def load_classifier(model_dir: Path | None = None, *, places: Sequence[str] = ()) -> SignalClassifier:
     """Load the model in ``model_dir`` (default: the bundled :data:`DEFAULT_MODEL_DIR`).
+
+    ``places``: the monitored region's place names (config region, districts and their spellings),
+    given to the rules (:class:`~classifiers.rules.RuleScorer`).
 
     A directory written by the transformers backend (manifest ``backend: transformers``) loads as a
     :class:`~classifiers.transformer_backend.TransformerSignalClassifier` with the same interface.
@@ -190,5 +210,5 @@ def load_classifier(model_dir: Path | None = None) -> SignalClassifier:
         if is_transformer_model_dir(Path(model_dir)):
             from classifiers.transformer_backend import load_transformer_classifier
 
-            return load_transformer_classifier(Path(model_dir), quantize=False)
-    return SignalClassifier(model_dir).load()
+            return load_transformer_classifier(Path(model_dir), quantize=False, places=places)
+    return SignalClassifier(model_dir, places=places).load()

@@ -3,6 +3,9 @@
 No labelled data exists for vote buying or election violence, so these rules *are* the model for
 them (violence is combined with a radicalism text model). Patterns run on case-folded text without
 diacritics (``RuleScorer.prepare``). Each entry's meaning is documented here and in docs/classifiers.md.
+
+No place of a particular region is written here: a rule with ``near_places`` also accepts the place
+names the scorer is given (``RuleScorer(ALL_RULES, places=...)``, from the config's region and districts).
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ VIOLENCE_RULES: tuple[Rule, ...] = (
     Rule("vt_banish", "violence_threat",
          r"\b(ja'|jha'|jangan|ta' usah|tak usah)\s+(abali|bali|balik|pulang|kembali)\b", 1.2,
          "'don't come back (to the village)' (Madurese 'jhâ' abâli ka kampong'): banishment threat",
-         near=r"\b(kampong|kampung|desa|sini|sampang|madura)\b", window=40, negatable=False),
+         near=r"\b(kampong|kampung|desa|sini)\b", near_places=True, window=40, negatable=False),
     Rule("vt_dont_blame_us", "violence_threat",
          r"\bjangan (salahkan|salahin|nyalahin) (kami|kita|warga|massa|kalau|kalo)\b", 1.2,
          "'don't blame us (if ...)': a veiled threat", negatable=False),

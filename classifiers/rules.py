@@ -210,6 +210,8 @@ class Rule:
     meaning: str
     near: str | None = None          # the rule fires only if this also matches within ``window`` chars
     window: int = 80
+    near_places: bool = False        # a place word of the scorer (``RuleScorer(places=...)``) also counts
+    #                                  as ``near``; the lexicon names no place of a particular region
     negatable: bool = True           # a preceding negation weakens it
     reportable: bool = True          # report/appeal wording in the text weakens it
     reported_speech: bool = True     # "... yang mengancam <phrase>" just before it weakens it
@@ -223,22 +225,49 @@ class RuleHit:
     dampened: bool = False
 
 
+def place_pattern(places: Sequence[str]) -> str | None:
+    """One alternation of the place words as rules see them (:meth:`RuleScorer.prepare`), whole words
+    only, longest first; None when there are none. Multi-word names ("karang penang") are fine."""
+    words = {RuleScorer.prepare(p) for p in places}
+    words.discard("")
+    if not words:
+        return None
+    ordered = sorted(words, key=lambda w: (-len(w), w))
+    return r"(?<!\w)(" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)"
+
+
+def _near_pattern(rule: Rule, places: str | None) -> re.Pattern[str] | None:
+    parts = [rule.near] if rule.near else []
+    if rule.near_places and places:
+        parts.append(places)
+    if rule.near_places and not parts:
+        return re.compile(r"(?!)")  # only places would do, and none were given: never fires
+    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+
 class RuleScorer:
-    """Scores texts for the signals its rules cover (sklearn-like: ``fit`` compiles, then score)."""
+    """Scores texts for the signals its rules cover (``compile()`` builds the patterns, then score).
 
-    def __init__(self, rules: Sequence[Rule]):
+    ``places``: the monitored region's place names (regency, districts and their spellings, from the
+    config); rules with ``near_places`` accept them as their nearby context. They are prepared like
+    texts (case-folded, diacritics removed) and escaped, so ``"Camplông"`` finds "camplong".
+    """
+
+    def __init__(self, rules: Sequence[Rule], places: Sequence[str] = ()):
         self.rules = rules
+        self.places = (places,) if isinstance(places, str) else tuple(places)
 
-    def fit(self, texts: Sequence[str] | None = None, y: Sequence[int] | None = None) -> RuleScorer:
-        self.compiled_ = [(r, re.compile(r.pattern), re.compile(r.near) if r.near else None)
-                          for r in self.rules]
+    def compile(self) -> RuleScorer:
+        """Compile the rules' patterns (with the place words) and index their literals."""
+        places = place_pattern(self.places)
+        self.compiled_ = [(r, re.compile(r.pattern), _near_pattern(r, places)) for r in self.rules]
         self.signals_ = sorted({r.signal for r in self.rules})
         self.index_ = LiteralIndex([r.pattern for r in self.rules])
         return self
 
     def _compiled(self):
         if not hasattr(self, "compiled_"):
-            self.fit()
+            self.compile()
         return self.compiled_
 
     @staticmethod

@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +19,10 @@ import numpy as np
 from classifiers import features as feat
 from classifiers.artifacts import TRUSTED_TYPES, save_skops, sha256_file
 from classifiers.baseline import NATURAL_THRESHOLD, BaselineProtocol
+from classifiers.block_costs import cost_sample, measure_costs
 from classifiers.datasets import SignalSet, TrainingData
 from classifiers.dedup import SEALED_PERCENT, purge
+from classifiers.document_eval import choose_pooling, doc_rule_texts, whole_document_report
 from classifiers.eval_gate import write_gate_baseline
 from classifiers.evaluation import Split
 from classifiers.features import calibrate
@@ -31,14 +34,17 @@ from classifiers.nested import (
     pooled_metrics,
     pooled_runs,
     run_nested,
+    shipped_candidate,
     shipped_selection,
     split_report,
 )
 from classifiers.normalise import build_slang_map, normalise, read_madurese_words, tokens
+from classifiers.recipes import DEFAULT, Recipe, candidates, fold_scale, source_weights
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.style import StyleFeatures
 from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, STYLE_SIGNALS, threshold_policy
+from classifiers.windows import POOLING
 from pantau.domain import SIGNALS
 
 LEXICONS = {"slang": "kamus_alay_ibrohim2019.csv", "madurese": "nusax_madurese_indonesian_lexicon.csv"}
@@ -46,10 +52,19 @@ _NEG = ("emot2018", "smsa", "pilpres2019", "madurese")
 SPLITS: dict[str, list[Split]] = {
     "hate_speech": [Split(f"ibrohim-fold{k} + unseen negatives {n}", (f"ibrohim-f{k}", n))
                     for k, n in enumerate(_NEG)],
+    # SARA: two corpora with two annotation schemes. The first two splits train on one scheme and test on
+    # the other; the two "both schemes" splits keep both on each side (together they hold out every
+    # labelled row once more), so the pooled figures weigh a new scheme and a new sample of a known one
+    # alike, and the source weighting of classifiers.recipes can show what it does when both are mixed.
     "sara": [
-        Split("train netifier -> test ibrohim (+emot, smsa)", ("ibrohim", "emot2018", "smsa")),
+        Split("train netifier -> test ibrohim (+emot, smsa)",
+              ("ibrohim-f0", "ibrohim-f1", "ibrohim-f2", "ibrohim-f3", "emot2018", "smsa")),
         Split("train ibrohim -> test netifier (+pilpres, madurese)",
               ("netifier-twitter", "netifier-instagram", "netifier-kaskus", "pilpres2019", "madurese")),
+        Split("both schemes: hold out ibrohim-f0/f1 + netifier-twitter (+emot)",
+              ("ibrohim-f0", "ibrohim-f1", "netifier-twitter", "emot2018")),
+        Split("both schemes: hold out ibrohim-f2/f3 + netifier-instagram/kaskus (+smsa)",
+              ("ibrohim-f2", "ibrohim-f3", "netifier-instagram", "netifier-kaskus", "smsa")),
         Split("hold out netifier-kaskus (forum platform)", ("netifier-kaskus",), for_threshold=False),
     ],
     "radicalism": [
@@ -100,36 +115,111 @@ def _with_style(x, texts: np.ndarray, groups: np.ndarray, fit_mask: np.ndarray):
     return hstack([x, style.transform(texts)]).tocsr(), style
 
 
-def _model_learner(name: str, data: SignalSet, x, seed: int, c: float = 1.0):
+def _model_learner(name: str, data: SignalSet, x, seed: int, recipe: Recipe = DEFAULT):
     """The shipped model's recipe as a learner of :func:`classifiers.nested.run_nested`.
 
     Signals listed in :data:`~classifiers.weights.STYLE_SIGNALS` get the style block, refitted on each
-    training part (its neutral-word list must not see the held-out outlets)."""
+    training part (its neutral-word list must not see the held-out outlets); ``recipe`` sets C, the
+    shared block's scale and the source weights (:mod:`classifiers.recipes`)."""
     texts = np.asarray(data.texts, dtype=object)
 
     def learner(train_mask: np.ndarray):
-        xs = _with_style(x, texts, data.g, train_mask)[0] if name in STYLE_SIGNALS else x
-        model = feat.build_linear_model(seed, c).fit(xs[train_mask], data.y[train_mask])
-        return lambda rows: model.decision_function(xs[rows])
+        model, xs, style = fit_recipe(recipe, x, data, texts, train_mask, seed, name in STYLE_SIGNALS)
+        return FittedScorer(model, xs, style)
 
     return learner
 
 
+def fit_recipe(recipe: Recipe, x, data: SignalSet, texts: np.ndarray, train_mask: np.ndarray, seed: int,
+               style: bool):
+    """One logistic regression fitted by ``recipe`` on the ``train_mask`` rows: (model, features of every
+    row as the model reads them, the style block or None). The shared-block scale is folded back into
+    the coefficients, so the model reads unscaled features."""
+    xs, block = _with_style(x, texts, data.g, train_mask) if style else (x, None)
+    fit_x = xs
+    if recipe.shared_scale != 1.0:
+        from scipy.sparse import diags
+
+        scale = np.ones(xs.shape[1])
+        scale[:x.shape[1]] = recipe.shared_scale
+        fit_x = (xs @ diags(scale)).tocsr()
+    weights = source_weights(data.g, data.y, train_mask) if recipe.balance_sources else None
+    model = feat.build_linear_model(seed, recipe.c).fit(fit_x[train_mask], data.y[train_mask],
+                                                        sample_weight=weights)
+    fold_scale(model, x.shape[1], recipe.shared_scale)
+    return model, xs, block
+
+
+class FittedScorer:
+    """One fitted model of :func:`_model_learner`: decision values of set rows, or of new windows."""
+
+    def __init__(self, model, xs, style: StyleFeatures | None):
+        self.model, self.xs, self.style = model, xs, style
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.model.decision_function(self.xs[rows])
+
+    def windows(self, x_windows, windows: list[str]) -> np.ndarray:
+        """Decision values of featurised windows (shared block ``x_windows`` of the raw ``windows``)."""
+        if self.style is not None:
+            from scipy.sparse import hstack
+
+            x_windows = hstack([x_windows, self.style.transform(windows)]).tocsr()
+        return self.model.decision_function(x_windows)
+
+
+def rule_lift(name: str, rules: RuleScorer, texts: list[str]) -> Callable | None:
+    """The post-processing of :func:`classifiers.nested.run_nested` for a signal with a rule lift
+    (:data:`~classifiers.weights.RULE_LIFTS`): ``(rows, p) -> 1 - (1 - p)(1 - w * cue)``, else None."""
+    if name not in RULE_LIFTS:
+        return None
+    rule_signal, weight_key = RULE_LIFTS[name]
+    cue = np.array([row[rule_signal][0] for row in rules.score(texts)])
+    w = COMBINE[weight_key]
+
+    def lift(idx, p):
+        return 1 - (1 - p) * (1 - w * cue[idx])
+
+    return lift
+
+
+def _document_lift(name: str, rules: RuleScorer) -> Callable | None:
+    """The signal's rule lift on whole documents (rules read the title + body), as at scoring time."""
+    if name not in RULE_LIFTS:
+        return None
+    rule_signal, weight_key = RULE_LIFTS[name]
+    w = COMBINE[weight_key]
+
+    def lift(docs, p):
+        cue = np.array([row[rule_signal][0] for row in rules.score(doc_rule_texts(docs))])
+        return 1 - (1 - p) * (1 - w * cue)
+
+    return lift
+
+
 def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
-                    c: float = 1.0, progress: Callable[[str], None] | None = None) -> dict:
+                    progress: Callable[[str], None] | None = None,
+                    featurise: Callable | None = None, lift: Callable | None = None) -> dict:
     """The nested protocol (:mod:`classifiers.nested`) for the model and the fair baseline, plus the
     baseline at its natural 0.5 cut, on every split of ``name``; the shipped calibration and threshold.
+    With ``featurise`` (windows -> shared block), also the held-out long documents read whole
+    (:mod:`classifiers.document_eval`), with ``lift`` as the rule lift.
     """
     y, groups, clusters = data.y, data.g, data.c
     policy = threshold_policy(name)
     splits = SPLITS[name]
-    model_runs = run_nested(_model_learner(name, data, x, seed, c), y, groups, clusters, splits, policy,
-                            post=extra, progress=progress)
+    recipes = {r.name: r for r in candidates(name)}
+    learners = {r.name: _model_learner(name, data, x, seed, r) for r in recipes.values()}
+    model_runs = run_nested(learners if len(learners) > 1 else next(iter(learners.values())), y, groups,
+                            clusters, splits, policy, post=extra, progress=progress)
+    chosen = shipped_candidate(y, model_runs) or next(iter(recipes))
     base = BaselineProtocol(data.texts, y, seed)
     base_runs = run_nested(base.learner, y, groups, clusters, splits, policy)
-    shipped = shipped_selection(y, model_runs, extra, policy)
+    shipped = shipped_selection(y, model_runs, extra, policy, candidate=chosen if len(learners) > 1 else None)
     base_shipped = shipped_selection(y, base_runs, None, policy)
-    report = {"calibration": [shipped.a, shipped.b], "threshold": shipped.threshold,
+    report = {"recipe": recipes[chosen].to_dict(), "candidates": [r.to_dict() for r in recipes.values()],
+              "candidate_pooled": _candidate_pooled(name, y, model_runs),
+              "calibration": [shipped.a, shipped.b], "threshold": shipped.threshold,
               "threshold_policy": list(policy), "inner_folds": INNER_FOLDS,
               "pooled": pooled_metrics(name, y, model_runs),
               "pooled_baseline": pooled_metrics(name, y, base_runs),
@@ -145,7 +235,7 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
             plain_y.append(y[test])
             plain_p.append(plain)
         report["splits"][split.name] = {
-            **split_report(name, y, groups, run),
+            **split_report(name, y, groups, run), "candidate": run.choice or chosen,
             "near_copies_as_built": _copies_as_built(data, split),
             "baseline": split_report(name, y, groups, base_run),
             "baseline_plain": binary_metrics(y[test], plain, NATURAL_THRESHOLD)}
@@ -158,7 +248,25 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
         report["pr_curve"] = pr_curve(y_outer, np.concatenate([r.p for r in used]))
         report["baseline_pr_curve"] = pr_curve(y_outer, np.concatenate([r.p for r in used_base]))
     report["near_copies"] = {"within_set_dropped": data.copies_dropped}
+    if featurise is not None and any(d is not None for d in data.docs):
+        report["whole_document"] = whole_document_report(name, data, model_runs, featurise, lift)
+        report["pooling"] = choose_pooling(report["whole_document"])
     return report
+
+
+def _candidate_pooled(name: str, y: np.ndarray, runs) -> dict[str, dict]:
+    """Each candidate's pooled outer figures (every split at that candidate's own inner threshold)."""
+    used = pooled_runs(runs)
+    if not used or not used[0].candidates:
+        return {}
+    out = {}
+    for cand in used[0].candidates:
+        yy = np.concatenate([y[r.test] for r in used])
+        pp = np.concatenate([r.candidates[cand][1] for r in used])
+        tt = np.concatenate([np.full(r.test.sum(), r.candidates[cand][2].threshold) for r in used])
+        m = signal_metrics(name, yy, pp, tt).to_dict()
+        out[cand] = {k: m[k] for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")}
+    return out
 
 
 def _copies_as_built(data: SignalSet, split: Split) -> dict[str, int]:
@@ -210,19 +318,34 @@ def _protected_words(rows: TrainingData, lexicon: Path) -> set[str]:
     return read_madurese_words(lexicon) | set(MADURESE_WORDS) | frequent
 
 
-def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | None = None,
-          seed: int = 0, lexicon_dir: Path | None = None, extra_labels: tuple[Path, ...] = ()) -> dict:
-    """Train all models from the JSONL files in ``data_dir``; write artifacts and return the metrics.
+@dataclass
+class Prepared:
+    """Everything the models are fitted from: the rows, the slang table, the per-signal sets, the shared
+    TF-IDF space fitted on their distinct texts (labels unseen) and the compiled rules."""
 
-    ``extra_labels``: labelled JSONL files (reviewers' verdicts from ``pantau labels export``) added to
-    the training side of every set whose label they carry (never held out, see ``TrainingData``).
+    rows: TrainingData
+    slang: dict[str, str]
+    sets: dict[str, SignalSet]
+    vectoriser: object
+    matrix: object  # the shared block of every distinct text, rows in ``index`` order
+    index: dict[str, int]
+    rules: RuleScorer
+    protected_words: int  # Madurese words kept out of the slang table
 
-    ``lexicon_dir`` defaults to ``data_dir/../lexicons`` (the layout of the shared data folder).
-    """
-    started = time.time()
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    def features(self, data: SignalSet):
+        """The shared block of ``data``'s texts."""
+        return self.matrix[[self.index[t] for t in data.texts]]
+
+    def featurise(self, texts: list[str]):
+        """The shared block of new texts (normalised like the training texts)."""
+        return self.vectoriser.transform([normalise(t, self.slang) for t in texts])
+
+
+def prepare(data_dir: Path, *, seed: int = 0, lexicon_dir: Path | None = None,
+            extra_labels: tuple[Path, ...] = (), progress: Callable[[str], None] | None = None) -> Prepared:
+    """Read the training files, build the slang table and the sets, fit the shared TF-IDF space."""
+    data_dir = Path(data_dir)
     lexicon_dir = Path(lexicon_dir) if lexicon_dir else data_dir.parent / "lexicons"
-    out_dir.mkdir(parents=True, exist_ok=True)
     _say(progress, f"reading training files from {data_dir}")
     rows = TrainingData(data_dir, seed=seed, extra_labels=extra_labels).load()
     if rows.extra_:
@@ -244,35 +367,53 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     vectoriser = feat.build_vectoriser().fit(normalised)
     matrix = vectoriser.transform(normalised).tocsr()
 
-    rules = RuleScorer(ALL_RULES).fit()
+    rules = RuleScorer(ALL_RULES).compile()
+    return Prepared(rows, slang, sets, vectoriser, matrix, index, rules, len(protected))
+
+
+def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | None = None,
+          seed: int = 0, lexicon_dir: Path | None = None, extra_labels: tuple[Path, ...] = ()) -> dict:
+    """Train all models from the JSONL files in ``data_dir``; write artifacts and return the metrics.
+
+    ``extra_labels``: labelled JSONL files (reviewers' verdicts from ``pantau labels export``) added to
+    the training side of every set whose label they carry (never held out, see ``TrainingData``).
+
+    ``lexicon_dir`` defaults to ``data_dir/../lexicons`` (the layout of the shared data folder).
+    """
+    started = time.time()
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    lexicon_dir = Path(lexicon_dir) if lexicon_dir else data_dir.parent / "lexicons"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prepared = prepare(data_dir, seed=seed, lexicon_dir=lexicon_dir, extra_labels=extra_labels,
+                       progress=progress)
+    rows, slang, sets, vectoriser, rules = (prepared.rows, prepared.slang, prepared.sets,
+                                            prepared.vectoriser, prepared.rules)
     metrics: dict = {"signals": {}, "sizes": {},
                      "dedup": {**rows.clusters_.summary(), "sealed_rows": rows.sealed_rows_,
                                "sealed_percent": SEALED_PERCENT}}
-    models, calibration, thresholds, style_blocks = {}, {}, {}, {}
+    models, calibration, thresholds, style_blocks, pooling = {}, {}, {}, {}, {}
     for name, data in sets.items():
-        x = matrix[[index[t] for t in data.texts]]
-        extra = None
-        if name in RULE_LIFTS:
-            rule_signal, weight_key = RULE_LIFTS[name]
-            cue = np.array([row[rule_signal][0] for row in rules.score(data.texts)])
-            w = COMBINE[weight_key]
-
-            def extra(idx, p, cue=cue, w=w):
-                return 1 - (1 - p) * (1 - w * cue[idx])
+        x = prepared.features(data)
+        extra = rule_lift(name, rules, data.texts)
         _say(progress, f"{name}: cross-source evaluation on {len(data.texts)} texts")
-        report = _cross_validate(name, data, x, seed, extra, progress=progress)
+        report = _cross_validate(name, data, x, seed, extra, progress=progress,
+                                 featurise=prepared.featurise,
+                                 lift=_document_lift(name, rules))
         metrics["signals"][name] = report
         metrics["sizes"][name] = {g: int((data.g == g).sum()) for g in sorted(set(data.groups))}
         calibration[name] = report["calibration"]
+        pooling[name] = report.get("pooling", POOLING)
         if name in SIGNALS:  # the radicalism model only feeds violence_threat
             thresholds[name] = report["threshold"]
-        if name in STYLE_SIGNALS:
-            x, style_blocks[name] = _with_style(x, np.asarray(data.texts, dtype=object), data.g,
-                                                np.ones(len(data.texts), dtype=bool))
-        model = feat.build_linear_model(seed).fit(x, data.y)
+        recipe = Recipe(**report["recipe"])
+        model, _, block = fit_recipe(recipe, x, data, np.asarray(data.texts, dtype=object),
+                                     np.ones(len(data.texts), dtype=bool), seed, name in STYLE_SIGNALS)
+        if block is not None:
+            style_blocks[name] = block
         feat.shrink_model(model)
         models[name] = model
-        _say(progress, f"{name}: shipped threshold {report['threshold']:.2f}; pooled outer folds "
+        _say(progress, f"{name}: recipe {recipe.name!r}, shipped threshold {report['threshold']:.2f}; "
+                       f"pooled outer folds "
                        f"F1={report['pooled']['f1']:.3f} "
                        f"(fair baseline {report['pooled_baseline']['f1']:.3f})")
 
@@ -292,10 +433,12 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     save_skops({name: block.state() for name, block in style_blocks.items()}, out_dir / "style.skops")
     save_skops(language_bundle(language_model), out_dir / "language.skops")
     (out_dir / "normaliser.json").write_text(
-        json.dumps({"slang": slang, "protected_madurese_words": len(protected)}, ensure_ascii=False,
+        json.dumps({"slang": slang, "protected_madurese_words": prepared.protected_words}, ensure_ascii=False,
                    sort_keys=True), encoding="utf-8")
     metrics["training_seconds"] = round(time.time() - started, 1)
     manifest = _manifest(out_dir, rows, lexicon_dir, thresholds, calibration, seed)
+    manifest["pooling"] = pooling
+    manifest["recipes"] = {n: r["recipe"] for n, r in metrics["signals"].items() if "recipe" in r}
     metrics["model_version"] = manifest["version"]
     metrics["thresholds"] = {s: thresholds[s] for s in SIGNALS}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
@@ -306,6 +449,9 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
                                         if "baseline_selection" in r})
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     write_gate_baseline(out_dir, metrics["model_version"], metrics["sealed"]["model"])
+    _say(progress, "measuring what each scoring step costs")
+    metrics["costs"] = measure_costs(out_dir, cost_sample(sets["hate_speech"].texts))
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     write_model_card(out_dir / "MODEL_CARD.md", manifest, metrics)
     _say(progress, f"done in {metrics['training_seconds']} s: {manifest['version']}")
     return metrics

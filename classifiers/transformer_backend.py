@@ -220,7 +220,7 @@ def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarr
                        batch_size: int) -> tuple[dict[str, float], dict[str, dict]]:
     """Per-signal thresholds on the held-out sources, on the combined (model + rule lift) scores."""
     probs = _predict(model, tokenizer, texts, max_length, batch_size)
-    rules = RuleScorer(ALL_RULES).fit().score([basic_normalise(t) for t in texts], normalised=True)
+    rules = RuleScorer(ALL_RULES).compile().score([basic_normalise(t) for t in texts], normalised=True)
     combined = [combine(dict(zip(LABELS, row, strict=True)), r)[0]
                 for row, r in zip(probs, rules, strict=True)]
     thresholds = dict(FIXED_THRESHOLDS)
@@ -239,13 +239,16 @@ def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarr
 class TransformerSignalClassifier:
     """Scores texts for the seven signals with a fine-tuned transformers head plus the rules.
 
-    Same contract as :class:`classifiers.pipeline.SignalClassifier`: ``load()`` then ``score()``.
+    Same contract as :class:`classifiers.pipeline.SignalClassifier`: ``load()`` then ``score()``;
+    ``places`` are the region's place names for the rules (see :class:`RuleScorer`).
     """
 
-    def __init__(self, model_dir: Path, *, quantize: bool = False, batch_size: int = 32):
+    def __init__(self, model_dir: Path, *, quantize: bool = False, batch_size: int = 32,
+                 places: Sequence[str] = ()):
         self.model_dir = model_dir
         self.quantize = quantize
         self.batch_size = batch_size
+        self.places = tuple(places)
 
     def load(self) -> TransformerSignalClassifier:
         """Read the manifest, tokenizer and model (local files only); raise ModelError when unusable."""
@@ -283,7 +286,7 @@ class TransformerSignalClassifier:
         self.max_length_ = int(manifest.get("max_length", 128))
         self.tokenizer_ = tokenizer
         self.model_ = model
-        self.rules_ = RuleScorer(ALL_RULES).fit()
+        self.rules_ = RuleScorer(ALL_RULES, places=self.places).compile()
         self.language_model_ = _bundled_language_model()
         return self
 
@@ -332,6 +335,8 @@ def _bundled_language_model() -> Any | None:
     return _default_language_model()
 
 
-def load_transformer_classifier(model_dir: Path, *, quantize: bool = False) -> TransformerSignalClassifier:
-    """Load the transformers model in ``model_dir`` (see :func:`is_transformer_model_dir`)."""
-    return TransformerSignalClassifier(model_dir, quantize=quantize).load()
+def load_transformer_classifier(model_dir: Path, *, quantize: bool = False,
+                                places: Sequence[str] = ()) -> TransformerSignalClassifier:
+    """Load the transformers model in ``model_dir`` (see :func:`is_transformer_model_dir`); ``places``:
+    the region's place names for the rules."""
+    return TransformerSignalClassifier(model_dir, quantize=quantize, places=places).load()

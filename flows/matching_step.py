@@ -79,9 +79,10 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
     ``matches`` (new item -> counter-narrative matches).
     """
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir)
-    match_config = MatchConfig(recent_days=recent_days) if threshold is None else MatchConfig(
-        threshold=threshold, recent_days=recent_days)
+    model = classifier_for(model_dir, region.place_names())
+    place_words = tuple(region.region_names())  # the region as a whole: in nearly every item, weighs less
+    match_config = MatchConfig(recent_days=recent_days, place_words=place_words,
+                               **({} if threshold is None else {"threshold": threshold}))
     counts: Counter[str] = Counter()
     with Session(engine_for(database_url)) as session, session.begin():
         candidates = store.items_to_match(session, model.version_, item_ids)
@@ -113,7 +114,7 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
 
         seeds = {c.id for c in others if roles[c.id] == "claim"}
         claim_of = _cluster(session, others, seeds, max(cluster_threshold, match_config.threshold), since,
-                            counts)
+                            counts, place_words)
         roles.update(dict.fromkeys(claim_of, "claim"))
         touched = set(claim_of.values())
         cited = _Answers(session, region)
@@ -163,7 +164,7 @@ def _known_matches(index: MatchIndex, items: list[store.MatchCandidate],
 
 
 def _cluster(session: Session, items: list[store.MatchCandidate], seeds: set[int], threshold: float,
-             since: datetime | None, counts: Counter[str]) -> dict[int, int]:
+             since: datetime | None, counts: Counter[str], place_words: tuple[str, ...]) -> dict[int, int]:
     """Cluster new items with the stored claim members; return new item id -> claim id.
 
     A cluster joins the claim of a stored member it holds; else it becomes a new claim if one of its
@@ -172,7 +173,7 @@ def _cluster(session: Session, items: list[store.MatchCandidate], seeds: set[int
     """
     members = store.claim_members(session, since=since)
     stored_claim = {m.id: m.claim_id for m in members}
-    clusterer = ClaimClusterer(threshold=threshold)
+    clusterer = ClaimClusterer(threshold=threshold, place_words=place_words)
     clusterer.add([Doc(str(m.id), m.text, m.time) for m in members])
     clusterer.add([Doc(str(c.id), c.full_text, c.time) for c in items])
     groups: dict[str, list[int]] = {}

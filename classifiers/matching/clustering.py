@@ -50,17 +50,21 @@ class ClaimClusterer:
 
     ``threshold`` defaults to ``index.config.threshold`` (or the calibrated default). With an
     ``index``, its dense encoder (fused backend) is used for the link scores, and every clustered
-    item is also added to the index so it can be searched later.
+    item is also added to the index so it can be searched later. ``place_words`` (the region's names,
+    weighed less: see :class:`~classifiers.matching.index.MatchConfig`) default to the index's.
     """
 
-    def __init__(self, threshold: float | None = None, index: MatchIndex | None = None):
+    def __init__(self, threshold: float | None = None, index: MatchIndex | None = None, *,
+                 place_words: Sequence[str] | None = None):
         self.index = index
         if threshold is None:
             threshold = index.config.threshold if index is not None else DEFAULT_THRESHOLD
         self.threshold = float(threshold)
         self.encoder: Any = index.encoder if index is not None else None
         self.slang = load_slang()
-        self.featurizer = PairFeaturizer(self.slang)
+        if place_words is None:
+            place_words = index.config.place_words if index is not None else ()
+        self.featurizer = PairFeaturizer(self.slang, place_words=place_words)
         self._docs: dict[str, Doc] = {}
         self._order: list[str] = []
         self._blocks: list[_Block] = []  # stored vectors, merged like a binary counter (O(n log n))
@@ -220,8 +224,9 @@ class _Block:
                       sp.vstack([self.chars, after.chars], format="csr"), dense)
 
 
-def cluster(docs: Sequence[Doc], threshold: float | None = None) -> dict[str, list[str]]:
+def cluster(docs: Sequence[Doc], threshold: float | None = None, *,
+            place_words: Sequence[str] = ()) -> dict[str, list[str]]:
     """Batch clustering: claim id -> member ids (the same result as adding the docs one by one)."""
-    clusterer = ClaimClusterer(threshold)
+    clusterer = ClaimClusterer(threshold, place_words=place_words)
     clusterer.add(docs)
     return clusterer.clusters()

@@ -52,11 +52,14 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchConfig:
-    """``threshold``: the 'same claim' cut; ``recent_days``: recency window (None = all dates)."""
+    """``threshold``: the 'same claim' cut; ``recent_days``: recency window (None = all dates);
+    ``place_words``: the monitored region's names (``PantauConfig.region_names()``: "Sampang",
+    "Madura", ...), which nearly every item contains and so weigh less (see ``lexical.DOMAIN_WORDS``)."""
 
     threshold: float = DEFAULT_THRESHOLD
     recent_days: int | None = 365
     backend: str = "lexical"
+    place_words: tuple[str, ...] = ()
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -89,7 +92,7 @@ class MatchIndex:
         self.config = config
         self.encoder = encoder if config.backend == "fused" else None
         self.slang = load_slang()
-        self.featurizer = PairFeaturizer(self.slang)
+        self.featurizer = PairFeaturizer(self.slang, place_words=config.place_words)
         self.bm25 = BM25Index()
         self._ids: list[str] = []
         self._row_of: dict[str, int] = {}

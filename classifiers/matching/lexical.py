@@ -44,11 +44,13 @@ se sa ka e ban otaba ta' ta tadak enggi engghi reya ruwa jareya riya bhai kaule 
 bada' tor sareng dhari
 xurl xmention xemoji xnum
 """.split())
-# Words that nearly every election item or fact-check in Pantau's setting contains (places, bodies,
-# election and fact-check vocabulary). Without corpus statistics they would link unrelated claims
-# ("KPU Sampang ..."), so they count DOMAIN_WEIGHT in the word vector and not at all in the char one.
+# Words that nearly every election item or fact-check in Pantau's setting contains (generic place
+# words, bodies, election and fact-check vocabulary). Without corpus statistics they would link
+# unrelated claims ("KPU Sampang ..."), so they count DOMAIN_WEIGHT in the word vector and not at all
+# in the char one. The monitored region's own names ("Sampang", "Madura") are not written here: they
+# come from the config (``PairFeaturizer(place_words=...)``, ``MatchConfig.place_words``).
 DOMAIN_WORDS = frozenset("""
-sampang madura madur jawa timur indonesia kabupaten kecamatan desa kota warga masyarakat
+indonesia kabupaten kecamatan desa kota warga masyarakat
 kpu bawaslu polres polisi kodim tni pemerintah dinas bupati kades kepala
 pilkada pemilu pilpres pemilihan suara pemungutan tps kpps pemilih calon paslon pasangan nomor
 kampanye coblos mencoblos pencoblosan
@@ -78,19 +80,32 @@ def content_words(prepared: str) -> list[str]:
     return [w for w in tokens(prepared) if len(w) > 1 and w not in STOPWORDS]
 
 
-def domain_words(slang: Mapping[str, str] | None = None) -> frozenset[str]:
-    """:data:`DOMAIN_WORDS` plus the words the slang table expands them to ("kpu" -> "komisi ...")."""
-    expanded = set(DOMAIN_WORDS)
-    for word in DOMAIN_WORDS:
+def place_tokens(place_words: Sequence[str], slang: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The content words of place names as matching sees them ("Jawa Timur" -> jawa, timur;
+    "Camplông" -> camplong)."""
+    return frozenset(w for place in place_words for w in content_words(prepare(place, slang)))
+
+
+def domain_words(slang: Mapping[str, str] | None = None,
+                 place_words: Sequence[str] = ()) -> frozenset[str]:
+    """:data:`DOMAIN_WORDS` and the words of ``place_words`` (the region's names, from the config),
+    plus the words the slang table expands them to ("kpu" -> "komisi ...")."""
+    base = DOMAIN_WORDS | place_tokens(place_words, slang)
+    expanded = set(base)
+    for word in base:
         expanded.update(content_words(normalise(word, slang)))
     return frozenset(expanded)
 
 
 class PairFeaturizer:
-    """Hashed, corpus-free vectors whose row-wise cosines are the raw lexical similarities."""
+    """Hashed, corpus-free vectors whose row-wise cosines are the raw lexical similarities.
 
-    def __init__(self, slang: Mapping[str, str] | None = None, n_features: int = N_FEATURES):
-        self.domain = domain_words(slang)
+    ``place_words``: the monitored region's names (``MatchConfig.place_words``), weighed like
+    :data:`DOMAIN_WORDS`."""
+
+    def __init__(self, slang: Mapping[str, str] | None = None, n_features: int = N_FEATURES, *,
+                 place_words: Sequence[str] = ()):
+        self.domain = domain_words(slang, place_words)
         self.words = HashingVectorizer(analyzer=self._word_grams, n_features=n_features,
                                        alternate_sign=False, norm=None, dtype=np.float32)
         self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=n_features,

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import typer
 
-from pantau.cli.common import handle_errors
+from pantau.cli.common import handle_errors, region_of
 from pantau.domain.errors import UnusableInputError
 
 DEFAULT_BATCH = 256
@@ -87,7 +87,9 @@ def classify(
     explain: bool = typer.Option(False, "--explain", help="Also add 'explanations' per flagged signal."),
     config: Path | None = typer.Option(
         None, "--config", "-c",
-        help="Optional config: its source_prior list refines the bundled one (nothing else is read)."),
+        help="Optional config: its source_prior list refines the bundled one and its place names "
+             "(region, place_words, districts) feed the rules; default: the bundled Sampang example's "
+             "places (nothing else is read)."),
 ) -> None:
     """Score each line for the seven signals: adds 'scores', 'flags' and 'lang'.
 
@@ -97,12 +99,9 @@ def classify(
 
     if str(input_path) != "-" and not input_path.is_file():
         raise UnusableInputError(f"{input_path}: no such file")
-    prior = None
-    if config is not None:
-        from pantau.settings import load_settings
-
-        prior = SourcePrior.from_config(load_settings(config).region_config.source_prior)
-    model = load_classifier(model_dir)
+    region = region_of(config)
+    prior = SourcePrior.from_config(region.source_prior) if config is not None else None
+    model = load_classifier(model_dir, places=region.place_names())
     source = sys.stdin.buffer if str(input_path) == "-" else input_path.open("rb")
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:

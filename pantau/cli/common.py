@@ -8,12 +8,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from pantau.domain.errors import ConfigError, PantauError, UnknownKindError, UnusableInputError
+
+if TYPE_CHECKING:
+    from pantau.domain.config import PantauConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +51,14 @@ def handle_errors(func: F) -> F:
             fail("interrupted", 130)
 
     return wrapper  # type: ignore[return-value]
+
+
+def region_of(config: Path | None) -> PantauConfig:
+    """The region part of ``config``, else of the bundled Sampang example: for the commands that read
+    a config only when given one (``classify``, ``match``), so ``./pantau.yaml`` never changes them."""
+    from pantau.settings import DEFAULT_CONFIG_NAME, bundled_examples_dir, load_settings
+
+    return load_settings(config or bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config
 
 
 def prepare_prefect_env(verbose: bool = False) -> None:

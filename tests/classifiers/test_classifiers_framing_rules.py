@@ -5,7 +5,7 @@ import pytest
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 
-SCORER = RuleScorer(ALL_RULES).fit()
+SCORER = RuleScorer(ALL_RULES).compile()
 
 
 def score(text: str, signal: str) -> float:

@@ -5,7 +5,7 @@ import pytest
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 
-SCORER = RuleScorer(ALL_RULES).fit()
+SCORER = RuleScorer(ALL_RULES).compile()
 
 
 def score(text: str, signal: str) -> float:
@@ -124,12 +124,82 @@ def test_probability_mapping():
 @pytest.mark.parametrize("short", ["no 2", "no. 2", "nmr 2", "No.2"])
 def test_short_forms_of_nomor_count_like_nomor(short):
     """'no' before a number is the usual short form of 'nomor', not the English negation."""
-    scorer = RuleScorer(ALL_RULES).fit()
+    scorer = RuleScorer(ALL_RULES).compile()
     full = scorer.score(["coblos nomor 2 dapat amplop 100 ribu"])[0]["vote_buying"][0]
     assert full >= 0.5
     assert scorer.score([f"coblos {short} dapat amplop 100 ribu"])[0]["vote_buying"][0] == pytest.approx(full)
 
 
 def test_no_before_a_word_still_weakens_a_vote_buying_mention():
-    scorer = RuleScorer(ALL_RULES).fit()
+    scorer = RuleScorer(ALL_RULES).compile()
     assert scorer.score(["say no to politik uang"])[0]["vote_buying"][0] < 0.5
+
+
+# --- Place words come from the region config, not from the lexicon ---------------------------------
+
+def _bundled_places() -> list[str]:
+    from pantau.settings import DEFAULT_CONFIG_NAME, bundled_examples_dir, load_settings
+
+    return load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config.place_names()
+
+
+def vt(scorer: RuleScorer, text: str) -> float:
+    return scorer.score([text])[0]["violence_threat"][0]
+
+
+@pytest.mark.parametrize("text", [
+    "Jhâ' abâli ka Camplông, bâ'na!",                    # a district, with the Madurese spelling
+    "Pendukung paslon 02 jangan balik lagi ke Omben!",
+    "Jangan kembali ke Karang Penang, pendukung 02!",    # a two-word district
+    "jangan balik ke Sampang",                          # the regency itself
+])
+def test_a_banishment_naming_a_configured_place_is_a_threat_only_with_the_places(text):
+    assert vt(RuleScorer(ALL_RULES, places=_bundled_places()).compile(), text) >= 0.5
+    assert vt(RuleScorer(ALL_RULES).compile(), text) < 0.5
+
+
+def test_another_regency_gets_the_same_rule_from_its_own_places():
+    pamekasan = RuleScorer(ALL_RULES, places=("Pamekasan", "Pademawu", "Proppo")).compile()
+    sampang = RuleScorer(ALL_RULES, places=_bundled_places()).compile()
+    text = "Kalian jangan pulang ke Pademawu lagi!"
+    assert vt(pamekasan, text) >= 0.5
+    assert vt(sampang, text) < 0.5
+    assert vt(pamekasan, "Pendukung paslon 02 jangan balik lagi ke Omben!") < 0.5
+
+
+def test_place_words_are_literal_whole_words_and_generic_words_need_none():
+    scorer = RuleScorer(ALL_RULES, places=("Kr. Penang", "Omben")).compile()
+    assert vt(scorer, "jangan balik ke Kr. Penang") >= 0.5
+    assert vt(scorer, "jangan balik ke Krx Penang") < 0.5   # the '.' is escaped, not "any character"
+    assert vt(scorer, "jangan balik ke ombenan") < 0.5      # a whole word only
+    assert vt(RuleScorer(ALL_RULES).compile(), "jha' abali ka kampong") >= 0.5  # 'kampong' is generic
+
+
+def test_compile_returns_the_scorer_and_scoring_compiles_lazily():
+    scorer = RuleScorer(ALL_RULES, places=("Omben",))
+    assert not hasattr(scorer, "compiled_")  # no work in __init__
+    assert vt(scorer, "jangan balik ke Omben") >= 0.5
+    assert scorer.compile() is scorer
+
+
+def _code_strings(path) -> list[str]:
+    """The string constants of a module, docstrings left out (comments are not code)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+@pytest.mark.parametrize("module", ["classifiers/rule_lexicon.py", "classifiers/matching/lexical.py"])
+def test_no_place_of_the_bundled_region_is_written_in_the_lexicons(module):
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = [RuleScorer.prepare(s) for s in _code_strings(root / module)]
+    names = sorted({RuleScorer.prepare(p) for p in _bundled_places()})
+    assert "sampang" in names and "madura" in names and "camplong" in names
+    written = {n for n in names for s in code if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", s)}
+    assert not written, f"{module} names places of the bundled config: {sorted(written)}"

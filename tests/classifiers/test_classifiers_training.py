@@ -155,3 +155,24 @@ def test_labelled_rows_without_text_are_refused(tmp_path):
     bad.write_text('{"hoax": 1}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="row 1 has no 'text'"):
         TrainingData(FIXTURES / "train", extra_labels=(bad,)).load()
+
+
+def test_metrics_record_recipes_poolings_whole_documents_and_costs(trained):
+    out, metrics, _ = trained
+    manifest = json.loads((out / "manifest.json").read_text())
+    from classifiers.recipes import candidates
+    from classifiers.windows import POOLINGS
+
+    for signal in ("hate_speech", "abusive", "sara", "hoax", "counter_narrative", "radicalism"):
+        report = metrics["signals"][signal]
+        names = [c.name for c in candidates(signal)]
+        assert [c["name"] for c in report["candidates"]] == names
+        assert manifest["recipes"][signal] == report["recipe"] and report["recipe"]["name"] in names
+        assert all(split["candidate"] in names for split in report["splits"].values())
+        assert manifest["pooling"][signal] in POOLINGS
+    hoax = metrics["signals"]["hoax"]["whole_document"]
+    assert hoax["splits"], "the long detik fixtures are held out by some hoax split"
+    for entry in hoax["splits"].values():
+        assert {how: entry[how]["n"] for how in POOLINGS} == dict.fromkeys(POOLINGS, entry["documents"])
+    assert any(name.startswith("both schemes") for name in metrics["signals"]["sara"]["splits"])
+    assert metrics["costs"]["total"] > 0 and metrics["costs"]["texts"] > 0

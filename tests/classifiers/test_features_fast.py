@@ -167,8 +167,8 @@ def test_rule_scores_with_the_index_equal_running_every_rule():
         "bukan hoaks, ini klarifikasi resmi: berita itu tidak benar",
         "pèssè ta' kenning e tarema, mele calon se jujur",
     ]
-    fast = RuleScorer(ALL_RULES).fit()
-    plain = RuleScorer(ALL_RULES).fit()
+    fast = RuleScorer(ALL_RULES).compile()
+    plain = RuleScorer(ALL_RULES).compile()
     plain.index_ = LiteralIndex([])
     plain.index_.always = list(range(len(ALL_RULES)))
     got = fast.score(texts, normalised=True)
@@ -255,7 +255,6 @@ def test_scoring_equals_the_plain_scikit_learn_route(fixture_model):
 
     from classifiers import load_classifier
     from classifiers.artifacts import load_skops
-    from classifiers.features import calibrate
     from classifiers.normalise import normalise
     from classifiers.text_pass import split_records
 
@@ -265,7 +264,7 @@ def test_scoring_equals_the_plain_scikit_learn_route(fixture_model):
     x_plain = plain.transform([normalise(w, clf.slang_) for w in windows])
     x_fast = clf.vectoriser_.transform([normalise(w, clf.slang_) for w in windows])
     assert np.abs(x_fast.toarray() - x_plain.toarray()).max() < 1e-6
-    got = clf._model_probabilities(x_fast, windows)
+    got = clf._decisions(x_fast, windows)
     style_path = fixture_model / "style.skops"
     styles = {}
     if style_path.exists():
@@ -274,8 +273,7 @@ def test_scoring_equals_the_plain_scikit_learn_route(fixture_model):
         styles = {n: StyleFeatures.from_state(s) for n, s in load_skops(style_path).items()}
     for name, model in clf.models_.items():
         x = hstack([x_plain, styles[name].transform(windows)]).tocsr() if name in styles else x_plain
-        expected = calibrate(model.decision_function(x), *clf.calibration_[name])
-        assert np.allclose(got[name], expected, atol=1e-5), name
+        assert np.allclose(got[name], model.decision_function(x), atol=1e-5), name
 
 
 def test_language_from_the_shared_matrix_equals_featurising_again(fixture_model):

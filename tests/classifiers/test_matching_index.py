@@ -16,10 +16,14 @@ from classifiers.matching.fusion import DEFAULT_THRESHOLD, Calibration, fit_cali
 from classifiers.matching.lexical import BM25Index, prepare
 from classifiers.metrics import precision_recall_at, threshold_min_for_precision
 from pantau.domain.errors import ModelError, UnknownKindError
+from pantau.settings import DEFAULT_CONFIG_NAME, bundled_examples_dir, load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "matching"
 FACTCHECKS = [json.loads(line) for line in (FIXTURES / "factchecks.jsonl").read_text().splitlines()]
 VARIANTS = [json.loads(line) for line in (FIXTURES / "variants.jsonl").read_text().splitlines()]
+# The matcher's place words of `pantau run` without a config: the bundled Sampang config's region names.
+BUNDLED_REGION = tuple(load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config
+                       .region_names())
 # Floors measured on the suite (see docs/matching.md); a drop below them is a regression.
 SUITE_RECALL_AT_1 = {"reworded": 0.95, "slang": 0.95, "truncated": 0.95, "madurese": 0.9}
 SUITE_ABOVE_THRESHOLD = {"reworded": 0.75, "slang": 0.85, "truncated": 0.9, "madurese": 0.55}
@@ -31,7 +35,7 @@ def _docs() -> list[Doc]:
 
 @pytest.fixture(scope="module")
 def index() -> MatchIndex:
-    idx = MatchIndex(MatchConfig(recent_days=None))
+    idx = MatchIndex(MatchConfig(recent_days=None, place_words=BUNDLED_REGION))
     idx.add(_docs())
     return idx
 
@@ -190,7 +194,42 @@ def test_a_small_vector_cache_gives_the_same_results(monkeypatch, index):
     texts = [v["text"] for v in VARIANTS[:20]]
     expected = [index.search(t, 5) for t in texts]
     monkeypatch.setattr(index_module, "CACHED_ROWS", 3)
-    small = MatchIndex(MatchConfig(recent_days=None))
+    small = MatchIndex(index.config)
     small.add(_docs())
     assert [small.search(t, 5) for t in texts] == expected
     assert len(small._vectors) <= 3
+
+
+def test_the_region_names_of_the_config_weigh_less_in_matching():
+    """A shared regency name alone does not make two claims alike; the names come from the config."""
+    doc = Doc("a", "Banjir besar melanda Pamekasan, ribuan warga mengungsi ke balai desa")
+    query = "Festival budaya Pamekasan digelar meriah di alun-alun"
+    scores = {}
+    for words in [(), ("Pamekasan",)]:
+        idx = MatchIndex(MatchConfig(recent_days=None, place_words=words))
+        idx.add([doc])
+        scores[words] = idx.search(query, 1)[0].score
+    assert scores[("Pamekasan",)] < scores[()] / 5
+
+
+def test_the_bundled_config_gives_the_place_words_the_matcher_had_built_in():
+    from classifiers.matching.lexical import DOMAIN_WORDS, domain_words, load_slang
+
+    former = {"sampang", "madura", "madur", "jawa", "timur"}
+    assert not former & DOMAIN_WORDS  # not written in the code any more ...
+    assert former <= domain_words(load_slang(), BUNDLED_REGION)  # ... but read from the config
+    assert not former & domain_words(load_slang())
+
+
+def test_the_clusterer_takes_the_place_words_of_its_index_or_its_own():
+    from classifiers.matching import ClaimClusterer
+
+    docs = [Doc("a", "Banjir besar melanda Pamekasan, ribuan warga mengungsi ke balai desa"),
+            Doc("b", "Festival budaya Pamekasan digelar meriah di alun-alun")]
+    index = MatchIndex(MatchConfig(recent_days=None, place_words=("Pamekasan",)))
+    for clusterer in (ClaimClusterer(0.01, index=index), ClaimClusterer(0.01, place_words=("Pamekasan",))):
+        clusterer.add(docs)
+        assert len(clusterer.clusters()) == 2
+    plain = ClaimClusterer(0.01)
+    plain.add(docs)
+    assert len(plain.clusters()) == 1  # linked through the regency name alone

@@ -151,3 +151,16 @@ def test_a_failing_matching_step_does_not_fail_the_run_and_is_retried(prefect_ha
     with Session(engine_for(url)) as s:
         claim = s.scalars(select(Claim)).one()
         assert claim.item_count == 2 and claim.canonical_text.startswith("INFO PENTING!!! Polisi")
+
+
+def test_the_region_names_of_the_config_do_not_make_a_known_hoax(db_url):  # noqa: F811
+    """An item and a fact-check sharing little but the regency's name: a known-hoax match only while
+    the config does not name that regency (the matcher's place words come from the config)."""
+    pamekasan = {**CONFIG, "region": "Pamekasan"}
+    item = ("INFO PENTING!!! Bupati Pamekasan meninjau banjir di Pamekasan. Sebarkan sebelum dihapus!")
+    check = "Bupati Pamekasan Baddrut Tamam meresmikan pasar baru di Pamekasan"
+    _store(db_url, "cek-fakta", [_post(1, check, wib(25, 9), source="cek-fakta")])
+    _store(db_url, "social", [_post(2, item, wib(25, 10))])
+    assert match_items(db_url, None, pamekasan, recent_days=None)["matches"] == 0
+    _store(db_url, "social", [_post(3, item.replace("INFO", "KABAR"), wib(25, 11))])
+    assert match_items(db_url, None, CONFIG, recent_days=None)["matches"] == 1  # region: Sampang

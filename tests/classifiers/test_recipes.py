@@ -1,0 +1,87 @@
+"""Candidate recipes (classifiers.recipes), their choice on inner folds (classifiers.nested) and the
+shipped pooling of whole documents (classifiers.document_eval.choose_pooling)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+
+from classifiers.datasets import SignalSet
+from classifiers.document_eval import choose_pooling
+from classifiers.evaluation import Split
+from classifiers.nested import run_nested, shipped_candidate, shipped_selection
+from classifiers.recipes import Recipe, source_family, source_weights
+from classifiers.training import fit_recipe
+
+
+def test_source_weights_give_every_family_the_same_weight_within_a_class():
+    groups = np.array(["ibrohim-f0"] * 8 + ["ibrohim-f1"] * 2 + ["netifier-kaskus"] * 2 + ["smsa"] * 4)
+    y = np.array([1] * 6 + [0] * 4 + [1, 1] + [0] * 4)
+    rows = np.ones(y.size, dtype=bool)
+    w = source_weights(groups, y, rows)
+    fam = np.array([source_family(g) for g in groups])
+    pos = {f: w[(fam == f) & (y == 1)].sum() for f in ("ibrohim", "netifier")}
+    neg = {f: w[(fam == f) & (y == 0)].sum() for f in ("ibrohim", "smsa")}
+    assert pos["ibrohim"] == pytest.approx(pos["netifier"]) and neg["ibrohim"] == pytest.approx(neg["smsa"])
+    assert w[y == 1].sum() == pytest.approx((y == 1).sum())  # class totals unchanged
+
+
+def test_a_shared_scale_is_folded_into_the_coefficients():
+    rng = np.random.default_rng(0)
+    x = csr_matrix(rng.random((80, 6)) * (rng.random((80, 6)) < 0.5))
+    labels = (x[:, 0].toarray().ravel() > 0.3).astype(int).tolist()
+    data = SignalSet("t", [f"t{i}" for i in range(80)], labels, ["g"] * 80, [f"c{i}" for i in range(80)])
+    texts = np.asarray(data.texts, dtype=object)
+    every = np.ones(80, dtype=bool)
+    plain, _, _ = fit_recipe(Recipe("a"), x, data, texts, every, 0, False)
+    scaled, xs, _ = fit_recipe(Recipe("b", shared_scale=0.5), x, data, texts, every, 0, False)
+    # the stored model reads unscaled features; fitted on x * 0.5 it equals a model of 2 * coef on x * 0.5
+    assert xs is x
+    direct = plain.__class__(**plain.get_params()).fit(x * 0.5, data.y)
+    assert np.allclose(scaled.decision_function(x), direct.decision_function(x * 0.5))
+    assert not np.allclose(scaled.coef_, plain.coef_)
+
+
+def _toy(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = 600
+    y = (rng.random(n) < 0.3).astype(int)
+    groups = np.array([f"g{i % 6}" for i in range(n)])
+    clusters = np.array([f"c{i}" for i in range(n)])
+    signal = y + rng.normal(0, 0.6, n)
+    return y, groups, clusters, signal, rng
+
+
+def test_the_inner_folds_choose_the_informative_candidate_and_so_does_the_shipped_choice():
+    y, groups, clusters, signal, rng = _toy()
+    noise = rng.normal(0, 1, y.size)
+
+    def informative(train):
+        return lambda rows: signal[rows]
+
+    def random(train):
+        return lambda rows: noise[rows]
+
+    splits = [Split(f"hold out g{k}", (f"g{k}",)) for k in range(3)]
+    runs = run_nested({"random": random, "informative": informative}, y, groups, clusters, splits, (1.0, 0.5))
+    assert [r.choice for r in runs] == ["informative"] * 3
+    assert np.array_equal(runs[0].z, signal[runs[0].test])
+    assert set(runs[0].candidates) == {"random", "informative"}
+    assert shipped_candidate(y, runs) == "informative"
+    chosen = shipped_selection(y, runs, None, (1.0, 0.5), candidate="informative")
+    other = shipped_selection(y, runs, None, (1.0, 0.5), candidate="random")
+    assert chosen.a > 1.0 > other.a  # each candidate's own outer decisions were calibrated
+
+
+def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
+    def entry(f1, fpr):
+        return {"f1": f1, "fpr": fpr}
+
+    assert choose_pooling({"pooled": {"mean": entry(0.7, 0.02), "max": entry(0.4, 0.2),
+                                      "lead": entry(0.6, 0.06)}}) == "mean"
+    assert choose_pooling({"pooled": {"mean": entry(0.7, 0.05), "max": entry(0.8, 0.2),
+                                      "lead": entry(0.6, 0.06)}}) == "max"
+    assert choose_pooling({"pooled": {"mean": entry(0.0, 0.01), "max": entry(0.0, 0.03),
+                                      "lead": entry(0.0, 0.0)}}) == "lead"
+    assert choose_pooling({"splits": {}}) == "mean"
