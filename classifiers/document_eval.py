@@ -76,11 +76,17 @@ def whole_document_report(signal: str, data: SignalSet, runs: Sequence[OuterResu
     return out
 
 
+# Fewer held-out long positives than this are no evidence for a pooling: the default is kept (design
+# choice; hate speech and abusive have almost no long texts, so their long-text figures are noise).
+MIN_POSITIVES = 20
+
+
 def choose_pooling(report: dict) -> str:
     """The shipped pooling of a signal: the best F1 on the pooled held-out long documents, then the
     lowest false-positive rate, then the order of :data:`POOLINGS` (the default first). Chosen, like the
-    shipped threshold, on the pooled outer folds; :data:`POOLING` when there are none."""
+    shipped threshold, on the pooled outer folds; :data:`POOLING` when there are none or fewer than
+    :data:`MIN_POSITIVES` positives among them."""
     pooled = report.get("pooled")
-    if not pooled:
+    if not pooled or pooled[POOLING]["positives"] < MIN_POSITIVES:
         return POOLING
     return max(POOLINGS, key=lambda how: (pooled[how]["f1"], -pooled[how]["fpr"], -POOLINGS.index(how)))

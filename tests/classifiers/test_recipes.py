@@ -75,8 +75,8 @@ def test_the_inner_folds_choose_the_informative_candidate_and_so_does_the_shippe
 
 
 def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
-    def entry(f1, fpr):
-        return {"f1": f1, "fpr": fpr}
+    def entry(f1, fpr, positives=50):
+        return {"f1": f1, "fpr": fpr, "positives": positives}
 
     assert choose_pooling({"pooled": {"mean": entry(0.7, 0.02), "max": entry(0.4, 0.2),
                                       "lead": entry(0.6, 0.06)}}) == "mean"
@@ -85,3 +85,18 @@ def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
     assert choose_pooling({"pooled": {"mean": entry(0.0, 0.01), "max": entry(0.0, 0.03),
                                       "lead": entry(0.0, 0.0)}}) == "lead"
     assert choose_pooling({"splits": {}}) == "mean"
+    few = {how: entry(f1, 0.0, positives=3) for how, f1 in (("mean", 0.2), ("max", 0.3), ("lead", 0.9))}
+    assert choose_pooling({"pooled": few}) == "mean"  # three long positives are no evidence
+
+
+def test_by_source_reports_each_family_with_both_classes_on_its_own_rows():
+    from classifiers.nested import by_source
+
+    groups = np.array(["ibrohim-f0", "ibrohim-f1", "ibrohim-f0", "netifier-kaskus", "netifier-kaskus",
+                       "smsa"])
+    y = np.array([1, 0, 1, 1, 0, 0])
+    p = np.array([0.9, 0.8, 0.2, 0.7, 0.1, 0.95])
+    out = by_source("sara", y, groups, p, 0.5)
+    assert set(out) == {"ibrohim", "netifier"}  # smsa has no positives
+    assert out["ibrohim"]["n"] == 3 and out["ibrohim"]["precision"] == 0.5 and out["ibrohim"]["recall"] == 0.5
+    assert out["netifier"]["f1"] == 1.0  # the smsa false alarm is not counted against netifier
