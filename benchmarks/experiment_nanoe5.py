@@ -25,7 +25,6 @@ text hash, so the same text is picked for every signal that has it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -40,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers import features as feat  # noqa: E402
 from classifiers.datasets import SignalSet, TrainingData, clarification_body, cut, report_sections  # noqa: E402
+from classifiers.embedding_cache import EmbeddingCache  # noqa: E402
+from classifiers.embedding_cache import text_key as _key  # noqa: E402
 from classifiers.embeddings import Encoder, load_encoder  # noqa: E402
 from classifiers.metrics import binary_metrics, threshold_max_fbeta  # noqa: E402
 from classifiers.normalise import basic_normalise, normalise  # noqa: E402
@@ -57,42 +58,6 @@ SIGNAL_SETS = {"hate_speech": lambda d: d.ibrohim_set("hate_speech"),
                "hoax": lambda d: d.hoax_set(),
                "counter_narrative": lambda d: d.counter_set()}
 ARMS = ("tfidf", "emb", "concat", "second_stage")
-
-
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:20]
-
-
-class EmbeddingCache:
-    """Embeddings keyed by text hash, one ``.npz`` per (encoder, kind), saved as it grows."""
-
-    def __init__(self, directory: Path, encoder: Encoder, kind: str):
-        self.path = Path(directory) / f"{encoder.name}-{kind}.npz"
-        self.encoder, self.kind = encoder, kind
-        self.rows: dict[str, np.ndarray] = {}
-        if self.path.exists():
-            with np.load(self.path) as stored:
-                self.rows = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
-
-    def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(self.rows)), vectors=np.stack(list(self.rows.values())))
-        tmp.replace(self.path)
-
-    def get(self, texts: list[str], chunk: int = 512) -> np.ndarray:
-        keys = [_key(t) for t in texts]
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self.rows))
-        started = time.time()
-        for i in range(0, len(todo), chunk):
-            part = todo[i:i + chunk]
-            for text, row in zip(part, self.encoder.encode(part, kind=self.kind), strict=True):
-                self.rows[_key(text)] = row
-            self._save()
-            done = i + len(part)
-            print(f"  embedded {done}/{len(todo)} new texts ({done / (time.time() - started):.1f}/s)",
-                  flush=True)
-        return np.stack([self.rows[k] for k in keys]) if keys else np.zeros((0, self.encoder.dim), np.float32)
 
 
 def subsample(data: SignalSet, cap: int) -> SignalSet:

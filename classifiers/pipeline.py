@@ -37,6 +37,7 @@ __all__ = ["DEFAULT_MODEL_DIR", "SignalClassifier", "load_classifier"]
 
 REQUIRED = ("manifest.json", "normaliser.json", "vectoriser.skops", "signals.skops", "language.skops")
 MODEL_SIGNALS = ("hoax", "hate_speech", "sara", "abusive", "counter_narrative")
+SECOND_STAGE_SIGNAL = "hoax"  # the signal of the opt-in second stage (classifiers.second_stage)
 STYLE_FILE = "style.skops"  # optional: per model, a style block (classifiers.style) read after the shared one
 
 
@@ -53,9 +54,12 @@ class SignalClassifier:
 
     ``places``: the region's place names for the rules that need them (see :class:`RuleScorer`)."""
 
-    def __init__(self, model_dir: Path | None = None, *, places: Sequence[str] = ()):
+    def __init__(self, model_dir: Path | None = None, *, places: Sequence[str] = (),
+                 second_stage: bool = False):
         self.model_dir = model_dir
         self.places = tuple(places)
+        self.second_stage = second_stage
+        self.second_stage_ = None
 
     def load(self) -> SignalClassifier:
         """Read the manifest and artifacts of ``model_dir``; raise ModelError when unusable."""
@@ -85,10 +89,16 @@ class SignalClassifier:
                                                           self.vectoriser_, slang)
         self.rules_ = RuleScorer(ALL_RULES, places=self.places).compile()
         self.style_ = _load_style(directory / STYLE_FILE)
+        if self.second_stage:  # opt-in: needs the embeddings extra and second_stage.skops
+            from classifiers.second_stage import SecondStage
+
+            self.second_stage_ = SecondStage(directory, self.version_)
+            self.version_ = f"{self.version_}+{SECOND_STAGE_SIGNAL}-e5"
         return self
 
-    def _decisions(self, x, windows: Sequence[str]) -> dict[str, np.ndarray]:
-        """Per model, the decision value of every window (row of ``x``)."""
+    def _decisions(self, x, windows: Sequence[str], features: dict | None = None) -> dict[str, np.ndarray]:
+        """Per model, the decision value of every window (row of ``x``); ``features``, when given,
+        receives each model's own feature matrix (shared + its style block)."""
         out = {}
         for name, model in self.models_.items():
             xm = x
@@ -100,6 +110,8 @@ class SignalClassifier:
                 neutral, featuriser = self.style_[name]
                 xm = hstack([x, featuriser.transform([distort(w, neutral) for w in windows])], format="csr")
             out[name] = np.asarray(model.decision_function(xm)).ravel()
+            if features is not None:
+                features[name] = xm
         return out
 
     def score(self, records: Sequence[Mapping[str, Any]], *,
@@ -120,7 +132,8 @@ class SignalClassifier:
         basic: dict[str, str] = {}  # raw text -> basic_normalise(text), shared with the rules pass
         x = self.vectoriser_.transform([apply_slang(basic_normalise_cached(w, basic), self.slang_)
                                         for w in windows])
-        z = self._decisions(x, windows)
+        model_features: dict | None = {} if self.second_stage_ is not None else None
+        z = self._decisions(x, windows, model_features)
         probs = {name: calibrate(pool(zw, owners, first, self.pooling_.get(name, POOLING)),
                                  *self.calibration_[name]) for name, zw in z.items()}
         rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_,
@@ -128,12 +141,16 @@ class SignalClassifier:
                                                cache=basic)
         contributions = _Contributions(x, self.vectoriser_)
         ends = np.append(first[1:], len(windows))
+        combined = [self._combine(i, probs, rules) if leads[i].strip() else None
+                    for i, rules in enumerate(rule_rows)]
+        if model_features is not None:
+            self._rescore_hoax(combined, rule_rows, model_features[SECOND_STAGE_SIGNAL], owners, leads)
         results = []
-        for i, rules in enumerate(rule_rows):
-            if not leads[i].strip():
+        for i in range(len(rule_rows)):
+            if combined[i] is None:
                 results.append(empty_result(self.version_))
                 continue
-            scores, why_rules = self._combine(i, probs, rules)
+            scores, why_rules = combined[i]
 
             def explain(s: str, i: int = i, why_rules: dict = why_rules) -> list[str]:
                 model = "radicalism" if s == "violence_threat" else s
@@ -146,6 +163,33 @@ class SignalClassifier:
                                          thresholds=self.thresholds_, explain=explain, lang=langs[i],
                                          model_version=self.version_))
         return results
+
+    def _rescore_hoax(self, combined: list, rule_rows: list, xm, owners: np.ndarray,
+                      leads: list[str]) -> None:
+        """The opt-in second stage (:mod:`classifiers.second_stage`): in-band hoax scores re-scored."""
+        from scipy.sparse import csr_matrix
+
+        from classifiers.second_stage import combine, in_band
+
+        threshold = self.thresholds_[SECOND_STAGE_SIGNAL]
+        stage1 = np.array([c[0][SECOND_STAGE_SIGNAL] if c else 0.0 for c in combined])
+        rows = np.flatnonzero(in_band(stage1, threshold, self.second_stage_.band)
+                              & np.array([c is not None for c in combined]))
+        if rows.size == 0:
+            return
+        counts = np.bincount(owners, minlength=len(combined)).astype(float)
+        mean_rows = csr_matrix((1 / counts[owners], (owners, np.arange(owners.size))),
+                               shape=(len(combined), owners.size))
+        x_docs = (mean_rows[rows] @ xm).tocsr()  # each document's windows averaged (linear model)
+        p2 = self.second_stage_.probabilities(self.second_stage_.decisions(x_docs, [leads[i] for i in rows]))
+        rule_signal, weight_key = RULE_LIFTS[SECOND_STAGE_SIGNAL]
+        w = self.combine_.get(weight_key, COMBINE[weight_key])
+        cue = np.array([rule_rows[i][rule_signal][0] for i in rows])
+        p2 = 1 - (1 - p2) * (1 - w * cue)
+        final = combine(stage1[rows], p2, threshold, self.second_stage_.bundle["threshold"],
+                        self.second_stage_.band)
+        for i, p in zip(rows, final, strict=True):
+            combined[i][0][SECOND_STAGE_SIGNAL] = round(float(min(1.0, max(0.0, p))), 4)
 
     def _combine(self, i: int, probs: dict, rules: dict) -> tuple[dict[str, float], dict[str, list[str]]]:
         scores = {s: float(probs[s][i]) for s in MODEL_SIGNALS}
@@ -195,11 +239,14 @@ class _Contributions:
         return self._is_word
 
 
-def load_classifier(model_dir: Path | None = None, *, places: Sequence[str] = ()) -> SignalClassifier:
+def load_classifier(model_dir: Path | None = None, *, places: Sequence[str] = (),
+                    second_stage: bool = False) -> SignalClassifier:
     """Load the model in ``model_dir`` (default: the bundled :data:`DEFAULT_MODEL_DIR`).
 
     ``places``: the monitored region's place names (config region, districts and their spellings),
-    given to the rules (:class:`~classifiers.rules.RuleScorer`).
+    given to the rules (:class:`~classifiers.rules.RuleScorer`). ``second_stage``: also load the opt-in
+    hoax second stage (:mod:`classifiers.second_stage`; needs the ``embeddings`` extra), which re-scores
+    in-band hoax scores; the version then ends in ``+hoax-e5``.
 
     A directory written by the transformers backend (manifest ``backend: transformers``) loads as a
     :class:`~classifiers.transformer_backend.TransformerSignalClassifier` with the same interface.
@@ -211,4 +258,4 @@ def load_classifier(model_dir: Path | None = None, *, places: Sequence[str] = ()
             from classifiers.transformer_backend import load_transformer_classifier
 
             return load_transformer_classifier(Path(model_dir), quantize=False, places=places)
-    return SignalClassifier(model_dir, places=places).load()
+    return SignalClassifier(model_dir, places=places, second_stage=second_stage).load()

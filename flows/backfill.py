@@ -46,7 +46,7 @@ def score_batch(database_url: str, model_dir: str | None, config: dict[str, Any]
     (items with a harm flag) and ``flag_<signal>`` per flag.
     """
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names())
+    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
     counts: Counter[str] = Counter()
     with Session(engine_for(database_url)) as session, session.begin():
         rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
@@ -111,7 +111,8 @@ def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, s
     from prefect.task_runners import ThreadPoolTaskRunner
 
     started = time.monotonic()
-    version = classifier_for(model_dir, PantauConfig.model_validate(config).place_names()).version_
+    region = PantauConfig.model_validate(config)
+    version = classifier_for(model_dir, region.place_names(), region.classifier.second_stage).version_
     job = start_job(database_url, version, since, until)
     report("backfill_started", job_id=job["id"], model_version=version, total=job["total"],
            done=job["done"], resumed=job["resumed"])

@@ -79,7 +79,7 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
     ``matches`` (new item -> counter-narrative matches).
     """
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names())
+    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
     place_words = tuple(region.region_names())  # the region as a whole: in nearly every item, weighs less
     match_config = MatchConfig(recent_days=recent_days, place_words=place_words,
                                **({} if threshold is None else {"threshold": threshold}))

@@ -32,16 +32,18 @@ def engine_for(database_url: str) -> Engine:
         return engine
 
 
-def classifier_for(model_dir: str | None, places: Sequence[str] = ()):
+def classifier_for(model_dir: str | None, places: Sequence[str] = (), second_stage: bool = False):
     """The signal classifier from ``model_dir`` (None: the bundled model) with the region's place
-    names for its rules (``PantauConfig.place_names()``), loaded once per both."""
-    key = (model_dir, tuple(places))
+    names for its rules (``PantauConfig.place_names()``) and, when asked, the opt-in hoax second stage
+    (``classifier.second_stage``), loaded once per combination."""
+    key = (model_dir, tuple(places), bool(second_stage))
     with _lock:
         model = _classifiers.get(key)
         if model is None:
             from classifiers import load_classifier
 
-            model = load_classifier(Path(model_dir) if model_dir else None, places=key[1])
+            model = load_classifier(Path(model_dir) if model_dir else None, places=key[1],
+                                    second_stage=key[2])
             _classifiers[key] = model
         return model
 

@@ -115,11 +115,14 @@ def check_silent_sources(database_url: str, config: dict[str, Any],
     return created_ids
 
 
-def pending_item_ids(database_url: str, model_dir: str | None, places: Sequence[str] = ()) -> list[int]:
+def pending_item_ids(database_url: str, model_dir: str | None, places: Sequence[str] = (),
+                     second_stage: bool = False) -> list[int]:
     """Ids of stored items that have no score from the current model version yet, oldest first.
 
-    ``places``: as in :func:`classify_batch` (``PantauConfig.place_names()``), so one model is loaded."""
-    version = classifier_for(model_dir, places).version_
+    ``places``, ``second_stage``: as in :func:`classify_batch` (``PantauConfig.place_names()``,
+    ``classifier.second_stage``), so one model is loaded and its version (``+hoax-e5`` with the second
+    stage) is the one looked for."""
+    version = classifier_for(model_dir, places, second_stage).version_
     with Session(engine_for(database_url)) as session:
         return [row.id for row in repo.items_needing_scores(session, version)]
 
@@ -128,7 +131,7 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
                    item_ids: list[int]) -> dict[str, Any]:
     """Score a batch of items, tag stage/districts/actors, and raise alerts; return counts."""
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names())
+    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
     tagger = Tagger(region.districts, region.actors, region.candidates)
     engine = engine_for(database_url)
     counts: Counter[str] = Counter()

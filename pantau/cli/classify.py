@@ -85,6 +85,10 @@ def classify(
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Model artifacts (default: bundled)."),
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, max=10_000),
     explain: bool = typer.Option(False, "--explain", help="Also add 'explanations' per flagged signal."),
+    second_stage: bool = typer.Option(
+        False, "--second-stage",
+        help="Re-score hoax scores near the threshold with the multilingual-e5 second stage (needs the "
+             "'embeddings' extra; also on when the config sets classifier.second_stage)."),
     config: Path | None = typer.Option(
         None, "--config", "-c",
         help="Optional config: its source_prior list refines the bundled one and its place names "
@@ -101,7 +105,8 @@ def classify(
         raise UnusableInputError(f"{input_path}: no such file")
     region = region_of(config)
     prior = SourcePrior.from_config(region.source_prior) if config is not None else None
-    model = load_classifier(model_dir, places=region.place_names())
+    model = load_classifier(model_dir, places=region.place_names(),
+                            second_stage=second_stage or region.classifier.second_stage)
     source = sys.stdin.buffer if str(input_path) == "-" else input_path.open("rb")
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:

@@ -197,6 +197,15 @@ class SourcePriorConfig(_Strict):
     low_credibility_shift: float = Field(1.0, ge=0)
 
 
+class ClassifierConfig(_Strict):
+    """Options of the signal classifier in the monitoring run (docs/classifiers.md)."""
+
+    second_stage: bool = Field(
+        False, description="also re-score hoax scores near the threshold with the multilingual-e5 "
+                           "second stage (needs the 'embeddings' extra and a trained second_stage.skops; "
+                           "about 15 texts/s for the items it re-scores)")
+
+
 class MatchingConfig(_Strict):
     """Claim matching in the monitoring run (docs/claims.md): the recency window for fact-checks,
     the 'same claim' threshold (None: the matcher's calibrated default) and the clustering cut."""
@@ -274,6 +283,7 @@ class PantauConfig(_Strict):
     http: HttpConfig = Field(default_factory=HttpConfig)
     source_prior: SourcePriorConfig = Field(default_factory=SourcePriorConfig)
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
 
