@@ -109,5 +109,6 @@ def second_stage_table(metrics: Mapping) -> str:
     for name, e in entries:
         rows.append([name, f"{e['band_share']:.0%}", *(f"{num(e[k]['f1'])} / {num(e[k]['roc_auc'])}"
                                                         for k in ("stage1", "stage2", "combined"))])
-    return table(["hoax split (held out)", "held-out rows in the band", "stage 1 (the shipped recipe) F1 / ROC AUC",
-                  "stage 2 alone", "combined (what --second-stage scores)"], rows)
+    return table(["hoax split (held out)", "held-out rows in the band",
+                  "stage 1 (the shipped recipe) F1 / ROC AUC", "stage 2 alone",
+                  "combined (what --second-stage scores)"], rows)
