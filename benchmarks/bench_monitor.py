@@ -48,6 +48,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -149,18 +150,24 @@ def _repeat(out: list[Entry], roll: float, rng: random.Random, when: datetime,
     return kind, text.replace(".", "!", 1) + " #Sampang", when, title
 
 
-def _texts(n: int, rng: random.Random, tally: Counter[str] | None = None) -> list[Entry]:
-    """(kind, text, time, None) for ``n`` template items: news, posts, ~7 % hoax-like, ~0.5 % debunks,
-    duplicates."""
-    tally = Counter() if tally is None else tally
+def _entries(n: int, rng: random.Random, tally: Counter[str],
+             fresh: Callable[[float, datetime], Entry]) -> list[Entry]:
+    """``n`` items with random dates across the stages: an exact or near repeat of an earlier one
+    (:func:`_repeat`), else ``fresh(roll, when)``; the roll (uniform in [0, 1)) picks the item's kind."""
     out: list[Entry] = []
     for _ in range(n):
         when = rng.choice(STAGE_DAYS) + timedelta(minutes=rng.randint(0, 1440))
         roll = rng.random()
         repeat = _repeat(out, roll, rng, when, tally)
-        if repeat is not None:
-            out.append(repeat)
-            continue
+        out.append(repeat if repeat is not None else fresh(roll, when))
+    return out
+
+
+def _texts(n: int, rng: random.Random, tally: Counter[str] | None = None) -> list[Entry]:
+    """(kind, text, time, None) for ``n`` template items: news, posts, ~7 % hoax-like, ~0.5 % debunks,
+    duplicates."""
+
+    def fresh(roll: float, when: datetime) -> Entry:
         if roll < 0.15:
             kind, template = "post", rng.choice(HOAXES)
         elif roll < 0.155:
@@ -172,8 +179,9 @@ def _texts(n: int, rng: random.Random, tally: Counter[str] | None = None) -> lis
         text = _fill(template, rng, when)
         if kind in ("news", "post") and template not in HOAXES:
             text = " ".join([text, *(_fill(e, rng, when) for e in rng.sample(EXTRA, rng.randint(1, 3)))])
-        out.append((kind, text, when, None))
-    return out
+        return kind, text, when, None
+
+    return _entries(n, rng, Counter() if tally is None else tally, fresh)
 
 
 def load_texts(data_dir: Path) -> dict[str, list[tuple[str | None, str]]]:
@@ -232,14 +240,8 @@ def _real_texts(n: int, rng: random.Random, pools: dict[str, list[tuple[str | No
     tally = Counter() if tally is None else tally
     cycles = {kind: _Cycle(rows, rng) for kind, rows in pools.items()}
     seen = {normalise_for_hash(f"{title or ''} {text}") for rows in pools.values() for title, text in rows}
-    out: list[Entry] = []
-    for _ in range(n):
-        when = rng.choice(STAGE_DAYS) + timedelta(minutes=rng.randint(0, 1440))
-        roll = rng.random()
-        repeat = _repeat(out, roll, rng, when, tally)
-        if repeat is not None:
-            out.append(repeat)
-            continue
+
+    def fresh(roll: float, when: datetime) -> Entry:
         # the template bands: [0.08, 0.15) hoax-like posts and [0.45, 1) posts, then debunks and news
         kind = "debunk" if 0.15 <= roll < 0.155 else "news" if 0.155 <= roll < 0.45 else "post"
         (title, text), passes = cycles[kind].next()
@@ -251,8 +253,9 @@ def _real_texts(n: int, rng: random.Random, pools: dict[str, list[tuple[str | No
                 if key not in seen:
                     seen.add(key)
                     break
-        out.append((kind, text, when, title))
-    return out
+        return kind, text, when, title
+
+    return _entries(n, rng, tally, fresh)
 
 
 def describe(entries: list[Entry], tally: Counter[str]) -> str:

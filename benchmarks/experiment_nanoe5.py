@@ -93,11 +93,12 @@ def _embedding_model(seed: int):
 
 def _concat(x, emb: np.ndarray, train: np.ndarray, weight: float = 1.0):
     """TF-IDF columns plus embeddings standardised on the training rows, scaled to about unit norm."""
-    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import hstack
+
+    from classifiers.second_stage import embedding_block
 
     mean, std = emb[train].mean(axis=0), emb[train].std(axis=0) + 1e-6
-    dense = (emb - mean) / std * (weight / np.sqrt(emb.shape[1]))
-    return hstack([x, csr_matrix(dense.astype(np.float32))]).tocsr()
+    return hstack([x, embedding_block(emb, mean, std) * weight]).tocsr()
 
 
 def evaluate_signal(name: str, data: SignalSet, x, emb: np.ndarray | None, seed: int = 0) -> dict:

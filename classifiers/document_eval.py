@@ -18,19 +18,19 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from classifiers.datasets import SignalSet, cut
+from classifiers.datasets import SignalSet
 from classifiers.features import calibrate
 from classifiers.metrics import signal_metrics
 from classifiers.nested import OuterResult
+from classifiers.text_pass import rule_text
 from classifiers.windows import POOLING, POOLINGS, flat_windows, pool
 
-RULE_CHARS = 5000  # as classifiers.text_pass.RULE_CHARS: the rules read this much of a document
 _KEEP = ("n", "positives", "precision", "recall", "f1", "roc_auc", "fpr", "flagged_share")
 
 
 def doc_rule_texts(docs: Sequence[tuple[str, str]]) -> list[str]:
     """The text the rules read of each document (title + body, cut), as at scoring time."""
-    return [cut(f"{t}. {b}" if t else b, RULE_CHARS) for t, b in docs]
+    return [rule_text(t, b) for t, b in docs]
 
 
 def whole_document_report(signal: str, data: SignalSet, runs: Sequence[OuterResult],

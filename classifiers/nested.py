@@ -209,6 +209,22 @@ def run_nested(learner: Learner | dict[str, Learner], y: np.ndarray, groups: np.
     return out
 
 
+def _pooled(signal: str, y: np.ndarray, used: Sequence[OuterResult],
+            of: Callable[[OuterResult], tuple[np.ndarray, float]]):
+    """Metrics over the held-out rows of ``used``, each run's probabilities and threshold from ``of``."""
+    parts = [of(r) for r in used]
+    return signal_metrics(signal, np.concatenate([y[r.test] for r in used]),
+                          np.concatenate([p for p, _ in parts]),
+                          np.concatenate([np.full(p.size, t) for p, t in parts]))
+
+
+def candidate_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult], candidate: str):
+    """One candidate's pooled outer figures (``SignalMetrics``): the ``for_threshold`` splits, each
+    at that candidate's own inner threshold."""
+    return _pooled(signal, y, pooled_runs(results),
+                   lambda r: (r.candidates[candidate][1], r.candidates[candidate][2].threshold))
+
+
 def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult]) -> str:
     """The candidate for the model fitted on all rows: the best pooled outer F1 over the
     ``for_threshold`` splits, each candidate at its own inner thresholds (first on ties)."""
@@ -216,14 +232,7 @@ def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult]) -> str:
     if not used or not used[0].candidates:
         return results[0].choice if results else ""
     names = list(used[0].candidates)
-    yy = np.concatenate([y[r.test] for r in used])
-
-    def f1(name: str) -> float:
-        pp = np.concatenate([r.candidates[name][1] for r in used])
-        tt = np.concatenate([np.full(r.test.sum(), r.candidates[name][2].threshold) for r in used])
-        return signal_metrics("", yy, pp, tt).f1
-
-    return max(names, key=lambda n: (f1(n), -names.index(n)))
+    return max(names, key=lambda n: (candidate_metrics("", y, used, n).f1, -names.index(n)))
 
 
 def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -> dict:
@@ -231,10 +240,7 @@ def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -
     used = pooled_runs(results)
     if not used:
         return signal_metrics(signal, [], [], 0.5).to_dict()
-    yy = np.concatenate([y[r.test] for r in used])
-    pp = np.concatenate([r.p for r in used])
-    tt = np.concatenate([np.full(r.p.size, r.inner.threshold) for r in used])
-    return signal_metrics(signal, yy, pp, tt).to_dict()
+    return _pooled(signal, y, used, lambda r: (r.p, r.inner.threshold)).to_dict()
 
 
 def shipped_selection(y: np.ndarray, results: Sequence[OuterResult], post: PostProcess | None,

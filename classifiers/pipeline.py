@@ -27,9 +27,9 @@ from classifiers.text_pass import (
     empty_result,
     finish_result,
     rules_and_languages,
-    split_records,
+    titles_and_bodies,
 )
-from classifiers.weights import COMBINE, RULE_LIFTS
+from classifiers.weights import COMBINE, RULE_LIFTS, noisy_or
 from classifiers.windows import POOLING, flat_windows, pool
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
@@ -127,8 +127,9 @@ class SignalClassifier:
             self.load()
         if not records:
             return []
-        titles, bodies, leads = split_records(records)
+        titles, bodies = titles_and_bodies(records)
         windows, owners, first = flat_windows(titles, bodies)
+        leads = [windows[j] for j in first]  # each record's title + lead window
         basic: dict[str, str] = {}  # raw text -> basic_normalise(text), shared with the rules pass
         x = self.vectoriser_.transform([apply_slang(basic_normalise_cached(w, basic), self.slang_)
                                         for w in windows])
@@ -144,7 +145,7 @@ class SignalClassifier:
         combined = [self._combine(i, probs, rules) if leads[i].strip() else None
                     for i, rules in enumerate(rule_rows)]
         if model_features is not None:
-            self._rescore_hoax(combined, rule_rows, model_features[SECOND_STAGE_SIGNAL], owners, leads)
+            self._rescore_hoax(combined, rule_rows, model_features[SECOND_STAGE_SIGNAL], owners, first, leads)
         results = []
         for i in range(len(rule_rows)):
             if combined[i] is None:
@@ -164,11 +165,9 @@ class SignalClassifier:
                                          model_version=self.version_))
         return results
 
-    def _rescore_hoax(self, combined: list, rule_rows: list, xm, owners: np.ndarray,
+    def _rescore_hoax(self, combined: list, rule_rows: list, xm, owners: np.ndarray, first: np.ndarray,
                       leads: list[str]) -> None:
         """The opt-in second stage (:mod:`classifiers.second_stage`): in-band hoax scores re-scored."""
-        from scipy.sparse import csr_matrix
-
         from classifiers.second_stage import combine, in_band
 
         threshold = self.thresholds_[SECOND_STAGE_SIGNAL]
@@ -177,17 +176,14 @@ class SignalClassifier:
                               & np.array([c is not None for c in combined]))
         if rows.size == 0:
             return
-        counts = np.bincount(owners, minlength=len(combined)).astype(float)
-        mean_rows = csr_matrix((1 / counts[owners], (owners, np.arange(owners.size))),
-                               shape=(len(combined), owners.size))
-        x_docs = (mean_rows[rows] @ xm).tocsr()  # each document's windows averaged (linear model)
-        p2 = self.second_stage_.probabilities(self.second_stage_.decisions(x_docs, [leads[i] for i in rows]))
+        stage2 = self.second_stage_
+        how = self.pooling_.get(SECOND_STAGE_SIGNAL, POOLING)
+        text_z = pool(stage2.text_decisions(xm), owners, first, how)
+        p2 = stage2.probabilities(stage2.decisions(text_z[rows], [leads[i] for i in rows]))
         rule_signal, weight_key = RULE_LIFTS[SECOND_STAGE_SIGNAL]
         w = self.combine_.get(weight_key, COMBINE[weight_key])
-        cue = np.array([rule_rows[i][rule_signal][0] for i in rows])
-        p2 = 1 - (1 - p2) * (1 - w * cue)
-        final = combine(stage1[rows], p2, threshold, self.second_stage_.bundle["threshold"],
-                        self.second_stage_.band)
+        p2 = noisy_or(p2, w, np.array([rule_rows[i][rule_signal][0] for i in rows]))
+        final = combine(stage1[rows], p2, threshold, stage2.bundle["threshold"], stage2.band)
         for i, p in zip(rows, final, strict=True):
             combined[i][0][SECOND_STAGE_SIGNAL] = round(float(min(1.0, max(0.0, p))), 4)
 
@@ -197,12 +193,12 @@ class SignalClassifier:
         vt, vt_why = rules["violence_threat"]
         radical = float(probs["radicalism"][i])
         scores["vote_buying"] = vb
-        scores["violence_threat"] = 1 - (1 - vt) * (1 - self.combine_["radicalism_weight"] * radical)
+        scores["violence_threat"] = noisy_or(vt, self.combine_["radicalism_weight"], radical)
         why = {"vote_buying": vb_why, "violence_threat": vt_why}
         for signal, (rule_signal, weight_key) in RULE_LIFTS.items():
             cue, cue_why = rules[rule_signal]
             w = self.combine_.get(weight_key, COMBINE[weight_key])
-            scores[signal] = 1 - (1 - scores[signal]) * (1 - w * cue)
+            scores[signal] = noisy_or(scores[signal], w, cue)
             why[signal] = cue_why if cue >= 0.05 else []
         scores = {s: round(min(1.0, max(0.0, scores[s])), 4) for s in SIGNALS}
         return scores, why

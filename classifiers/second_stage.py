@@ -58,11 +58,17 @@ def onto_threshold(p2: np.ndarray, own: float, target: float) -> np.ndarray:
     return 1 / (1 + np.exp(-(_logit(p2) - _logit(own) + _logit(target))))
 
 
+def standardised(emb: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Embeddings standardised with the training rows' ``mean`` and ``std``, scaled by 1/sqrt(dim) to
+    about unit norm (like each TF-IDF part)."""
+    return (emb - mean) / std / math.sqrt(emb.shape[1])
+
+
 def embedding_block(emb: np.ndarray, mean: np.ndarray, std: np.ndarray):
-    """Standardised embeddings scaled to about unit norm, as sparse columns for the linear model."""
+    """:func:`standardised` embeddings as sparse columns for the linear model."""
     from scipy.sparse import csr_matrix
 
-    return csr_matrix(((emb - mean) / std / math.sqrt(emb.shape[1])).astype(np.float32))
+    return csr_matrix(standardised(emb, mean, std).astype(np.float32))
 
 
 def combine(p1: np.ndarray, p2: np.ndarray, threshold: float, own: float, band: float = BAND) -> np.ndarray:
@@ -73,16 +79,20 @@ def combine(p1: np.ndarray, p2: np.ndarray, threshold: float, own: float, band: 
 # --- training --------------------------------------------------------------------------------------
 
 
-def _stage2_learner(data, x, emb: np.ndarray, seed: int):
+def embedding_learner(signal: str, data, x, emb: np.ndarray, seed: int = 0):
+    """The signal's default recipe plus the :func:`embedding_block` (standardised on each training part)
+    as a learner of :func:`classifiers.nested.run_nested`: the stage-2 model of training, and the
+    "+ e5 block" arm of benchmarks/experiment_blocks_nested.py."""
     from scipy.sparse import hstack
 
     from classifiers import features as feat
     from classifiers.training import _with_style
+    from classifiers.weights import STYLE_SIGNALS
 
     texts = np.asarray(data.texts, dtype=object)
 
     def learner(train_mask: np.ndarray):
-        xs = _with_style(x, texts, data.g, train_mask)[0]
+        xs = _with_style(x, texts, data.g, train_mask)[0] if signal in STYLE_SIGNALS else x
         mean, std = emb[train_mask].mean(axis=0), emb[train_mask].std(axis=0) + 1e-6
         xx = hstack([xs, embedding_block(emb, mean, std)]).tocsr()
         model = feat.build_linear_model(seed).fit(xx[train_mask], data.y[train_mask])
@@ -179,7 +189,8 @@ def train_second_stage(
         post=post,
     )
     runs2 = run_nested(
-        _stage2_learner(data, x, emb, seed), data.y, data.g, data.c, SPLITS[SIGNAL], policy, post=post
+        embedding_learner(SIGNAL, data, x, emb, seed), data.y, data.g, data.c, SPLITS[SIGNAL], policy,
+        post=post,
     )
     report = _combined_report(data.y, runs1, runs2)
     selection = shipped_selection(data.y, runs2, post, policy)
@@ -266,18 +277,22 @@ class SecondStage:
                 )
         return self._encoder
 
-    def decisions(self, x_text, leads: list[str]) -> np.ndarray:
-        """Stage-2 decision values: ``x_text`` = the documents' pooled text features (shared + style
-        columns, one row each), ``leads`` = their lead windows for the encoder."""
-        emb = self.encoder.encode(leads, kind="query")
-        e = (emb - self.bundle["mean"]) / self.bundle["std"] / math.sqrt(self.dim)
-        n_text = self.coef.size - self.dim
+    def text_decisions(self, x_text) -> np.ndarray:
+        """The text part of the stage-2 decision for each row of ``x_text`` (shared + style columns of
+        the hoax model, one row per window); windows are pooled like the hoax model's (linear)."""
+        return np.asarray(x_text @ self.coef[: self.coef.size - self.dim]).ravel()
+
+    def decisions(self, text_z: np.ndarray, leads: list[str]) -> np.ndarray:
+        """Stage-2 decision values: ``text_z`` = the documents' pooled :meth:`text_decisions`,
+        ``leads`` = their lead windows for the encoder."""
+        e = standardised(self.encoder.encode(leads, kind="query"), self.bundle["mean"], self.bundle["std"])
         self.rescored += len(leads)
-        return np.asarray(x_text @ self.coef[:n_text]).ravel() + e @ self.coef[n_text:] + self.intercept
+        return np.asarray(text_z) + e @ self.coef[self.coef.size - self.dim :] + self.intercept
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
-        a, b = self.bundle["calibration"]
-        return 1 / (1 + np.exp(-(a * z + b)))
+        from classifiers.features import calibrate
+
+        return calibrate(z, *self.bundle["calibration"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,12 +16,21 @@ RULE_CHARS = 5000  # rules read the title and up to this many characters of the 
 LANGUAGE_CHARS = 1000
 
 
+def titles_and_bodies(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str]]:
+    """The ``title`` and ``text`` of every record of a batch, as strings."""
+    return [str(r.get("title") or "") for r in records], [str(r.get("text") or "") for r in records]
+
+
 def split_records(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], list[str]]:
     """Titles, bodies and the model windows (title + start of the text, MAX_CHARS) of a batch."""
-    titles = [str(r.get("title") or "") for r in records]
-    bodies = [str(r.get("text") or "") for r in records]
+    titles, bodies = titles_and_bodies(records)
     windows = [join_title(t, b, MAX_CHARS) for t, b in zip(titles, bodies, strict=True)]
     return titles, bodies, windows
+
+
+def rule_text(title: str, body: str) -> str:
+    """What the rules read of a record: the title and the body, cut to :data:`RULE_CHARS`."""
+    return cut(f"{title}. {body}" if title else body, RULE_CHARS)
 
 
 def basic_normalise_cached(text: str, cache: dict[str, str] | None) -> str:
@@ -45,8 +54,7 @@ def rules_and_languages(titles: Sequence[str], bodies: Sequence[str], rules: Rul
     ``features``: the shared TF-IDF matrix of the batch's model windows, which a language model over
     the shared features reads instead of featurising again; ``cache``: see :func:`basic_normalise_cached`.
     """
-    full = [basic_normalise_cached(cut(f"{t}. {b}" if t else b, RULE_CHARS), cache)
-            for t, b in zip(titles, bodies, strict=True)]
+    full = [basic_normalise_cached(rule_text(t, b), cache) for t, b in zip(titles, bodies, strict=True)]
     langs = detect_language_batch([cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True,
                                   features=features)
     return rules.score(full, normalised=True), langs

@@ -31,6 +31,7 @@ from classifiers.metrics import binary_metrics, pr_curve, signal_metrics
 from classifiers.model_card import write_model_card
 from classifiers.nested import (
     INNER_FOLDS,
+    candidate_metrics,
     pooled_metrics,
     pooled_runs,
     run_nested,
@@ -43,7 +44,14 @@ from classifiers.recipes import DEFAULT, Recipe, candidates, fold_scale, source_
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.style import StyleFeatures
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, STYLE_SIGNALS, threshold_policy
+from classifiers.weights import (
+    COMBINE,
+    FIXED_THRESHOLDS,
+    RULE_LIFTS,
+    STYLE_SIGNALS,
+    noisy_or,
+    threshold_policy,
+)
 from classifiers.windows import POOLING
 from pantau.domain import SIGNALS
 
@@ -168,33 +176,27 @@ class FittedScorer:
         return self.model.decision_function(x_windows)
 
 
+def _rule_cues(name: str, rules: RuleScorer, texts: list[str]) -> np.ndarray:
+    """The rule score that lifts ``name`` (:data:`~classifiers.weights.RULE_LIFTS`) for each text."""
+    rule_signal = RULE_LIFTS[name][0]
+    return np.array([row[rule_signal][0] for row in rules.score(texts)])
+
+
 def rule_lift(name: str, rules: RuleScorer, texts: list[str]) -> Callable | None:
     """The post-processing of :func:`classifiers.nested.run_nested` for a signal with a rule lift
     (:data:`~classifiers.weights.RULE_LIFTS`): ``(rows, p) -> 1 - (1 - p)(1 - w * cue)``, else None."""
     if name not in RULE_LIFTS:
         return None
-    rule_signal, weight_key = RULE_LIFTS[name]
-    cue = np.array([row[rule_signal][0] for row in rules.score(texts)])
-    w = COMBINE[weight_key]
-
-    def lift(idx, p):
-        return 1 - (1 - p) * (1 - w * cue[idx])
-
-    return lift
+    cue, w = _rule_cues(name, rules, texts), COMBINE[RULE_LIFTS[name][1]]
+    return lambda idx, p: noisy_or(p, w, cue[idx])
 
 
 def _document_lift(name: str, rules: RuleScorer) -> Callable | None:
     """The signal's rule lift on whole documents (rules read the title + body), as at scoring time."""
     if name not in RULE_LIFTS:
         return None
-    rule_signal, weight_key = RULE_LIFTS[name]
-    w = COMBINE[weight_key]
-
-    def lift(docs, p):
-        cue = np.array([row[rule_signal][0] for row in rules.score(doc_rule_texts(docs))])
-        return 1 - (1 - p) * (1 - w * cue)
-
-    return lift
+    w = COMBINE[RULE_LIFTS[name][1]]
+    return lambda docs, p: noisy_or(p, w, _rule_cues(name, rules, doc_rule_texts(docs)))
 
 
 def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
@@ -210,12 +212,11 @@ def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | 
     splits = SPLITS[name]
     recipes = {r.name: r for r in candidates(name)}
     learners = {r.name: _model_learner(name, data, x, seed, r) for r in recipes.values()}
-    model_runs = run_nested(learners if len(learners) > 1 else next(iter(learners.values())), y, groups,
-                            clusters, splits, policy, post=extra, progress=progress)
+    model_runs = run_nested(learners, y, groups, clusters, splits, policy, post=extra, progress=progress)
     chosen = shipped_candidate(y, model_runs) or next(iter(recipes))
     base = BaselineProtocol(data.texts, y, seed)
     base_runs = run_nested(base.learner, y, groups, clusters, splits, policy)
-    shipped = shipped_selection(y, model_runs, extra, policy, candidate=chosen if len(learners) > 1 else None)
+    shipped = shipped_selection(y, model_runs, extra, policy, candidate=chosen)
     base_shipped = shipped_selection(y, base_runs, None, policy)
     report = {"recipe": recipes[chosen].to_dict(), "candidates": [r.to_dict() for r in recipes.values()],
               "candidate_pooled": _candidate_pooled(name, y, model_runs),
@@ -259,14 +260,9 @@ def _candidate_pooled(name: str, y: np.ndarray, runs) -> dict[str, dict]:
     used = pooled_runs(runs)
     if not used or not used[0].candidates:
         return {}
-    out = {}
-    for cand in used[0].candidates:
-        yy = np.concatenate([y[r.test] for r in used])
-        pp = np.concatenate([r.candidates[cand][1] for r in used])
-        tt = np.concatenate([np.full(r.test.sum(), r.candidates[cand][2].threshold) for r in used])
-        m = signal_metrics(name, yy, pp, tt).to_dict()
-        out[cand] = {k: m[k] for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")}
-    return out
+    keep = ("precision", "recall", "f1", "roc_auc", "pr_auc")
+    return {cand: {k: v for k, v in candidate_metrics(name, y, used, cand).to_dict().items() if k in keep}
+            for cand in used[0].candidates}
 
 
 def _copies_as_built(data: SignalSet, split: Split) -> dict[str, int]:
@@ -441,13 +437,11 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
     manifest["recipes"] = {n: r["recipe"] for n, r in metrics["signals"].items() if "recipe" in r}
     metrics["model_version"] = manifest["version"]
     metrics["thresholds"] = {s: thresholds[s] for s in SIGNALS}
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     _say(progress, "scoring the sealed evaluation set (model and fair baseline)")
     metrics["sealed"] = _sealed_report(out_dir, data_dir, seed, sets,
                                        {n: r["baseline_selection"] for n, r in metrics["signals"].items()
                                         if "baseline_selection" in r})
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True), encoding="utf-8")
     write_gate_baseline(out_dir, metrics["model_version"], metrics["sealed"]["model"])
     _say(progress, "measuring what each scoring step costs")
     metrics["costs"] = measure_costs(out_dir, cost_sample(sets["hate_speech"].texts))

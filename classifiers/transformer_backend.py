@@ -32,7 +32,7 @@ from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.source_prior import SourcePrior, default_prior
 from classifiers.text_pass import empty_result, finish_result, rules_and_languages, split_records
-from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, threshold_policy
+from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, noisy_or, threshold_policy
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
 __all__ = ["LABELS", "TransformerSignalClassifier", "is_transformer_model_dir", "load_transformer_classifier",
@@ -155,7 +155,7 @@ def combine(probs: Mapping[str, float], rules: Mapping[str, tuple[float, list[st
     for signal, (rule_signal, weight_key) in RULE_LIFTS.items():
         cue, cue_why = rules[rule_signal]
         w = weights.get(weight_key, COMBINE[weight_key])
-        scores[signal] = 1 - (1 - scores[signal]) * (1 - w * cue)
+        scores[signal] = noisy_or(scores[signal], w, cue)
         why[signal] = list(cue_why) if cue >= 0.05 else []
     return {s: round(min(1.0, max(0.0, float(scores[s]))), 4) for s in SIGNALS}, why
 

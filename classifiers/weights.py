@@ -26,6 +26,11 @@ RULE_LIFTS: dict[str, tuple[str, str]] = {
 }
 FIXED_THRESHOLDS: dict[str, float] = {"vote_buying": 0.5, "violence_threat": 0.5}
 
+
+def noisy_or(p, weight: float, cue):
+    """Every combination above: ``1 - (1 - p) * (1 - weight * cue)`` (floats or numpy arrays)."""
+    return 1 - (1 - p) * (1 - weight * cue)
+
 # Signals whose model also reads the topic-neutral style block (classifiers/style.py).
 STYLE_SIGNALS: tuple[str, ...] = ("hoax",)
 

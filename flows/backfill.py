@@ -28,7 +28,7 @@ from classifiers.source_prior import SourcePrior
 from flows import matching_step, steps
 from flows.failpoints import failpoint
 from flows.progress import report
-from flows.resources import classifier_for, engine_for
+from flows.resources import engine_for, region_classifier
 from pantau.domain.config import PantauConfig
 from storage import backfills
 from storage import repository as repo
@@ -46,7 +46,7 @@ def score_batch(database_url: str, model_dir: str | None, config: dict[str, Any]
     (items with a harm flag) and ``flag_<signal>`` per flag.
     """
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
+    model = region_classifier(model_dir, region)
     counts: Counter[str] = Counter()
     with Session(engine_for(database_url)) as session, session.begin():
         rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
@@ -112,7 +112,7 @@ def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, s
 
     started = time.monotonic()
     region = PantauConfig.model_validate(config)
-    version = classifier_for(model_dir, region.place_names(), region.classifier.second_stage).version_
+    version = region_classifier(model_dir, region).version_
     job = start_job(database_url, version, since, until)
     report("backfill_started", job_id=job["id"], model_version=version, total=job["total"],
            done=job["done"], resumed=job["resumed"])

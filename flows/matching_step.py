@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from classifiers.matching import ClaimClusterer, Doc, MatchConfig, MatchIndex
-from flows.resources import classifier_for, engine_for
+from flows.resources import engine_for, region_classifier
 from pantau.domain.alert_rules import HOT_STAGES, effective_thresholds
 from pantau.domain.config import PantauConfig
 from pantau.domain.outcomes import answering_actor
@@ -79,7 +79,7 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
     ``matches`` (new item -> counter-narrative matches).
     """
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
+    model = region_classifier(model_dir, region)
     place_words = tuple(region.region_names())  # the region as a whole: in nearly every item, weighs less
     match_config = MatchConfig(recent_days=recent_days, place_words=place_words,
                                **({} if threshold is None else {"threshold": threshold}))

@@ -129,9 +129,7 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         if silent:
             logger.warning("%s source(s) went silent", len(silent))
 
-        region = PantauConfig.model_validate(config)
-        pending = steps.pending_item_ids(database_url, model_dir, region.place_names(),
-                                         region.classifier.second_stage)
+        pending = steps.pending_item_ids(database_url, model_dir, PantauConfig.model_validate(config))
         batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
         batch_counts = _classify(database_url, model_dir, config, batches)

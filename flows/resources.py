@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 _engines: dict[str, Engine] = {}
-_classifiers: dict[tuple[str | None, tuple[str, ...]], Any] = {}
+_classifiers: dict[tuple[str | None, tuple[str, ...], bool], Any] = {}
 _lock = threading.Lock()
 
 
@@ -46,6 +46,12 @@ def classifier_for(model_dir: str | None, places: Sequence[str] = (), second_sta
                                     second_stage=key[2])
             _classifiers[key] = model
         return model
+
+
+def region_classifier(model_dir: str | None, region: Any):
+    """:func:`classifier_for` with what the region config (``PantauConfig``) says of the classifier: its
+    place names for the rules and ``classifier.second_stage``."""
+    return classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
 
 
 def reset() -> None:

@@ -7,7 +7,6 @@ test, or from a script alike. Imports point down: flows -> sources, classifiers,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from classifiers.source_prior import SourcePrior
 from classifiers.tagging import Tagger
 from flows.failpoints import failpoint
-from flows.resources import classifier_for, engine_for
+from flows.resources import classifier_for, engine_for, region_classifier
 from pantau.domain.alert_rules import alerts_for_item, effective_thresholds
 from pantau.domain.config import HttpConfig, PantauConfig, SourceConfig
 from pantau.domain.records import CollectResult
@@ -115,14 +114,14 @@ def check_silent_sources(database_url: str, config: dict[str, Any],
     return created_ids
 
 
-def pending_item_ids(database_url: str, model_dir: str | None, places: Sequence[str] = (),
-                     second_stage: bool = False) -> list[int]:
+def pending_item_ids(database_url: str, model_dir: str | None,
+                     region: PantauConfig | None = None) -> list[int]:
     """Ids of stored items that have no score from the current model version yet, oldest first.
 
-    ``places``, ``second_stage``: as in :func:`classify_batch` (``PantauConfig.place_names()``,
-    ``classifier.second_stage``), so one model is loaded and its version (``+hoax-e5`` with the second
-    stage) is the one looked for."""
-    version = classifier_for(model_dir, places, second_stage).version_
+    ``region``: as in :func:`classify_batch` (its place names and ``classifier.second_stage``), so one
+    model is loaded and its version (``+hoax-e5`` with the second stage) is the one looked for."""
+    model = region_classifier(model_dir, region) if region is not None else classifier_for(model_dir)
+    version = model.version_
     with Session(engine_for(database_url)) as session:
         return [row.id for row in repo.items_needing_scores(session, version)]
 
@@ -131,7 +130,7 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
                    item_ids: list[int]) -> dict[str, Any]:
     """Score a batch of items, tag stage/districts/actors, and raise alerts; return counts."""
     region = PantauConfig.model_validate(config)
-    model = classifier_for(model_dir, region.place_names(), region.classifier.second_stage)
+    model = region_classifier(model_dir, region)
     tagger = Tagger(region.districts, region.actors, region.candidates)
     engine = engine_for(database_url)
     counts: Counter[str] = Counter()

@@ -27,7 +27,7 @@ def _stored_violence(db_url: str, config: dict) -> float:
         ids = repo.sync_sources(session, [SourceConfig.model_validate(s) for s in config["sources"]])
         stored = repo.upsert_items(session, ids["posts"], None,
                                    [CollectedItem(source="posts", text=THREAT)]).ids
-    assert steps.pending_item_ids(db_url, None, PantauConfig.model_validate(config).place_names()) == stored
+    assert steps.pending_item_ids(db_url, None, PantauConfig.model_validate(config)) == stored
     steps.classify_batch(db_url, None, config, stored)
     with Session(engine_for(db_url)) as session:
         scores = session.scalars(select(Score.scores).where(Score.item_id == stored[0])).one()
