@@ -24,26 +24,31 @@ def _cost(metrics: Mapping, key: str) -> str:
 
 
 def recipes_table(manifest: Mapping, metrics: Mapping) -> str:
-    """Per signal: feature blocks, the candidates with their pooled outer F1, the shipped one (marked),
-    how often each split's inner folds chose it, the pooling of long texts and the scoring cost."""
+    """Per signal: feature blocks, the candidates with their pooled outer F1 and worst-split margin over
+    the fair baseline, the shipped one (marked), how often each split's inner folds chose each, the
+    pooling of long texts and the scoring cost."""
     rows = []
     pooling = manifest.get("pooling", {})
     for signal in _signals(metrics, "recipe"):
         r = metrics["signals"][signal]
         shipped = r["recipe"]["name"]
-        pooled = r.get("candidate_pooled", {})
+        pooled, margins = r.get("candidate_pooled", {}), r.get("candidate_worst_margin", {})
         cands = []
         for c in r.get("candidates", [r["recipe"]]):
             name = c["name"]
             f1 = num(pooled.get(name, {}).get("f1")) if pooled else DASH
-            cands.append(f"**{name}** {f1}" if name == shipped else f"{name} {f1}")
-        picks = [m.get("candidate", shipped) for _, m in sorted(r.get("splits", {}).items())]
+            margin = f" ({margins[name]:+.3f})" if name in margins else ""
+            label = f"**{name}**" if name == shipped else name
+            cands.append(f"{label} {f1}{margin}")
+        picks = [m.get("nested_choice", m).get("candidate", shipped)
+                 for _, m in sorted(r.get("splits", {}).items())]
         chosen = ", ".join(f"{name} ×{picks.count(name)}" for name in dict.fromkeys(picks)) or DASH
         extra = " + style" if "style" in _blocks(manifest, signal) else ""
         cost = f"{_cost(metrics, 'model')}{' + ' + _cost(metrics, 'style') if extra else ''}"
         rows.append([f"`{signal}`", _blocks(manifest, signal), "; ".join(cands), chosen,
                      pooling.get(signal, DASH), cost])
-    return table(["signal", "feature blocks", "candidates: pooled outer F1 (shipped in bold)",
+    return table(["signal", "feature blocks",
+                  "candidates: pooled outer F1 (worst split vs fair baseline; shipped in bold)",
                   "chosen by the inner folds of each split", "pooling of long texts",
                   "cost (ms per 1,000 texts)"], rows)
 

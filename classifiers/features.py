@@ -56,6 +56,14 @@ def vectoriser_state(union) -> dict:
     return {"params": params, "parts": parts}
 
 
+def word_columns(union) -> int:
+    """How many leading columns of the union's output are the word part (the union's first part)."""
+    name, vec = union.transformer_list[0]
+    if vec.get_params()["analyzer"] != "word":
+        raise ValueError(f"the vectoriser's first part {name!r} is not the word part")
+    return len(vec.vocabulary_)
+
+
 def restore_vectoriser(state: dict):
     """Rebuild a fitted union from :func:`vectoriser_state` output."""
     union = build_vectoriser(state["params"])

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -142,7 +142,8 @@ class OuterResult:
     copies: dict[str, int]
     scorer: Scorer | None = None  # the learner refitted on ``train`` (scores whole documents later)
     choice: str = ""  # the candidate the inner folds chose (run_nested with several learners)
-    candidates: dict = field(default_factory=dict)  # name -> (z, p, inner Selection) on the held-out rows
+    # name -> (z, p, inner Selection, scorer) on the held-out rows
+    candidates: dict = field(default_factory=dict)
 
 
 def pooled_runs(results: Sequence[OuterResult]) -> list[OuterResult]:
@@ -200,7 +201,8 @@ def run_nested(learner: Learner | dict[str, Learner], y: np.ndarray, groups: np.
                                                 -list(candidates).index(n)))
         scorer, z, p, sel = outer[choice]
         result = OuterResult(split, test, z, p, sel, inner[choice][1], train, copies, scorer, choice,
-                             {n: (o[1], o[2], o[3]) for n, o in outer.items()} if len(candidates) > 1 else {})
+                             {n: (o[1], o[2], o[3], o[0]) for n, o in outer.items()}
+                             if len(candidates) > 1 else {})
         out.append(result)
         if progress:
             chosen = f", candidate {choice!r}" if len(candidates) > 1 else ""
@@ -225,14 +227,51 @@ def candidate_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]
                    lambda r: (r.candidates[candidate][1], r.candidates[candidate][2].threshold))
 
 
-def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult]) -> str:
-    """The candidate for the model fitted on all rows: the best pooled outer F1 over the
-    ``for_threshold`` splits, each candidate at its own inner thresholds (first on ties)."""
+def as_candidate(result: OuterResult, candidate: str) -> OuterResult:
+    """``result`` as if ``candidate`` had been chosen: its held-out decisions, probabilities, inner
+    selection and fitted scorer (the result itself when it holds no candidates)."""
+    if not result.candidates or candidate == result.choice:
+        return result
+    z, p, sel, scorer = result.candidates[candidate]
+    return replace(result, z=z, p=p, inner=sel, scorer=scorer, choice=candidate)
+
+
+def worst_margin(signal: str, y: np.ndarray, runs: Sequence[OuterResult],
+                 baseline: Sequence[OuterResult]) -> float:
+    """The smallest of (F1 - fair baseline F1) and (ROC AUC - fair baseline ROC AUC) over every split
+    of ``runs`` (each side at its own inner threshold; ROC AUC where the held-out side has both classes)."""
+    margins = []
+    for run, base in zip(runs, baseline, strict=True):
+        m = signal_metrics(signal, y[run.test], run.p, run.inner.threshold)
+        b = signal_metrics(signal, y[base.test], base.p, base.inner.threshold)
+        margins.append(m.f1 - b.f1)
+        if m.roc_auc is not None and b.roc_auc is not None:
+            margins.append(m.roc_auc - b.roc_auc)
+    return min(margins) if margins else float("nan")
+
+
+def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult],
+                      baseline: Sequence[OuterResult] | None = None) -> str:
+    """The candidate for the model fitted on all rows.
+
+    Without ``baseline``: the best pooled outer F1 over the ``for_threshold`` splits, each candidate at
+    its own inner thresholds (first on ties). With the fair baseline's runs of the same splits: the
+    candidate whose worst split is best against the baseline (:func:`worst_margin`: the product is
+    judged on data from elsewhere, so the recipe that loses least where it does worst ships), then the
+    pooled outer F1 on ties."""
     used = pooled_runs(results)
     if not used or not used[0].candidates:
         return results[0].choice if results else ""
     names = list(used[0].candidates)
-    return max(names, key=lambda n: (candidate_metrics("", y, used, n).f1, -names.index(n)))
+
+    def key(n: str):
+        pooled = candidate_metrics("", y, used, n).f1
+        if baseline is None:
+            return (pooled, -names.index(n))
+        margin = worst_margin("", y, [as_candidate(r, n) for r in results], baseline)
+        return (np.nan_to_num(margin, nan=-1.0), pooled, -names.index(n))
+
+    return max(names, key=key)
 
 
 def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -> dict:

@@ -32,8 +32,10 @@ _TOKEN = re.compile(r"[a-z\u00c0-\u024f']+|[0-9]+|\S")
 _SPACE = re.compile(r"\s+")
 _WORD_TOKEN = re.compile(r"[a-z\u00c0-\u024f']+")
 # Words that are commonly joined in hashtags; a light split keeps the parts visible to the model.
+# Region-free on purpose (issue 13): place names belong to the config's region, not to the normaliser,
+# so another regency gets the same features.
 _HASHTAG_PARTS = ("tolak", "lawan", "stop", "anti", "ganti", "save", "pilkada", "pemilu", "politik",
-                  "uang", "hoaks", "hoax", "damai", "sampang", "madura", "presiden", "jokowi", "prabowo")
+                  "uang", "hoaks", "hoax", "damai", "presiden", "jokowi", "prabowo")
 
 
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]+[\ufe0f\u200d]*")

@@ -180,7 +180,7 @@ def train_second_stage(
     if progress:
         progress("nested outer folds: stage 1 (the shipped recipe) and stage 2 (+ embeddings)")
     runs1 = run_nested(
-        _model_learner(SIGNAL, data, x, seed, recipe),
+        _model_learner(SIGNAL, data, x, seed, recipe, feat.word_columns(vectoriser)),
         data.y,
         data.g,
         data.c,

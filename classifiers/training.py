@@ -10,7 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from classifiers.metrics import binary_metrics, pr_curve, signal_metrics
 from classifiers.model_card import write_model_card
 from classifiers.nested import (
     INNER_FOLDS,
+    as_candidate,
     candidate_metrics,
     pooled_metrics,
     pooled_runs,
@@ -38,9 +39,18 @@ from classifiers.nested import (
     shipped_candidate,
     shipped_selection,
     split_report,
+    worst_margin,
 )
 from classifiers.normalise import build_slang_map, normalise, read_madurese_words, tokens
-from classifiers.recipes import DEFAULT, Recipe, candidates, fold_scale, source_weights
+from classifiers.recipes import (
+    DEFAULT,
+    Recipe,
+    candidates,
+    column_scale,
+    fold_scale,
+    mix_heads,
+    source_weights,
+)
 from classifiers.rule_lexicon import ALL_RULES
 from classifiers.rules import RuleScorer
 from classifiers.style import StyleFeatures
@@ -123,38 +133,49 @@ def _with_style(x, texts: np.ndarray, groups: np.ndarray, fit_mask: np.ndarray):
     return hstack([x, style.transform(texts)]).tocsr(), style
 
 
-def _model_learner(name: str, data: SignalSet, x, seed: int, recipe: Recipe = DEFAULT):
+def _model_learner(name: str, data: SignalSet, x, seed: int, recipe: Recipe = DEFAULT,
+                   word_columns: int | None = None):
     """The shipped model's recipe as a learner of :func:`classifiers.nested.run_nested`.
 
     Signals listed in :data:`~classifiers.weights.STYLE_SIGNALS` get the style block, refitted on each
     training part (its neutral-word list must not see the held-out outlets); ``recipe`` sets C, the
-    shared block's scale and the source weights (:mod:`classifiers.recipes`)."""
+    shared block's scale, the word-only head and the source weights (:mod:`classifiers.recipes`);
+    ``word_columns``: how many leading columns of ``x`` are the word part."""
     texts = np.asarray(data.texts, dtype=object)
 
     def learner(train_mask: np.ndarray):
-        model, xs, style = fit_recipe(recipe, x, data, texts, train_mask, seed, name in STYLE_SIGNALS)
+        model, xs, style = fit_recipe(recipe, x, data, texts, train_mask, seed, name in STYLE_SIGNALS,
+                                      word_columns)
         return FittedScorer(model, xs, style)
 
     return learner
 
 
-def fit_recipe(recipe: Recipe, x, data: SignalSet, texts: np.ndarray, train_mask: np.ndarray, seed: int,
-               style: bool):
-    """One logistic regression fitted by ``recipe`` on the ``train_mask`` rows: (model, features of every
-    row as the model reads them, the style block or None). The shared-block scale is folded back into
-    the coefficients, so the model reads unscaled features."""
-    xs, block = _with_style(x, texts, data.g, train_mask) if style else (x, None)
-    fit_x = xs
-    if recipe.shared_scale != 1.0:
-        from scipy.sparse import diags
+def _fit_scaled(recipe: Recipe, xs, y: np.ndarray, train_mask: np.ndarray, seed: int, scale, weights):
+    """One logistic regression on ``xs`` with columns multiplied by ``scale``, folded back."""
+    from scipy.sparse import diags
 
-        scale = np.ones(xs.shape[1])
-        scale[:x.shape[1]] = recipe.shared_scale
-        fit_x = (xs @ diags(scale)).tocsr()
-    weights = source_weights(data.g, data.y, train_mask) if recipe.balance_sources else None
-    model = feat.build_linear_model(seed, recipe.c).fit(fit_x[train_mask], data.y[train_mask],
+    fit_x = xs if scale is None else (xs @ diags(scale)).tocsr()
+    model = feat.build_linear_model(seed, recipe.c).fit(fit_x[train_mask], y[train_mask],
                                                         sample_weight=weights)
-    fold_scale(model, x.shape[1], recipe.shared_scale)
+    fold_scale(model, scale)
+    return model
+
+
+def fit_recipe(recipe: Recipe, x, data: SignalSet, texts: np.ndarray, train_mask: np.ndarray, seed: int,
+               style: bool, word_columns: int | None = None):
+    """One logistic regression fitted by ``recipe`` on the ``train_mask`` rows: (model, features of every
+    row as the model reads them, the style block or None). Column scales are folded back into the
+    coefficients, so the model reads unscaled features; a word head is averaged in (one linear model)."""
+    xs, block = _with_style(x, texts, data.g, train_mask) if style else (x, None)
+    weights = source_weights(data.g, data.y, train_mask) if recipe.balance_sources else None
+    model = _fit_scaled(recipe, xs, data.y, train_mask, seed,
+                        column_scale(recipe, xs.shape[1], x.shape[1], word_columns), weights)
+    if recipe.word_head:
+        words_only = replace(recipe, char_scale=0.0)
+        word_model = _fit_scaled(words_only, xs, data.y, train_mask, seed,
+                                 column_scale(words_only, xs.shape[1], x.shape[1], word_columns), weights)
+        mix_heads(model, word_model, recipe.word_head)
     return model, xs, block
 
 
@@ -201,42 +222,55 @@ def _document_lift(name: str, rules: RuleScorer) -> Callable | None:
 
 def _cross_validate(name: str, data: SignalSet, x, seed: int, extra: Callable | None = None,
                     progress: Callable[[str], None] | None = None,
-                    featurise: Callable | None = None, lift: Callable | None = None) -> dict:
+                    featurise: Callable | None = None, lift: Callable | None = None,
+                    word_columns: int | None = None) -> dict:
     """The nested protocol (:mod:`classifiers.nested`) for the model and the fair baseline, plus the
     baseline at its natural 0.5 cut, on every split of ``name``; the shipped calibration and threshold.
     With ``featurise`` (windows -> shared block), also the held-out long documents read whole
     (:mod:`classifiers.document_eval`), with ``lift`` as the rule lift.
+
+    The split and pooled figures are those of the shipped recipe (each split at its own inner
+    threshold); ``nested_choice`` keeps, per split and pooled, the figures of the candidate that the
+    split's own inner folds chose, the estimate of the whole selection procedure.
     """
     y, groups, clusters = data.y, data.g, data.c
     policy = threshold_policy(name)
     splits = SPLITS[name]
     recipes = {r.name: r for r in candidates(name)}
-    learners = {r.name: _model_learner(name, data, x, seed, r) for r in recipes.values()}
-    model_runs = run_nested(learners, y, groups, clusters, splits, policy, post=extra, progress=progress)
-    chosen = shipped_candidate(y, model_runs) or next(iter(recipes))
+    learners = {r.name: _model_learner(name, data, x, seed, r, word_columns) for r in recipes.values()}
+    nested_runs = run_nested(learners, y, groups, clusters, splits, policy, post=extra, progress=progress)
     base = BaselineProtocol(data.texts, y, seed)
     base_runs = run_nested(base.learner, y, groups, clusters, splits, policy)
-    shipped = shipped_selection(y, model_runs, extra, policy, candidate=chosen)
+    chosen = shipped_candidate(y, nested_runs, base_runs) or next(iter(recipes))
+    model_runs = [as_candidate(r, chosen) for r in nested_runs]
+    shipped = shipped_selection(y, model_runs, extra, policy)
     base_shipped = shipped_selection(y, base_runs, None, policy)
     report = {"recipe": recipes[chosen].to_dict(), "candidates": [r.to_dict() for r in recipes.values()],
-              "candidate_pooled": _candidate_pooled(name, y, model_runs),
+              "candidate_pooled": _candidate_pooled(name, y, nested_runs),
+              "candidate_worst_margin": {
+                  n: round(worst_margin(name, y, [as_candidate(r, n) for r in nested_runs], base_runs), 4)
+                  for n in recipes} if len(recipes) > 1 else {},
               "calibration": [shipped.a, shipped.b], "threshold": shipped.threshold,
               "threshold_policy": list(policy), "inner_folds": INNER_FOLDS,
               "pooled": pooled_metrics(name, y, model_runs),
+              "pooled_nested_choice": pooled_metrics(name, y, nested_runs),
               "pooled_baseline": pooled_metrics(name, y, base_runs),
               "baseline_selection": {"calibration": [base_shipped.a, base_shipped.b],
                                      "threshold": base_shipped.threshold},
               "splits": {}}
     report["skipped_splits"] = sorted({s.name for s in splits} - {r.split.name for r in model_runs})
     plain_y, plain_p = [], []
-    for run, base_run in zip(model_runs, base_runs, strict=True):
+    for run, nested_run, base_run in zip(model_runs, nested_runs, base_runs, strict=True):
         split, test = run.split, run.test
         plain = base.plain_probabilities(run.train, test)
         if split.for_threshold:
             plain_y.append(y[test])
             plain_p.append(plain)
+        choice = signal_metrics(name, y[test], nested_run.p, nested_run.inner.threshold).to_dict()
         report["splits"][split.name] = {
-            **split_report(name, y, groups, run), "candidate": run.choice or chosen,
+            **split_report(name, y, groups, run), "candidate": chosen,
+            "nested_choice": {"candidate": nested_run.choice or chosen,
+                              **{k: choice[k] for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")}},
             "near_copies_as_built": _copies_as_built(data, split),
             "baseline": split_report(name, y, groups, base_run),
             "baseline_plain": binary_metrics(y[test], plain, NATURAL_THRESHOLD)}
@@ -388,13 +422,14 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
                      "dedup": {**rows.clusters_.summary(), "sealed_rows": rows.sealed_rows_,
                                "sealed_percent": SEALED_PERCENT}}
     models, calibration, thresholds, style_blocks, pooling = {}, {}, {}, {}, {}
+    n_word = feat.word_columns(vectoriser)
     for name, data in sets.items():
         x = prepared.features(data)
         extra = rule_lift(name, rules, data.texts)
         _say(progress, f"{name}: cross-source evaluation on {len(data.texts)} texts")
         report = _cross_validate(name, data, x, seed, extra, progress=progress,
                                  featurise=prepared.featurise,
-                                 lift=_document_lift(name, rules))
+                                 lift=_document_lift(name, rules), word_columns=n_word)
         metrics["signals"][name] = report
         metrics["sizes"][name] = {g: int((data.g == g).sum()) for g in sorted(set(data.groups))}
         calibration[name] = report["calibration"]
@@ -403,7 +438,8 @@ def train(data_dir: Path, out_dir: Path, *, progress: Callable[[str], None] | No
             thresholds[name] = report["threshold"]
         recipe = Recipe(**report["recipe"])
         model, _, block = fit_recipe(recipe, x, data, np.asarray(data.texts, dtype=object),
-                                     np.ones(len(data.texts), dtype=bool), seed, name in STYLE_SIGNALS)
+                                     np.ones(len(data.texts), dtype=bool), seed, name in STYLE_SIGNALS,
+                                     n_word)
         if block is not None:
             style_blocks[name] = block
         feat.shrink_model(model)

@@ -10,7 +10,7 @@ from scipy.sparse import csr_matrix
 from classifiers.datasets import SignalSet
 from classifiers.document_eval import choose_pooling
 from classifiers.evaluation import Split
-from classifiers.nested import run_nested, shipped_candidate, shipped_selection
+from classifiers.nested import as_candidate, run_nested, shipped_candidate, shipped_selection, worst_margin
 from classifiers.recipes import Recipe, source_family, source_weights
 from classifiers.training import fit_recipe
 
@@ -43,6 +43,34 @@ def test_a_shared_scale_is_folded_into_the_coefficients():
     assert not np.allclose(scaled.coef_, plain.coef_)
 
 
+
+def _fit_data():
+    rng = np.random.default_rng(1)
+    x = csr_matrix(rng.random((120, 8)) * (rng.random((120, 8)) < 0.5))
+    labels = ((x[:, 1] + x[:, 5]).toarray().ravel() > 0.5).astype(int).tolist()
+    data = SignalSet("t", [f"t{i}" for i in range(120)], labels, ["g"] * 120, [f"c{i}" for i in range(120)])
+    return x, data, np.asarray(data.texts, dtype=object), np.ones(120, dtype=bool)
+
+
+def test_a_word_head_is_the_average_of_a_full_fit_and_a_fit_on_the_word_columns():
+    x, data, texts, every = _fit_data()  # columns 0-3 play the word part, 4-7 the character part
+    full, _, _ = fit_recipe(Recipe("a"), x, data, texts, every, 0, False, 4)
+    mixed, _, _ = fit_recipe(Recipe("m", word_head=0.25), x, data, texts, every, 0, False, 4)
+    words = full.__class__(**full.get_params()).fit(x[:, :4], data.y)
+    expected = 0.75 * full.decision_function(x) + 0.25 * words.decision_function(x[:, :4])
+    assert np.allclose(mixed.decision_function(x), expected)
+    assert np.allclose(mixed.coef_[0, 4:], 0.75 * full.coef_[0, 4:])  # the word head has no char weights
+
+
+def test_a_character_scale_touches_the_character_columns_only():
+    x, data, texts, every = _fit_data()
+    scaled, _, _ = fit_recipe(Recipe("c", char_scale=0.5), x, data, texts, every, 0, False, 4)
+    factor = np.array([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5])
+    direct = scaled.__class__(**scaled.get_params()).fit(x.multiply(factor).tocsr(), data.y)
+    assert np.allclose(scaled.decision_function(x), direct.decision_function(x.multiply(factor).tocsr()))
+    with pytest.raises(ValueError, match="word column count"):
+        fit_recipe(Recipe("c", char_scale=0.5), x, data, texts, every, 0, False)
+
 def _toy(seed: int = 0):
     rng = np.random.default_rng(seed)
     n = 600
@@ -72,6 +100,31 @@ def test_the_inner_folds_choose_the_informative_candidate_and_so_does_the_shippe
     chosen = shipped_selection(y, runs, None, (1.0, 0.5), candidate="informative")
     other = shipped_selection(y, runs, None, (1.0, 0.5), candidate="random")
     assert chosen.a > 1.0 > other.a  # each candidate's own outer decisions were calibrated
+
+
+def test_the_shipped_candidate_is_the_one_whose_worst_split_beats_the_fair_baseline():
+    rng = np.random.default_rng(0)
+    n = 900
+    y = (rng.random(n) < 0.3).astype(int)
+    groups = np.array([f"g{i % 3}" for i in range(n)])
+    clusters = np.array([f"c{i}" for i in range(n)])
+    # "sharp" is excellent on g0 and g1 but noisy on g2; "steady" is a little better than the baseline
+    sharp = np.where(groups == "g2", y * 4 + rng.normal(0, 2.2, n), y * 4 + rng.normal(0, 0.6, n))
+    steady, base = y * 1.5 + rng.normal(0, 0.6, n), y * 1.2 + rng.normal(0, 0.6, n)
+
+    def fixed(values):
+        return lambda train: (lambda rows: values[rows])
+
+    splits = [Split(f"hold out g{k}", (f"g{k}",)) for k in range(3)]
+    learners = {"sharp": fixed(sharp), "steady": fixed(steady)}
+    runs = run_nested(learners, y, groups, clusters, splits, (1.0, 0.5))
+    base_runs = run_nested(fixed(base), y, groups, clusters, splits, (1.0, 0.5))
+    assert shipped_candidate(y, runs) == "sharp"  # the better pooled F1
+    assert worst_margin("", y, [as_candidate(r, "sharp") for r in runs], base_runs) < 0
+    assert worst_margin("", y, [as_candidate(r, "steady") for r in runs], base_runs) > 0
+    assert shipped_candidate(y, runs, base_runs) == "steady"
+    chosen = [as_candidate(r, "steady") for r in runs]
+    assert all(c.choice == "steady" and np.array_equal(c.z, steady[c.test]) for c in chosen)
 
 
 def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
