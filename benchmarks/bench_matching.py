@@ -106,6 +106,43 @@ def recall(index: MatchIndex, queries: list[str], expected: list[str]) -> tuple[
     return hits1 / len(queries), hits5 / len(queries)
 
 
+def ranking_figures(scores: np.ndarray) -> tuple[float, float, float]:
+    """recall@1, recall@5 and MRR of a (queries x documents) score matrix whose right document for
+    query i is document i (ties count against the right document)."""
+    own = np.diag(scores)[:, None]
+    rank = (scores > own).sum(axis=1) + (scores == own).sum(axis=1)  # 1 = alone at the top
+    return float((rank <= 1).mean()), float((rank <= 5).mean()), float((1.0 / rank).mean())
+
+
+def plain_rows(pairs: list[dict]) -> dict[str, tuple[float, float, float]]:
+    """The plain baselines the engine must beat (issue 14): scikit-learn TF-IDF cosines with IDF
+    fitted on the indexed debunks, nothing else (no normaliser, no stop words, no calibration)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [p["answer"] for p in pairs]
+    queries = [p["claim"] for p in pairs]
+    rows = {}
+    for name, vectoriser in [
+        ("plain word TF-IDF 1-2 grams", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("plain char TF-IDF 3-5 grams", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
+                                                         sublinear_tf=True)),
+    ]:
+        doc_vectors = vectoriser.fit_transform(docs)
+        rows[name] = ranking_figures((vectoriser.transform(queries) @ doc_vectors.T).toarray())
+    return rows
+
+
+def engine_figures(index: MatchIndex, pairs: list[dict]) -> tuple[float, float, float]:
+    """recall@1/@5 and MRR (over the top 50; 0 beyond) of the engine, each claim against all debunks."""
+    hits1 = hits5 = reciprocal = 0.0
+    for pair in pairs:
+        ids = [m.id for m in index.search(pair["claim"], 50)]
+        hits1 += ids[:1] == [pair["id"]]
+        hits5 += pair["id"] in ids[:5]
+        reciprocal += 1.0 / (ids.index(pair["id"]) + 1) if pair["id"] in ids else 0.0
+    return hits1 / len(pairs), hits5 / len(pairs), reciprocal / len(pairs)
+
+
 def dense_recall(encoder, pairs: list[dict]) -> tuple[float, float]:
     from classifiers.matching.index import encode
 
@@ -264,6 +301,11 @@ def main() -> None:
         t1, t5 = recall(index, [p["title"] for p in pairs], ids)
         print(f"  [{name}] claims: recall@1 {r1:.3f}  recall@5 {r5:.3f} | titles: recall@1 {t1:.3f}  "
               f"recall@5 {t5:.3f}")
+    print("   claims against every debunk, the engine beside the plain baselines (recall@1 / @5 / MRR):")
+    figures = {f"engine [{name}]": engine_figures(index, pairs) for name, index in indexes.items()}
+    figures.update(plain_rows(pairs))
+    for name, (r1, r5, mrr) in figures.items():
+        print(f"   {name:32s} {r1:.3f} / {r5:.3f} / {mrr:.3f}")
     if encoder is not None:
         d1, d5 = dense_recall(encoder, pairs)
         print(f"  [dense only] claims: recall@1 {d1:.3f}  recall@5 {d5:.3f}")

@@ -7,6 +7,11 @@ stored item (exact, no candidate cut-off), so the links, and therefore the clust
 the order or the batching in which items arrive: adding items one by one gives the same clusters as
 clustering them all at once.
 
+Stance guard: two items are never linked when one negates a content word that the other asserts
+("KPU menunda pilkada" / "KPU tidak menunda pilkada"; :func:`lexical.contradicting`), however close
+their words are. Matching a claim against its debunk ("... tidak benar") is not affected: the guard
+is a clustering rule, the index's scores are unchanged.
+
 Order-free naming: a claim's id is its smallest member id (string order); its canonical member is the
 one with the highest sum of link scores to the other members (the most central), ties by smallest id.
 """
@@ -24,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 
 from classifiers.matching.fusion import DEFAULT_THRESHOLD, lexical_raw, same_claim_probability
 from classifiers.matching.index import Doc, MatchIndex, as_utc, encode
-from classifiers.matching.lexical import PairFeaturizer, load_slang, prepare
+from classifiers.matching.lexical import PairFeaturizer, contradicting, load_slang, prepare, stance_vectors
 
 CHUNK = 128  # new items compared per matrix product (bounds memory at CHUNK x stored items)
 
@@ -120,7 +125,9 @@ class ClaimClusterer:
             return {}
         new = [fresh[i] for i in sorted(fresh)]
         self._changed = set(fresh)
-        words, chars = self.featurizer.transform([prepare(d.text, self.slang) for d in new])
+        prepared = [prepare(d.text, self.slang) for d in new]
+        words, chars = self.featurizer.transform(prepared)
+        negated, asserted = stance_vectors(prepared)
         dense = encode(self.encoder, [d.text for d in new], "query") if self.encoder is not None else None
         for doc in new:
             self._docs[doc.id] = doc
@@ -130,8 +137,8 @@ class ClaimClusterer:
             self._smallest[doc.id] = doc.id
             self._centrality[doc.id] = 0.0
         first_new = len(self._order) - len(new)
-        self._link(first_new, _Block(0, words, chars, dense))
-        self._blocks.append(_Block(first_new, words, chars, dense))
+        self._link(first_new, _Block(0, words, chars, dense, negated, asserted))
+        self._blocks.append(_Block(first_new, words, chars, dense, negated, asserted))
         while len(self._blocks) > 1 and self._blocks[-1].rows * 2 >= self._blocks[-2].rows:
             last = self._blocks.pop()
             self._blocks[-1] = self._blocks[-1].merged(last)
@@ -159,7 +166,11 @@ class ClaimClusterer:
             dense_cos = (chunk.dense @ other.dense[:other_rows].T).ravel()
         # rounded: a·b and b·a may differ in the last bits, and a link must not depend on the order
         prob = np.round(same_claim_probability(raw.ravel(), dense_cos).reshape(raw.shape), 6)
-        rows, cols = np.nonzero(prob >= self.threshold)
+        linked = prob >= self.threshold
+        if linked.any():
+            linked &= ~contradicting(chunk.negated, chunk.asserted, other.negated[:other_rows],
+                                     other.asserted[:other_rows])
+        rows, cols = np.nonzero(linked)
         keep = other_first + cols < first_row + rows  # each pair once, never an item with itself
         rows, cols = rows[keep], cols[keep]
         if rows.size == 0:
@@ -209,6 +220,8 @@ class _Block:
     words: sp.csr_matrix
     chars: sp.csr_matrix
     dense: np.ndarray | None
+    negated: sp.csr_matrix
+    asserted: sp.csr_matrix
 
     @property
     def rows(self) -> int:
@@ -216,12 +229,15 @@ class _Block:
 
     def slice(self, start: int, stop: int) -> _Block:
         dense = self.dense[start:stop] if self.dense is not None else None
-        return _Block(self.first + start, self.words[start:stop], self.chars[start:stop], dense)
+        return _Block(self.first + start, self.words[start:stop], self.chars[start:stop], dense,
+                      self.negated[start:stop], self.asserted[start:stop])
 
     def merged(self, after: _Block) -> _Block:
         dense = np.vstack([self.dense, after.dense]) if self.dense is not None else None
         return _Block(self.first, sp.vstack([self.words, after.words], format="csr"),
-                      sp.vstack([self.chars, after.chars], format="csr"), dense)
+                      sp.vstack([self.chars, after.chars], format="csr"), dense,
+                      sp.vstack([self.negated, after.negated], format="csr"),
+                      sp.vstack([self.asserted, after.asserted], format="csr"))
 
 
 def cluster(docs: Sequence[Doc], threshold: float | None = None, *,

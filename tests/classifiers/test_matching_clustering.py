@@ -87,3 +87,17 @@ def test_threshold_one_keeps_everything_apart_and_index_is_fed():
     clusterer = ClaimClusterer(index=index)
     clusterer.add(DOCS[:10])
     assert len(index) == 10 and clusterer.threshold == index.config.threshold
+
+
+def test_claims_that_differ_by_a_negation_stay_apart_but_still_match_their_debunk():
+    # Texts written for this test, after the guard was designed (issue 14).
+    claim = "KPU menunda pencoblosan pilkada di Kecamatan Omben sampai pekan depan karena banjir"
+    reworded = "KPU menunda pencoblosan pilkada di Kec. Omben sampai minggu depan karena banjir"
+    negated = "KPU tidak menunda pencoblosan pilkada di Kecamatan Omben sampai pekan depan karena banjir"
+    clusters = _as_sets(cluster([Doc("a", claim), Doc("b", reworded), Doc("c", negated)]))
+    assert clusters == {frozenset({"a", "b"}), frozenset({"c"})}
+    # The guard is a clustering rule only: the index still finds the debunk that negates the claim.
+    index = MatchIndex(MatchConfig(recent_days=None))
+    index.add([Doc("fc", negated), Doc("other", "Bupati meresmikan jembatan baru di Kecamatan Ketapang")])
+    top = index.search(claim, 1)[0]
+    assert top.id == "fc" and top.score >= index.config.threshold
