@@ -37,7 +37,6 @@ _VARIANTS = (
     Recipe("C=4, sources balanced, word head 0.5", c=4.0, balance_sources=True, word_head=0.5),
     Recipe("C=1, words only", char_scale=0.0),
     Recipe("C=4, sources balanced, words only", c=4.0, balance_sources=True, char_scale=0.0),
-    Recipe("C=1, sources balanced, word head 0.5", balance_sources=True, word_head=0.5),
     Recipe("C=2", c=2.0),
     Recipe("C=0.5", c=0.5),
 )

@@ -166,13 +166,13 @@ class ClaimClusterer:
             dense_cos = (chunk.dense @ other.dense[:other_rows].T).ravel()
         # rounded: a·b and b·a may differ in the last bits, and a link must not depend on the order
         prob = np.round(same_claim_probability(raw.ravel(), dense_cos).reshape(raw.shape), 6)
-        linked = prob >= self.threshold
-        if linked.any():
-            linked &= ~contradicting(chunk.negated, chunk.asserted, other.negated[:other_rows],
-                                     other.asserted[:other_rows])
-        rows, cols = np.nonzero(linked)
+        rows, cols = np.nonzero(prob >= self.threshold)
         keep = other_first + cols < first_row + rows  # each pair once, never an item with itself
         rows, cols = rows[keep], cols[keep]
+        if rows.size:  # the stance guard, on the linked pairs only
+            keep = ~contradicting(chunk.negated[rows], chunk.asserted[rows], other.negated[cols],
+                                  other.asserted[cols])
+            rows, cols = rows[keep], cols[keep]
         if rows.size == 0:
             return
         scores = prob[rows, cols]

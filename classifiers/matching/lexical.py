@@ -172,9 +172,9 @@ def stance_vectors(prepared: Sequence[str],
 
 def contradicting(neg_a: sp.csr_matrix, pos_a: sp.csr_matrix, neg_b: sp.csr_matrix,
                   pos_b: sp.csr_matrix) -> np.ndarray:
-    """Boolean (rows of a x rows of b): a negates a word b asserts, or b negates a word a asserts."""
-    clash = neg_a @ pos_b.T + pos_a @ neg_b.T
-    return np.asarray(clash.toarray() > 0)
+    """Boolean per row pair (row i of a with row i of b): one negates a word the other asserts."""
+    clash = row_cosines(neg_a, pos_b) + row_cosines(pos_a, neg_b)
+    return clash > 0
 
 
 def row_cosines(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
