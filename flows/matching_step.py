@@ -126,7 +126,11 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
                     counts["known_hoax_alerts"] += _raise_known_hoax(session, cited, by_id[item_id],
                                                                      claim_id, k)
                     alerted = True
-        counts["links"] += _link_answers(session, region, answers, match_config, since, touched)
+        # counter-narrative -> claim member search runs the other way round (an answer as the query),
+        # which the ranker was not trained on: the symmetric pair score decides those links
+        link_config = MatchConfig(recent_days=recent_days, place_words=place_words, backend="lexical",
+                                  threshold=threshold)
+        counts["links"] += _link_answers(session, region, answers, link_config, since, touched)
         store.refresh_claim_spread(session, touched)
         store.mark_checked(session, roles)
         counts["answers"] = len(answers)

@@ -143,5 +143,8 @@ def test_config_region_names_weigh_less(tmp_path):
                        stdin=line)
         assert done.returncode == 0, done.stderr
         found[bool(args)] = json.loads(done.stdout)["matches"]
-    assert found[False] and found[False][0]["score"] >= 0.75  # the bundled Sampang config: not a place word
-    assert found[True] == []
+    from classifiers.matching import MatchConfig
+
+    threshold = MatchConfig().threshold  # the default (ranked) backend's alert cut
+    assert found[False] and found[False][0]["score"] >= threshold  # bundled Sampang config: not a place word
+    assert all(m["score"] < min(threshold, found[False][0]["score"]) for m in found[True])

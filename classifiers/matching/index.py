@@ -13,7 +13,6 @@ The recency filter keeps fact-checks published at most ``recent_days`` days befo
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,14 +22,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.matching.fusion import DEFAULT_THRESHOLD, lexical_raw, same_claim_probability
-from classifiers.matching.lexical import BM25Index, PairFeaturizer, content_words, load_slang, prepare
+from classifiers.matching.lexical import (
+    BM25Index,
+    PairFeaturizer,
+    WordTfidf,
+    content_words,
+    load_slang,
+    prepare,
+)
+from classifiers.matching.ranker import FEATURES, Ranker, candidate_features, load_ranker, numbers
 from pantau.domain.errors import ModelError, UnknownKindError
 
-BACKENDS = ("lexical", "fused")
+BACKENDS = ("ranked", "lexical", "fused")
 CANDIDATES = 50  # per retriever; rescoring more rarely changes the top 5 and costs latency
 QUERY_CHUNK = 256  # queries scored per matrix product in search_many ...
 MAX_CELLS = 2_000_000  # ... fewer when queries x stored rows would exceed this (16 MB per matrix)
-CACHED_ROWS = 4096  # pair vectors kept per index (about 20 KB each for a 2,000-character text)
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,31 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchConfig:
-    """``threshold``: the 'same claim' cut; ``recent_days``: recency window (None = all dates);
+    """``threshold``: the 'same claim' cut (None: the backend's own, see :func:`default_threshold`);
+    ``recent_days``: recency window (None = all dates); ``backend``: ``ranked`` (the learned ranker,
+    default), ``lexical`` (the corpus-free pair score alone) or ``fused`` (pair score + dense cosine);
     ``place_words``: the monitored region's names (``PantauConfig.region_names()``: "Sampang",
     "Madura", ...), which nearly every item contains and so weigh less (see ``lexical.DOMAIN_WORDS``)."""
 
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float | None = None
     recent_days: int | None = 365
-    backend: str = "lexical"
+    backend: str = "ranked"
     place_words: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.threshold is None:
+            object.__setattr__(self, "threshold", default_threshold(self.backend))
+
+
+def default_threshold(backend: str) -> float:
+    """The alert cut of a backend: the bundled ranker's (chosen on inner folds for precision 0.9,
+    ``matching_ranker.json``) for ``ranked``, :data:`DEFAULT_THRESHOLD` for the pair score."""
+    if backend == "ranked":
+        try:
+            return load_ranker().threshold
+        except ModelError:
+            return DEFAULT_THRESHOLD
+    return DEFAULT_THRESHOLD
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -83,7 +106,9 @@ def encode(encoder: Any, texts: Sequence[str], kind: str) -> np.ndarray:
 class MatchIndex:
     """Fact-checks (or any claims) to match new items against. Re-adding an id replaces it."""
 
-    def __init__(self, config: MatchConfig = MatchConfig(), encoder: Any = None):
+    def __init__(self, config: MatchConfig | None = None, encoder: Any = None, *,
+                 ranker: Ranker | None = None):
+        config = config or MatchConfig()
         if config.backend not in BACKENDS:
             raise UnknownKindError("matching backend", config.backend, list(BACKENDS))
         if config.backend == "fused" and encoder is None:
@@ -100,8 +125,12 @@ class MatchIndex:
         self._times = np.zeros(0, dtype=np.float64)  # POSIX seconds, NaN = unknown
         self._alive = np.zeros(0, dtype=bool)
         self._dense: list[np.ndarray] = []
-        self._vectors: OrderedDict[int, tuple[sp.csr_matrix, sp.csr_matrix]] = OrderedDict()  # LRU
         self._all: tuple[sp.csr_matrix, sp.csr_matrix] | None = None  # every row's pair vectors
+        self.ranker = None
+        if config.backend == "ranked":
+            self.ranker = ranker or load_ranker()
+        self.words = WordTfidf(place_words=config.place_words) if config.backend == "ranked" else None
+        self._numbers: list[frozenset[str]] = []
 
     def __len__(self) -> int:
         return len(self._row_of)
@@ -123,6 +152,8 @@ class MatchIndex:
         if replaced:
             self._alive[replaced] = False
             self.bm25.retire(replaced)
+            if self.words is not None:
+                self.words.retire(replaced)
         prepared = [prepare(d.text, self.slang) for d in batch]
         start = len(self._ids)
         for offset, doc in enumerate(batch):
@@ -133,6 +164,9 @@ class MatchIndex:
         self._times = np.concatenate([self._times, [t.timestamp() if t else math.nan for t in times]])
         self._alive = np.concatenate([self._alive, np.ones(len(batch), dtype=bool)])
         self.bm25.add(prepared)
+        if self.words is not None:
+            self.words.add([d.text for d in batch])
+            self._numbers.extend(numbers(d.text) for d in batch)
         if self.encoder is not None:
             self._dense.append(encode(self.encoder, [d.text for d in batch], "passage"))
 
@@ -159,108 +193,104 @@ class MatchIndex:
         """:meth:`search` for several texts, in batches of :data:`QUERY_CHUNK` queries: BM25 scores,
         pair vectors and cosines are matrix products over the whole batch (the same candidates, scores
         and order as searching one text at a time)."""
+        if k < 1:
+            if at is not None and len(at) != len(texts):
+                raise ValueError(f"'at' has {len(at)} entries for {len(texts)} texts")
+            return [[] for _ in texts]
+        results: list[list[Match]] = []
+        for rows, bm25, features in self._scored(texts, at):
+            if rows.size == 0:
+                results.append([])
+                continue
+            probability = self._probability(features)
+            order = sorted(range(rows.size),
+                           key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]]))[:k]
+            results.append([Match(self._ids[rows[j]], float(probability[j])) for j in order])
+        return results
+
+    def ranker_candidates(self, texts: Sequence[str], *, at: Sequence[datetime | None] | None = None
+                          ) -> list[tuple[list[str], np.ndarray]]:
+        """Per text: (candidate ids, ranker feature matrix), for training and evaluating the ranker
+        (``ranked`` backend only)."""
+        if self.ranker is None and self.config.backend != "ranked":
+            raise ModelError("ranker_candidates needs the 'ranked' backend")
+        return [([self._ids[r] for r in rows], features) for rows, _, features in self._scored(texts, at)]
+
+    def _probability(self, features: np.ndarray) -> np.ndarray:
+        if self.ranker is not None:
+            return self.ranker.probability(features)
+        if features.shape[1] == 2:
+            return same_claim_probability(features[:, 0], features[:, 1])
+        return same_claim_probability(features[:, 0])
+
+    def _scored(self, texts: Sequence[str], at: Sequence[datetime | None] | None):
+        """Yield (candidate rows, BM25 of all rows, features of the candidates) per text, in order.
+        Features: the ranker's (``ranked``), else the pair score (and dense cosine when fused)."""
         if at is not None and len(at) != len(texts):
             raise ValueError(f"'at' has {len(at)} entries for {len(texts)} texts")
-        if k < 1 or not self._row_of or not texts:
-            return [[] for _ in texts]
+        if not self._row_of:
+            width = len(FEATURES) if self.words is not None else 1 + (self.encoder is not None)
+            for _ in texts:
+                yield np.zeros(0, dtype=int), np.zeros(0), np.zeros((0, width))
+            return
         dense_queries = encode(self.encoder, texts, "query") if self.encoder is not None else None
         doc_words, doc_chars = self._all_vectors()
-        results: list[list[Match]] = []
         chunk = max(1, min(QUERY_CHUNK, MAX_CELLS // max(len(self._ids), 1)))
         for start in range(0, len(texts), chunk):
             stop = min(start + chunk, len(texts))
             prepared = [prepare(t, self.slang) for t in texts[start:stop]]
             bm25 = self.bm25.scores_many(prepared)
-            query_words, query_chars = self.featurizer.transform(prepared)
-            lexical = lexical_raw(_dense(query_words @ doc_words.T), _dense(query_chars @ doc_chars.T))
+            if self.words is not None:  # ranked: the pair feature is the word part alone
+                lexical = _dense(self.featurizer.word_vectors(prepared) @ doc_words)
+            else:
+                query_words, query_chars = self.featurizer.transform(prepared)
+                lexical = lexical_raw(_dense(query_words @ doc_words), _dense(query_chars @ doc_chars))
+            word_all = self.words.cosines(texts[start:stop]) if self.words is not None else None
             dense_all = None
             if dense_queries is not None:
                 dense_all = dense_queries[start:stop] @ self._dense_matrix().T
             for i in range(stop - start):
                 allowed = self._allowed(at[start + i] if at is not None else None)
                 rows = _top(np.where(allowed & (bm25[i] > 0), bm25[i], -np.inf), CANDIDATES)
+                if word_all is not None:
+                    rows = np.union1d(rows, _top(np.where(allowed & (word_all[i] > 0), word_all[i], -np.inf),
+                                                 CANDIDATES))
                 if dense_all is not None:
                     rows = np.union1d(rows, _top(np.where(allowed, dense_all[i], -np.inf), CANDIDATES))
-                if rows.size == 0:
-                    results.append([])
-                    continue
-                dense = dense_all[i][rows] if dense_all is not None else None
-                probability = same_claim_probability(lexical[i][rows], dense)
-                order = sorted(range(rows.size),
-                               key=lambda j: (-probability[j], -bm25[i][rows[j]], self._ids[rows[j]]))[:k]
-                results.append([Match(self._ids[rows[j]], float(probability[j])) for j in order])
-        return results
+                if word_all is not None:
+                    features = candidate_features(
+                        word_all[i], allowed, rows, bm25[i], lexical[i][rows], numbers(texts[start + i]),
+                        [self._numbers[r] for r in rows])
+                elif dense_all is not None:
+                    features = np.column_stack([lexical[i][rows], dense_all[i][rows]])
+                else:
+                    features = lexical[i][rows][:, None]
+                yield rows, bm25[i], features
 
-    def _all_vectors(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Pair vectors of every stored row (rebuilt only after :meth:`add`)."""
-        if self._all is None or self._all[0].shape[0] != len(self._ids):
-            self._all = self.featurizer.transform(self._content)
+    def _all_vectors(self) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+        """Pair vectors of every stored row (rebuilt only after :meth:`add`); the ranked backend keeps
+        the word part only (chars None)."""
+        if self._all is None or self._all[0].shape[1] != len(self._ids):
+            if self.words is not None:
+                self._all = (self.featurizer.word_vectors(self._content), None)
+            else:
+                self._all = self.featurizer.transform(self._content)
+            # stored transposed (features x rows, CSR): a query row times it needs no conversion
+            self._all = tuple(None if m is None else sp.csr_matrix(m.T) for m in self._all)
         return self._all
-
-    def _candidates(self, text: str, allowed: np.ndarray,
-                    query_dense: np.ndarray | None) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
-        """(prepared query, candidate rows, BM25 of all rows, dense cosine of all rows or None)."""
-        prepared = prepare(text, self.slang)
-        bm25 = self.bm25.scores(prepared)
-        rows = _top(np.where(allowed & (bm25 > 0), bm25, -np.inf), CANDIDATES)
-        dense_all = None
-        if query_dense is not None:
-            dense_all = self._dense_matrix() @ query_dense
-            rows = np.union1d(rows, _top(np.where(allowed, dense_all, -np.inf), CANDIDATES))
-        return prepared, rows, bm25, dense_all
-
-    def _ranked(self, text: str, allowed: np.ndarray,
-                query_dense: np.ndarray | None) -> list[tuple[int, float, float, float | None]]:
-        """Candidates as (row, probability, lexical raw, dense cosine or None), best first."""
-        prepared, rows, bm25, dense_all = self._candidates(text, allowed, query_dense)
-        if rows.size == 0:
-            return []
-        lexical, dense = self.raw_similarities(prepared, rows, dense_all)
-        probability = same_claim_probability(lexical, dense)
-        order = sorted(range(rows.size), key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]]))
-        return [(int(rows[j]), float(probability[j]), float(lexical[j]),
-                 None if dense is None else float(dense[j])) for j in order]
-
-    def _search_one(self, text: str, k: int, allowed: np.ndarray,
-                    query_dense: np.ndarray | None) -> list[Match]:
-        return [Match(self._ids[row], p) for row, p, _, _ in self._ranked(text, allowed, query_dense)[:k]]
-
-    def raw_similarities(self, prepared: str, rows: np.ndarray,
-                         dense_all: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
-        """Uncalibrated (lexical raw, dense cosine or None) of a prepared query against stored rows."""
-        query_words, query_chars = self.featurizer.transform([prepared])
-        doc_words, doc_chars = self._row_vectors(rows)
-        lexical = lexical_raw(_cosines(query_words, doc_words), _cosines(query_chars, doc_chars))
-        return lexical, (dense_all[rows] if dense_all is not None else None)
-
-    def _row_vectors(self, rows: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """Pair vectors of stored rows, from an LRU cache of :data:`CACHED_ROWS` rows (a small
-        fact-check store is fully cached; a large one keeps the candidates that come up often)."""
-        missing = [int(r) for r in rows if int(r) not in self._vectors]
-        if missing:
-            words, chars = self.featurizer.transform([self._content[r] for r in missing])
-            for i, row in enumerate(missing):
-                self._vectors[row] = (words[i], chars[i])
-        pairs = []
-        for row in rows:
-            self._vectors.move_to_end(int(row))
-            pairs.append(self._vectors[int(row)])
-        while len(self._vectors) > CACHED_ROWS:
-            self._vectors.popitem(last=False)
-        return (sp.vstack([w for w, _ in pairs], format="csr"),
-                sp.vstack([c for _, c in pairs], format="csr"))
 
     def candidate_features(self, text: str, k: int = 10, *,
                            at: datetime | None = None) -> list[tuple[str, float, float | None]]:
-        """The top ``k`` candidates as (id, lexical raw, dense cosine or None), for calibration."""
-        query_dense = encode(self.encoder, [text], "query")[0] if self.encoder is not None else None
-        ranked = self._ranked(text, self._allowed(at), query_dense)[:k]
-        return [(self._ids[row], lexical, dense) for row, _, lexical, dense in ranked]
-
-
-def _cosines(query: sp.csr_matrix, docs: sp.csr_matrix) -> np.ndarray:
-    """Cosine of one L2-normalised query row with each L2-normalised document row."""
-    return np.asarray((docs @ query.T).toarray(), dtype=np.float64).ravel()
+        """The top ``k`` candidates as (id, lexical raw, dense cosine or None), for calibrating the
+        pair score (``lexical``/``fused`` backends)."""
+        if self.words is not None:
+            raise ModelError("candidate_features calibrates the pair score: use the lexical or fused "
+                             "backend (the ranker has ranker_candidates)")
+        rows, bm25, features = next(self._scored([text], [at]))
+        probability = self._probability(features)
+        order = sorted(range(rows.size), key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]]))
+        return [(self._ids[rows[j]], float(features[j, 0]),
+                 float(features[j, 1]) if features.shape[1] > 1 else None) for j in order[:k]]
 
 
 def _dense(product: sp.spmatrix) -> np.ndarray:

@@ -16,6 +16,7 @@ Everything here is *stateless* or *incremental*, so an index can grow one docume
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -123,9 +124,13 @@ class PairFeaturizer:
     def _char_text(self, prepared: str) -> str:
         return " ".join(w for w in content_words(prepared) if w not in self.domain)
 
+    def word_vectors(self, prepared: Sequence[str]) -> sp.csr_matrix:
+        """The word part alone (the ranker's pair feature: char n-grams cost more than they add there)."""
+        return _sublinear(self.words.transform(prepared), self.word_weights)
+
     def transform(self, prepared: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(word vectors, char vectors), each row L2-normalised with sublinear TF."""
-        words = _sublinear(self.words.transform(prepared), self.word_weights)
+        words = self.word_vectors(prepared)
         chars = _sublinear(self.chars.transform([self._char_text(p) for p in prepared]))
         return words, chars
 
@@ -256,3 +261,91 @@ class BM25Index:
         queries.data[:] = 1.0  # each distinct term once, as in scores()
         queries = sp.csr_matrix(queries @ sp.diags(self._idf, format="csr"))
         return np.asarray((queries @ self._weights.T).toarray(), dtype=np.float32)
+
+
+# The ranker's word TF-IDF reads the whole text (a debunk may answer late), up to this many characters.
+MAX_WORD_CHARS = 20_000
+
+
+def plain_text(text: str) -> str:
+    """Lower-cased, diacritic-folded text for the ranker's word TF-IDF: no normaliser and no stop
+    words, like a plain TF-IDF cosine (IDF does what the function-word list does by hand)."""
+    return fold_diacritics((text or "")[:MAX_WORD_CHARS].lower())
+
+
+class WordTfidf:
+    """Incremental word 1-2-gram TF-IDF over hashed features, IDF from the stored (alive) rows.
+
+    ``place_words`` (the region's names, from the config) are removed before counting: in a large
+    store IDF would make them cheap anyway, but in a small one a shared "Pamekasan" would decide.
+
+    Weights as scikit-learn's ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``: tf
+    ``1 + log(count)``, smooth IDF ``log((1 + n) / (1 + df)) + 1``, rows L2-normalised. The weighted
+    matrix is rebuilt lazily on the first search after adds or retirements (O(non-zeros))."""
+
+    def __init__(self, n_features: int = N_FEATURES, *, place_words: Sequence[str] = ()):
+        self.n_features = n_features
+        names = sorted({plain_text(w).strip() for w in place_words if w.strip()}, key=len, reverse=True)
+        self._places = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b") if names else None
+        self.vectoriser = HashingVectorizer(ngram_range=(1, 2), n_features=n_features,
+                                            preprocessor=self._text, alternate_sign=False, norm=None,
+                                            dtype=np.float32)
+        self._blocks: list[sp.csr_matrix] = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._df = np.zeros(n_features, dtype=np.int64)
+        self._weighted: sp.csr_matrix | None = None
+        self._transposed: sp.csr_matrix | None = None  # features x rows, for fast query products
+        self._idf: np.ndarray | None = None
+
+    def _text(self, text: str) -> str:
+        plain = plain_text(text)
+        return self._places.sub(" ", plain) if self._places is not None else plain
+
+    def _tf(self, texts: Sequence[str]) -> sp.csr_matrix:
+        counts = sp.csr_matrix(self.vectoriser.transform(texts), dtype=np.float32)
+        counts.data = 1.0 + np.log(counts.data)
+        return counts
+
+    def add(self, texts: Sequence[str]) -> None:
+        tf = self._tf(texts)
+        self._blocks.append(tf)
+        self._df += np.bincount(tf.indices, minlength=self.n_features)
+        self._alive = np.concatenate([self._alive, np.ones(len(texts), dtype=bool)])
+        self._weighted = None
+
+    def retire(self, rows: Sequence[int]) -> None:
+        rows = [r for r in dict.fromkeys(int(r) for r in rows) if self._alive[r]]
+        if not rows:
+            return
+        matrix = self._matrix()
+        self._df -= np.bincount(matrix[rows].indices, minlength=self.n_features)
+        self._alive[rows] = False
+        self._weighted = None
+
+    def _matrix(self) -> sp.csr_matrix:
+        if len(self._blocks) > 1:
+            self._blocks = [sp.vstack(self._blocks, format="csr")]
+        return self._blocks[0] if self._blocks else sp.csr_matrix((0, self.n_features), dtype=np.float32)
+
+    def weighted(self) -> sp.csr_matrix:
+        """Every stored row's TF-IDF vector (retired rows keep a vector; callers mask them)."""
+        if self._weighted is None:
+            n_docs = int(self._alive.sum())
+            self._idf = (np.log((1.0 + n_docs) / (1.0 + self._df)) + 1.0).astype(np.float32)
+            matrix = self._matrix().copy()
+            matrix.data *= self._idf[matrix.indices]
+            self._weighted = normalize(matrix, copy=False)
+            self._transposed = sp.csr_matrix(self._weighted.T)
+        return self._weighted
+
+    def cosines(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts) x stored rows) cosines."""
+        self.weighted()
+        assert self._idf is not None and self._transposed is not None
+        queries = self._tf(texts)
+        # Terms no stored row has keep their (highest) IDF, unlike a fitted vocabulary that drops them:
+        # the ranking is the same, but a query whose words are mostly unknown to the store gets a low
+        # cosine instead of a high one from its few shared words (which misled the ranker in small stores).
+        queries.data *= self._idf[queries.indices]
+        queries = normalize(queries, copy=False)
+        return np.asarray((queries @ self._transposed).toarray(), dtype=np.float64)

@@ -126,7 +126,7 @@ def match(
 
         encoder = load_encoder(encoder_spec)
     config = MatchConfig(recent_days=None if all_dates else recent_days,
-                         backend="fused" if encoder is not None else "lexical",
+                         backend="fused" if encoder is not None else "ranked",
                          place_words=place_words)
     index = MatchIndex(config, encoder=encoder)
     docs = []

@@ -188,18 +188,6 @@ def test_fused_backend_uses_the_encoder_and_keeps_the_interface():
     assert features and all(dense is not None for _, _, dense in features)
 
 
-def test_a_small_vector_cache_gives_the_same_results(monkeypatch, index):
-    import classifiers.matching.index as index_module
-
-    texts = [v["text"] for v in VARIANTS[:20]]
-    expected = [index.search(t, 5) for t in texts]
-    monkeypatch.setattr(index_module, "CACHED_ROWS", 3)
-    small = MatchIndex(index.config)
-    small.add(_docs())
-    assert [small.search(t, 5) for t in texts] == expected
-    assert len(small._vectors) <= 3
-
-
 def test_the_region_names_of_the_config_weigh_less_in_matching():
     """A shared regency name alone does not make two claims alike; the names come from the config."""
     doc = Doc("a", "Banjir besar melanda Pamekasan, ribuan warga mengungsi ke balai desa")
