@@ -103,14 +103,14 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
         answer_index.add([Doc(str(a.id), a.text, a.time) for a in stored_answers])
         answer_index.add([Doc(str(a.id), a.full_text, a.time) for a in answers])
         known = _known_matches(answer_index, others, match_config.threshold)
+        new_matches = []
         for item_id, found in list(known.items()):
             if not found:
                 known.pop(item_id)
                 continue
             roles[item_id] = "claim"
-            for k in found:
-                counts["matches"] += store.record_match(session, item_id=item_id, matched_item_id=k.answer_id,
-                                                        score=k.score, backend=match_config.backend)
+            new_matches.extend((item_id, k.answer_id, k.score) for k in found)
+        counts["matches"] += store.record_matches(session, new_matches, backend=match_config.backend)
 
         seeds = {c.id for c in others if roles[c.id] == "claim"}
         claim_of = _cluster(session, others, seeds, max(cluster_threshold, match_config.threshold), since,

@@ -221,11 +221,28 @@ def link_counter_narrative(session: Session, *, claim_id: int, item_id: int, act
 def record_match(session: Session, *, item_id: int, matched_item_id: int, score: float,
                  backend: str | None = None, now: datetime | None = None) -> bool:
     """Record that ``item_id`` matched the stored counter-narrative ``matched_item_id``; False if known."""
+    return record_matches(session, [(item_id, matched_item_id, score)], backend=backend, now=now) == 1
+
+
+MATCH_ROWS_PER_INSERT = 500  # rows of one multi-row INSERT (6 parameters each, far below SQLite's limit)
+
+
+def record_matches(session: Session, matches: Sequence[tuple[int, int, float]], *,
+                   backend: str | None = None, now: datetime | None = None) -> int:
+    """:func:`record_match` for many ``(item_id, matched_item_id, score)`` at once, as multi-row
+    inserts (one statement per :data:`MATCH_ROWS_PER_INSERT` rows); returns how many were new."""
     now = as_utc(now) if now else utcnow()
-    stmt = upsert_insert(session, ItemMatch.__table__).values(
-        item_id=item_id, matched_item_id=matched_item_id, score=score, backend=backend, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["item_id", "matched_item_id"])
-    return _inserted(session, stmt.returning(ItemMatch.id))
+    first: dict[tuple[int, int], float] = {}
+    for item_id, matched_id, score in matches:
+        first.setdefault((item_id, matched_id), score)  # a repeated pair keeps its first score
+    rows = [{"item_id": i, "matched_item_id": m, "score": score, "backend": backend, "created_at": now}
+            for (i, m), score in first.items()]
+    inserted = 0
+    for start in range(0, len(rows), MATCH_ROWS_PER_INSERT):
+        stmt = upsert_insert(session, ItemMatch.__table__).values(rows[start:start + MATCH_ROWS_PER_INSERT])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["item_id", "matched_item_id"])
+        inserted += len(session.execute(stmt.returning(ItemMatch.id)).all())
+    return inserted
 
 
 def link_of(session: Session, claim_id: int, item_id: int) -> CounterNarrative | None:

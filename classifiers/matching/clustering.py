@@ -62,8 +62,9 @@ class ClaimClusterer:
     def __init__(self, threshold: float | None = None, index: MatchIndex | None = None, *,
                  place_words: Sequence[str] | None = None):
         self.index = index
-        if threshold is None:
-            threshold = index.config.threshold if index is not None else DEFAULT_THRESHOLD
+        if threshold is None:  # links use the pair score: the ranker's cut means something else
+            ranked = index is None or index.config.backend == "ranked"
+            threshold = DEFAULT_THRESHOLD if ranked else index.config.threshold
         self.threshold = float(threshold)
         self.encoder: Any = index.encoder if index is not None else None
         self.slang = load_slang()

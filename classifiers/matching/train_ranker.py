@@ -303,6 +303,41 @@ def shipped_ranker(pairs: Sequence[dict], cands: Candidates, groups: Sequence[st
     return _fit(cands, claims, threshold=cut, meta=meta)
 
 
+CARD_FILE = "MATCHING_RANKER.md"
+
+
+def ranker_card(ranker: Ranker) -> str:
+    """The model card of a trained ranker, from what it stores (``--write`` keeps it beside the JSON)."""
+    meta, outer = ranker.meta, ranker.meta.get("outer", {})
+    lines = [
+        "# Matching ranker (`matching_ranker.json`)", "",
+        "Written by `python -m classifiers.matching.train_ranker ../shared/data/train --write`; see "
+        "docs/matching.md.", "",
+        "- **What**: a logistic regression over the candidate features "
+        + ", ".join(f"`{n}`" for n in FEATURES)
+        + "; it gives the probability that a retrieved fact-check answers the item's claim.",
+        f"- **Trained on**: `{meta.get('data')}` from `../shared/data/train` (TurnBackHoax scrape "
+        "2018-2021 by jibranfawaid; licence: none stated): "
+        f"{meta.get('pairs')} hoax reports with a NARASI (claim) and a PENJELASAN (debunk), in "
+        f"{meta.get('groups')} near-copy groups. No text is stored in the model: only the "
+        f"{len(FEATURES)} weights, the standardisation and the threshold.",
+        f"- **Alert threshold**: {ranker.threshold:.2f}, the lowest cut whose alert precision on "
+        f"out-of-fold probabilities reaches {meta.get('min_precision')} (weighted to "
+        f"{ANSWERABLE_SHARE:.0%} of searches having their debunk in the store).",
+        "- **Measured on outer folds** (5 folds by group, threshold chosen on inner folds): "
+        f"recall@1 {outer.get('recall@1', 0):.3f}, recall@5 {outer.get('recall@5', 0):.3f}, "
+        f"MRR {outer.get('mrr', 0):.3f} (each claim against all debunks); alerts: precision "
+        f"{outer.get('alert_precision', 0):.3f}, recall {outer.get('alert_recall', 0):.3f} over "
+        f"{outer.get('searches', 0)} searches in stores of 5 to {meta.get('pairs')} debunks.",
+        "- **Limits**: one source (TurnBackHoax, national, 2018-2021), whose debunks often share few "
+        "words with the claim; no Madurese pairs; the probability is calibrated for the answerable "
+        "share above, which nobody has measured for a real stream.", "",
+        "| feature | weight (standardised) |", "|---|---|",
+    ]
+    lines += [f"| `{n}` | {c:+.3f} |" for n, c in zip(FEATURES, ranker.coef, strict=True)]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data/train"))
@@ -333,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> None:
           + ", ".join(f"{n} {c:+.2f}" for n, c in zip(FEATURES, ranker.coef, strict=True)))
     if args.write:
         print(f"wrote {save_ranker(ranker, args.model_dir)}")
+        card = Path(args.model_dir) / CARD_FILE
+        card.write_text(ranker_card(ranker), encoding="utf-8")
+        print(f"wrote {card}")
 
 
 if __name__ == "__main__":

@@ -136,6 +136,8 @@ def test_training_writes_a_ranker_that_loads_and_ranks(tmp_path):
     assert trained.meta["pairs"] == len(TOPICS)
     assert len(trained.meta["outer_folds"]) == train_ranker.OUTER_FOLDS
     assert trained.meta["outer"]["recall@1"] >= 0.8  # each claim names its topic, so it is easy
+    card = (tmp_path / train_ranker.CARD_FILE).read_text(encoding="utf-8")
+    assert f"{trained.threshold:.2f}" in card and "licence" in card
     index = MatchIndex(MatchConfig(recent_days=None), ranker=trained)
     index.add(Doc(r["id"], r["text"].split("(PENJELASAN):")[1]) for r in rows)
     assert index.search("katanya vaksin dihentikan besok", 1)[0].id == "r6"

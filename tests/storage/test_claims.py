@@ -118,6 +118,11 @@ def test_matches_are_recorded_once(session, stored):
     assert store.record_match(session, item_id=stored[1], matched_item_id=stored[2], score=0.7,
                               backend="lexical") is True
     assert store.record_match(session, item_id=stored[1], matched_item_id=stored[2], score=0.9) is False
+    many = [(stored[1], stored[2], 0.5), (stored[2], stored[1], 0.6), (stored[2], stored[1], 0.8),
+            (stored[0], stored[1], 0.9)]
+    assert store.record_matches(session, many, backend="ranked") == 2  # one known, one repeated
+    assert store.record_matches(session, many) == 0
+    assert store.record_matches(session, []) == 0
     assert store.source_actor_of_item(session, stored[0]) == (None, [])
     with pytest.raises(RecordNotFoundError):
         store.source_actor_of_item(session, 9999)
