@@ -53,7 +53,10 @@ class ClaimSummary:
 class ClaimClusterer:
     """Incremental, order-independent clustering over the 'same claim' graph.
 
-    ``threshold`` defaults to ``index.config.threshold`` (or the calibrated default). With an
+    ``threshold`` defaults to the pair-score cut (``DEFAULT_THRESHOLD``); with an index on the
+    ``lexical`` or ``fused`` backend, to ``index.config.threshold`` (those backends use the same pair
+    score). The ranked backend's threshold is a cut on the ranker's probability, not on the pair
+    score, so it is not reused for links. With an
     ``index``, its dense encoder (fused backend) is used for the link scores, and every clustered
     item is also added to the index so it can be searched later. ``place_words`` (the region's names,
     weighed less: see :class:`~classifiers.matching.index.MatchConfig`) default to the index's.

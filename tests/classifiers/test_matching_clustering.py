@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from classifiers.matching import ClaimClusterer, Doc, MatchConfig, MatchIndex, cluster
+from classifiers.matching.fusion import DEFAULT_THRESHOLD
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "matching"
 VARIANTS = [json.loads(line) for line in (FIXTURES / "variants.jsonl").read_text().splitlines()]
@@ -86,7 +87,12 @@ def test_threshold_one_keeps_everything_apart_and_index_is_fed():
     index = MatchIndex(MatchConfig(recent_days=None))
     clusterer = ClaimClusterer(index=index)
     clusterer.add(DOCS[:10])
-    assert len(index) == 10 and clusterer.threshold == index.config.threshold
+    assert len(index) == 10
+    # Links use the pair score: the ranked backend's cut (a ranker probability) is not reused,
+    # while the lexical backend's cut is on the same pair score and is.
+    assert clusterer.threshold == DEFAULT_THRESHOLD != index.config.threshold
+    lexical = MatchIndex(MatchConfig(recent_days=None, backend="lexical", threshold=0.8))
+    assert ClaimClusterer(index=lexical).threshold == 0.8
 
 
 def test_claims_that_differ_by_a_negation_stay_apart_but_still_match_their_debunk():
