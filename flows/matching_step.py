@@ -6,9 +6,11 @@ After classification, every scored item the step has not handled yet gets a role
   at or above its threshold). It is linked automatically (``link_method="auto"``) to the claims whose
   members it matches at or above the matching threshold, with the answering actor and its category.
 * ``claim``: an item in a claim. Only *claim candidates* are searched and clustered: items scoring
-  hoax at least ``KNOWN_HOAX_MIN_SHARE`` (half) of their hoax alert threshold. Seeds are candidates
-  hoax-flagged (hoax at or above its alert threshold) or matching a stored counter-narrative (at or
-  above the matching threshold, within ``recent_days``: a repeat of a known hoax). Candidates are
+  hoax at least ``KNOWN_HOAX_MIN_SHARE`` (half) of their hoax alert threshold. Seeds (items that may
+  start a claim) are candidates with an alert-level hoax alert (medium severity or more, not dismissed;
+  a low one is a report about a hoax on a trusted outlet) in a language of the training data, items a
+  reviewer judged hoax, and candidates matching a stored counter-narrative (at or above the matching
+  threshold, within ``recent_days``: a repeat of a known hoax). Candidates are
   clustered with the stored claims' members (``ClaimClusterer``, at ``cluster_threshold``): a cluster
   holding a stored member joins that claim (the oldest if several), else one holding a seed becomes a
   new claim, else its items stay ``other``. Each match of a claim item is recorded (``item_matches``)
@@ -37,7 +39,7 @@ from classifiers.matching import ClaimClusterer, Doc, MatchConfig, MatchIndex
 from flows.resources import engine_for, region_classifier
 from pantau.domain.alert_rules import HOT_STAGES, effective_thresholds
 from pantau.domain.config import PantauConfig
-from pantau.domain.outcomes import answering_actor
+from pantau.domain.outcomes import Attribution, attribute
 from pantau.domain.signals import Signal
 from storage import claims as store
 from storage.alerts import raise_alert
@@ -53,6 +55,10 @@ KNOWN_HOAX_MIN_SHARE = 0.5
 # PENTING ... sebarkan sebelum dihapus") and a place or a topic (ID cards at the TPS) score 0.83-0.94,
 # while true repeats, the reworded Camplong one included, score 0.998-1.0 (engine of 2026-11-28).
 CLUSTER_THRESHOLD = 0.95
+# Languages whose hoax scores can start a claim: those of the training data (Indonesian, Madurese,
+# Javanese) and texts too short to tell ('und'). An English text's score is out of the model's domain
+# (a design choice, not tuned: the model card lists the training languages).
+CLAIM_LANGS = frozenset({"ind", "mad", "jav", "und"})
 COUNT_KEYS = ("answers", "claim_items", "claims_new", "known_hoax_alerts", "links", "matches")
 
 
@@ -112,7 +118,7 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
             new_matches.extend((item_id, k.answer_id, k.score) for k in found)
         counts["matches"] += store.record_matches(session, new_matches, backend=match_config.backend)
 
-        seeds = {c.id for c in others if roles[c.id] == "claim"}
+        seeds = _seeds(session, others, roles, known)
         claim_of = _cluster(session, others, seeds, max(cluster_threshold, match_config.threshold), since,
                             counts, place_words)
         roles.update(dict.fromkeys(claim_of, "claim"))
@@ -136,6 +142,20 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
         counts["answers"] = len(answers)
         counts["claim_items"] = len(claim_of)
     return {key: counts[key] for key in COUNT_KEYS}
+
+
+def _seeds(session: Session, items: list[store.MatchCandidate], roles: dict[int, str],
+           known: dict[int, list[_Known]]) -> set[int]:
+    """The items that may start a claim: a repeat of a known hoax (it matched a stored
+    counter-narrative), an item a reviewer gave the verdict hoax, or a hoax-flagged item whose hoax
+    alert is one a reviewer sees as one (:func:`storage.claims.alert_level_items`) in a language the
+    classifiers were trained on (:data:`CLAIM_LANGS`)."""
+    flagged = [c for c in items if roles[c.id] == "claim" and c.id not in known]
+    ids = [c.id for c in flagged]
+    alert_level = store.alert_level_items(session, ids)
+    reviewed = store.reviewer_hoax_items(session, [c.id for c in items])
+    return (set(known) | reviewed
+            | {c.id for c in flagged if c.id in alert_level and (c.lang or "und") in CLAIM_LANGS})
 
 
 def _thresholds(model: Any, region: PantauConfig, item: store.MatchCandidate) -> dict[str, float]:
@@ -210,14 +230,14 @@ class _Answers:
     def __init__(self, session: Session, region: PantauConfig):
         self.session = session
         self.region = region
-        self._cache: dict[int, tuple[store.StoredText, str | None, str]] = {}
+        self._cache: dict[int, tuple[store.StoredText, Attribution]] = {}
         self._linked: set[tuple[int, int]] = set()
 
-    def get(self, answer_id: int) -> tuple[store.StoredText, str | None, str]:
+    def get(self, answer_id: int) -> tuple[store.StoredText, Attribution]:
         if answer_id not in self._cache:
             text = store.stored_texts(self.session, [answer_id])[0]
             source_actor, mentioned = store.source_actor_of_item(self.session, answer_id)
-            self._cache[answer_id] = (text, *answering_actor(source_actor, mentioned, self.region.actors))
+            self._cache[answer_id] = (text, attribute(source_actor, mentioned, self.region.actors))
         return self._cache[answer_id]
 
     def link(self, claim_id: int, answer_id: int, score: float) -> bool:
@@ -225,9 +245,10 @@ class _Answers:
         if (claim_id, answer_id) in self._linked:
             return False
         self._linked.add((claim_id, answer_id))
-        text, actor, category = self.get(answer_id)
-        return store.link_counter_narrative(self.session, claim_id=claim_id, item_id=answer_id, actor=actor,
-                                            actor_category=category, published_at=text.time,
+        text, credit = self.get(answer_id)
+        return store.link_counter_narrative(self.session, claim_id=claim_id, item_id=answer_id,
+                                            actor=credit.actor, actor_category=credit.category,
+                                            attribution=credit.basis, published_at=text.time,
                                             confidence=round(score, 4))
 
 
@@ -250,18 +271,20 @@ def _link_answers(session: Session, region: PantauConfig, answers: list[store.Ma
             if m.score >= config.threshold:
                 cid = claim_of[int(m.id)]
                 best[cid] = max(best.get(cid, 0.0), m.score)
-        actor, category = answering_actor(answer.source_actor, answer.actors, region.actors)
+        credit = attribute(answer.source_actor, answer.actors, region.actors)
         for claim_id, score in sorted(best.items()):
             linked += store.link_counter_narrative(
-                session, claim_id=claim_id, item_id=answer.id, actor=actor, actor_category=category,
-                published_at=answer.time, confidence=round(score, 4))
+                session, claim_id=claim_id, item_id=answer.id, actor=credit.actor,
+                actor_category=credit.category, attribution=credit.basis, published_at=answer.time,
+                confidence=round(score, 4))
             touched.add(claim_id)
     return linked
 
 
 def _raise_known_hoax(session: Session, cited: _Answers, item: store.MatchCandidate, claim_id: int,
                      known: _Known) -> bool:
-    debunk, actor, category = cited.get(known.answer_id)
+    debunk, credit = cited.get(known.answer_id)
+    actor, category = credit.actor, credit.category
     severity = "high" if item.stage in HOT_STAGES else "medium"
     title = debunk.title or debunk.text[:120]
     reason = f"known hoax: matches the counter-narrative \"{title}\"" + (f" by {actor}" if actor else "")

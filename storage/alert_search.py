@@ -3,6 +3,9 @@ counts per election stage and signal (the timeline) and per district (the tensio
 
 Text search is a case-insensitive substring match over the alert's reason and the item's title and
 text (``LIKE``; no extra index), good enough for tens of thousands of alerts on SQLite.
+
+Each row carries the item's snippet (its title, else the start of its text, whitespace collapsed), so an
+untitled post shows what it says rather than the model's reason (which keeps its own field).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from storage.models import SEVERITIES, Alert, Item, Source
 
 # A literal, not a bound parameter: PostgreSQL must see GROUP BY and SELECT expressions as equal.
 _DASH = literal_column("'-'")
+SNIPPET_CHARS = 200
+_TEXT_READ = 4 * SNIPPET_CHARS  # enough of a long text for the snippet, even with much whitespace
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,16 @@ class AlertRow:
     item_url: str | None
     reason: str
     actors: list[str]
+    item_snippet: str | None = None
+
+
+def snippet(title: str | None, text: str | None, limit: int = SNIPPET_CHARS) -> str | None:
+    """The item's title, else its text: whitespace collapsed, at most ``limit`` characters (a cut ends
+    with '…'); None when both are empty."""
+    flat = " ".join((title or "").split()) or " ".join((text or "").split())
+    if not flat:
+        return None
+    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
 
 
 def _filtered(stmt: Select[Any], f: AlertFilters, dialect: str) -> Select[Any]:
@@ -109,7 +124,8 @@ def _rows_for(session: Session, ids: list[int]) -> list[AlertRow]:
     """The rows of these alert ids, in the order given."""
     if not ids:
         return []
-    stmt = _base([Alert, Source.name, Item.title, Item.url, Item.actors]).where(Alert.id.in_(ids))
+    stmt = _base([Alert, Source.name, Item.title, Item.url, Item.actors,
+                  func.substr(Item.text, 1, _TEXT_READ)]).where(Alert.id.in_(ids))
     by_id = {r[0].id: _row(*r) for r in session.execute(stmt)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -179,11 +195,11 @@ def count_alerts(session: Session, filters: AlertFilters) -> int:
 
 
 def _row(alert: Alert, source: str | None, title: str | None, url: str | None,
-         actors: list[str] | None) -> AlertRow:
+         actors: list[str] | None, text: str | None) -> AlertRow:
     return AlertRow(id=alert.id, created_at=alert.created_at, kind=alert.kind, signal=alert.signal,
                     severity=alert.severity, status=alert.status, stage=alert.stage, district=alert.district,
                     source=source, item_id=alert.item_id, item_title=title, item_url=url, reason=alert.reason,
-                    actors=list(actors or []))
+                    actors=list(actors or []), item_snippet=snippet(title, text))
 
 
 def stage_signal_counts(session: Session, filters: AlertFilters) -> dict[tuple[str, str], int]:

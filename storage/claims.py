@@ -15,18 +15,22 @@ from typing import Any
 from sqlalchemy import distinct, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from pantau.domain.config import ActorConfig
+from pantau.domain.outcomes import attribute
 from storage.alerts import add_review
 from storage.columns import as_utc, utcnow
 from storage.dialect import upsert_insert
 from storage.errors import InvalidValueError, RecordNotFoundError
 from storage.models import (
     MATCH_ROLES,
+    Alert,
     Claim,
     CounterNarrative,
     Item,
     ItemMatch,
     ItemMatchCheck,
     ItemSighting,
+    Review,
     Score,
     Source,
 )
@@ -53,6 +57,7 @@ class MatchCandidate:
     source_kind: str
     source_actor: str | None
     scores: dict[str, Any]
+    lang: str | None = None
 
     @property
     def full_text(self) -> str:
@@ -88,7 +93,7 @@ def items_to_match(session: Session, model_version: str,
     checked = exists().where(ItemMatchCheck.item_id == Item.id)
     stmt = (
         select(Item.id, Item.title, Item.text, Item.url, item_time, Item.stage, Item.districts,
-               Item.actors, Item.claim_id, Source.kind, Source.actor, Score.scores)
+               Item.actors, Item.claim_id, Source.kind, Source.actor, Score.scores, Item.lang)
         .join(Source, Source.id == Item.source_id)
         .join(Score, (Score.item_id == Item.id) & (Score.model_version == model_version))
         .where(~checked)
@@ -97,8 +102,39 @@ def items_to_match(session: Session, model_version: str,
     if item_ids is not None:
         stmt = stmt.where(Item.id.in_(list(item_ids)))
     return [MatchCandidate(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], list(row[6] or []),
-                           list(row[7] or []), row[8], row[9], row[10], dict(row[11] or {}))
+                           list(row[7] or []), row[8], row[9], row[10], dict(row[11] or {}), row[12])
             for row in session.execute(stmt)]
+
+
+#: Severities of a hoax alert that make its item a claim: a ``low`` one is a report about a hoax on a
+#: trusted outlet, or a likely counter-narrative (``pantau.domain.alert_rules``).
+ALERT_LEVEL_SEVERITIES = ("medium", "high", "critical")
+
+
+def alert_level_items(session: Session, item_ids: Iterable[int]) -> set[int]:
+    """Those of ``item_ids`` with a hoax alert a reviewer would see as one: a ``flagged_item`` hoax
+    alert of at least medium severity that nobody dismissed, or a ``known_hoax`` alert."""
+    ids = list(item_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        flagged = ((Alert.kind == "flagged_item") & (Alert.signal == "hoax")
+                   & Alert.severity.in_(ALERT_LEVEL_SEVERITIES))
+        stmt = (select(Alert.item_id).distinct().where(Alert.item_id.in_(chunk), Alert.status != "dismissed")
+                .where(flagged | (Alert.kind == "known_hoax")))
+        found.update(session.scalars(stmt))
+    return found
+
+
+def reviewer_hoax_items(session: Session, item_ids: Iterable[int]) -> set[int]:
+    """Those of ``item_ids`` a reviewer gave the verdict ``hoax``."""
+    ids = list(item_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        stmt = select(Review.item_id).distinct().where(Review.item_id.in_(ids[start:start + 500]),
+                                                      Review.action == "verdict", Review.verdict == "hoax")
+        found.update(session.scalars(stmt))
+    return found
 
 
 def mark_checked(session: Session, roles: Mapping[int, str], *, now: datetime | None = None) -> int:
@@ -147,15 +183,62 @@ def stored_texts(session: Session, item_ids: Iterable[int]) -> list[StoredText]:
 # --- claims ---------------------------------------------------------------------------------------
 
 def create_claim(session: Session, canonical_text: str, *, first_seen_at: datetime | None = None,
-                 now: datetime | None = None) -> int:
-    """A new claim; its spread is filled in by :func:`refresh_claim_spread`."""
+                 origin: str = "auto", now: datetime | None = None) -> int:
+    """A new claim (``origin``: auto, reviewer or split); its spread is filled in by
+    :func:`refresh_claim_spread`."""
     now = as_utc(now) if now else utcnow()
     claim = Claim(canonical_text=canonical_text[:CANONICAL_CHARS],
                   first_seen_at=as_utc(first_seen_at) if first_seen_at else None,
-                  created_at=now, updated_at=now)
+                  origin=origin, created_at=now, updated_at=now)
     session.add(claim)
     session.flush()
     return claim.id
+
+
+def claim_for_item(session: Session, item_id: int, *, user: str, organisation: str | None = None,
+                   now: datetime | None = None) -> int:
+    """The item's claim; a reviewer's hoax verdict on an item outside any claim starts one (origin
+    ``reviewer``), so the claim's answers and spread are followed like those the matching step found."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise RecordNotFoundError("item", item_id)
+    if item.claim_id is not None:
+        return item.claim_id
+    claim_id = create_claim(session, _full_text(item.title, item.text),
+                            first_seen_at=item.published_at or item.collected_at, origin="reviewer", now=now)
+    assign_items(session, claim_id, [item_id])
+    session.expire(item, ["claim_id"])
+    add_review(session, user=user, organisation=organisation, item_id=item_id, action="claim_start",
+               verdict=f"claim:{claim_id}", now=now)
+    refresh_claim_spread(session, [claim_id], now=now)
+    return claim_id
+
+
+#: Verdicts saying an item is no hoax: it leaves its claim (a claim left without items drops out of
+#: the claims lists and the outcome measures, which only count claims with items).
+NOT_A_CLAIM_VERDICTS = ("true", "tension_no_hoax")
+
+
+def follow_verdict(session: Session, item_id: int, verdict: str, *, user: str,
+                   organisation: str | None = None, now: datetime | None = None) -> int | None:
+    """Keep the item's claim membership in line with a reviewer's verdict; returns its claim id after.
+
+    ``hoax``: the item's claim, started now if it had none (:func:`claim_for_item`); a
+    :data:`NOT_A_CLAIM_VERDICTS` verdict: the item leaves its claim; other verdicts change nothing."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise RecordNotFoundError("item", item_id)
+    if verdict == "hoax":
+        return claim_for_item(session, item_id, user=user, organisation=organisation, now=now)
+    if verdict in NOT_A_CLAIM_VERDICTS and item.claim_id is not None:
+        claim_id = item.claim_id
+        item.claim_id = None
+        session.flush()
+        add_review(session, user=user, organisation=organisation, item_id=item_id, action="claim_leave",
+                   verdict=f"claim:{claim_id}", now=now)
+        refresh_claim_spread(session, [claim_id], now=now)
+        return None
+    return item.claim_id
 
 
 def assign_items(session: Session, claim_id: int, item_ids: Iterable[int]) -> int:
@@ -204,14 +287,16 @@ def refresh_claim_spread(session: Session, claim_ids: Iterable[int], *, now: dat
 def link_counter_narrative(session: Session, *, claim_id: int, item_id: int, actor: str | None,
                            actor_category: str, published_at: datetime | None,
                            confidence: float | None, link_method: str = "auto",
-                           now: datetime | None = None) -> bool:
+                           attribution: str | None = None, now: datetime | None = None) -> bool:
     """Link a counter-narrative item to the claim it answers; returns False if the link existed.
 
-    An existing link (confirmed, rejected or automatic) is left exactly as it is.
+    ``attribution``: why ``actor`` is credited (``pantau.domain.outcomes.attribute``). An existing link
+    (confirmed, rejected or automatic) is left exactly as it is.
     """
     now = as_utc(now) if now else utcnow()
     stmt = upsert_insert(session, CounterNarrative.__table__).values(
         item_id=item_id, claim_id=claim_id, actor=actor, actor_category=actor_category,
+        attribution=attribution,
         published_at=as_utc(published_at) if published_at else None, link_method=link_method,
         confidence=confidence, confirmed=False, rejected=False, created_at=now,
     ).on_conflict_do_nothing(index_elements=["item_id", "claim_id"])
@@ -260,11 +345,16 @@ def links_of_claim(session: Session, claim_id: int) -> list[CounterNarrative]:
 
 def review_link(session: Session, *, claim_id: int, item_id: int, decision: str, user: str,
                 organisation: str | None = None, note: str | None = None, actor: str | None = None,
-                actor_category: str = "other", now: datetime | None = None) -> CounterNarrative:
+                actor_category: str = "other", attribution: str | None = None,
+                now: datetime | None = None) -> CounterNarrative:
     """A reviewer confirms or rejects that ``item_id`` answers ``claim_id``; appends a Review.
 
-    Confirming a link that does not exist creates it (``link_method`` ``reviewer``, with ``actor``);
-    rejecting one keeps it marked rejected, so automatic linking never brings it back.
+    Confirming a link that does not exist creates it (``link_method`` ``reviewer``, with ``actor``
+    credited on ``attribution``, by default ``confirmed``: the reviewing organisation that links it).
+    Confirming records ``confirmed_by`` (``organisation``) and, when the link had no better basis than a
+    mention in the text (or none), gives the credit to ``actor``, basis ``confirmed``; an answer whose
+    source's configured actor published it keeps that actor. Rejecting keeps the link marked rejected,
+    so automatic linking never brings it back.
     """
     if decision not in LINK_DECISIONS:
         raise InvalidValueError("link decision", decision, LINK_DECISIONS)
@@ -278,15 +368,66 @@ def review_link(session: Session, *, claim_id: int, item_id: int, decision: str,
     if link is None:
         link = CounterNarrative(claim_id=claim_id, item_id=item_id, actor=actor,
                                 actor_category=actor_category, link_method="reviewer",
+                                attribution=attribution or ("confirmed" if actor else None),
                                 published_at=item.published_at or item.collected_at, created_at=now)
         session.add(link)
+    elif decision == "confirm" and actor and link.attribution in (None, "mentioned"):
+        link.actor, link.actor_category, link.attribution = actor, actor_category, "confirmed"
     link.confirmed = decision == "confirm"
     link.rejected = decision == "reject"
+    if link.confirmed:
+        link.confirmed_by, link.confirmed_at = organisation, now
     add_review(session, user=user, organisation=organisation, item_id=item_id,
                action=f"link_{decision}", verdict=f"claim:{claim_id}", note=note, now=now)
     session.flush()
     refresh_claim_spread(session, [claim_id], now=now)
     return link
+
+
+def record_url_answer(session: Session, *, claim_id: int, url: str, user: str, organisation: str | None,
+                      category: str = "other", note: str | None = None, item_id: int | None = None,
+                      now: datetime | None = None) -> CounterNarrative:
+    """A counter-narrative a reviewer gives as a URL (published elsewhere, not collected): recorded with
+    the reviewer's organisation as its actor (basis ``reviewer``), the time it was recorded as its time,
+    confirmed; it counts in the outcome measures like a linked item. Recording the same URL again for
+    the claim returns the existing link (un-rejected). ``item_id``: the item the reviewer recorded it on
+    (the review trail's entry; default the claim's earliest member)."""
+    if session.get(Claim, claim_id) is None:
+        raise RecordNotFoundError("claim", claim_id)
+    now = as_utc(now) if now else utcnow()
+    link = session.execute(select(CounterNarrative).where(
+        CounterNarrative.claim_id == claim_id, CounterNarrative.url == url)).scalar_one_or_none()
+    if link is None:
+        link = CounterNarrative(claim_id=claim_id, url=url, actor=organisation, actor_category=category,
+                                link_method="reviewer", attribution="reviewer", published_at=now,
+                                created_at=now)
+        session.add(link)
+    link.confirmed, link.rejected = True, False
+    link.confirmed_by, link.confirmed_at = organisation, now
+    if item_id is None:  # the review trail hangs on an item: the claim's earliest member
+        item_id = session.execute(select(Item.id).where(Item.claim_id == claim_id)
+                                  .order_by(item_time, Item.id).limit(1)).scalar_one_or_none()
+    if item_id is None:
+        raise InvalidValueError("claim", claim_id, ("a claim with items",))
+    add_review(session, user=user, organisation=organisation, item_id=item_id, action="link_url",
+               verdict=f"claim:{claim_id}", note=(note or url)[:2000], now=now)
+    session.flush()
+    refresh_claim_spread(session, [claim_id], now=now)
+    return link
+
+
+def answer_credit(session: Session, answer_item_id: int, organisation: str | None, category: str,
+                  actors: Sequence[ActorConfig] = ()) -> tuple[str | None, str, str]:
+    """Who gets the credit when a reviewer links or confirms a stored answer: (actor, category, basis).
+
+    The answer's source's configured actor when it has one (basis ``source``), else the reviewing
+    organisation (``confirmed``); a mention in the text never beats the organisation that vouches for it.
+    """
+    source_actor, _ = source_actor_of_item(session, answer_item_id)
+    published = attribute(source_actor, (), actors)
+    if published is not None and published.basis == "source":
+        return published.actor, published.category, "source"
+    return organisation, category, "confirmed"
 
 
 def source_actor_of_item(session: Session, item_id: int) -> tuple[str | None, list[str]]:

@@ -43,6 +43,12 @@ RUN_STATUSES = ("running", "completed", "failed", "crashed")
 DELIVERY_STATUSES = ("pending", "sent", "failed", "dropped")
 BACKFILL_STATUSES = ("running", "completed", "failed")
 LINK_METHODS = ("auto", "reviewer")
+# Why a counter-narrative is credited to its actor (issue 15), strongest first: the source's configured
+# actor published it, the organisation that confirmed the link published it, a reviewer's organisation
+# recorded it (a URL), or only the text names the actor.
+ATTRIBUTIONS = ("source", "confirmed", "reviewer", "mentioned")
+ESCALATION_STATUSES = ("open", "acknowledged", "closed")
+CLAIM_ORIGINS = ("auto", "reviewer", "split")
 MATCH_ROLES = ("claim", "answer", "other")
 
 
@@ -98,6 +104,7 @@ class Claim(Base):
     """A cluster of items repeating one claim (near-duplicates and paraphrases)."""
 
     __tablename__ = "claims"
+    __table_args__ = (CheckConstraint(_one_of("origin", CLAIM_ORIGINS), name="origin"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_text: Mapped[str] = mapped_column(Text)
@@ -107,6 +114,10 @@ class Claim(Base):
     # The spread, recomputed from the member items by storage.claims.refresh_claim_spread.
     last_seen_at: Mapped[datetime | None]
     item_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # how the claim started: the matching step ('auto'), a reviewer's hoax verdict, or a split
+    origin: Mapped[str] = mapped_column(String, default="auto", server_default="auto")
+    # set when a reviewer merged this claim into another (its items and links moved there)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
     source_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     districts: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
     updated_at: Mapped[datetime | None] = mapped_column(default=utcnow)
@@ -133,6 +144,8 @@ class Item(Base):
     collected_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     lang: Mapped[str | None] = mapped_column(String)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # a URL the item carries but does not own (a tip or post that shares a link): never an identity
+    link_url: Mapped[str | None] = mapped_column(Text, index=True)
     stage: Mapped[str | None] = mapped_column(String, index=True)
     districts: Mapped[list[str]] = mapped_column(default=list)
     actors: Mapped[list[str]] = mapped_column(default=list)
@@ -168,7 +181,10 @@ class Score(Base):
 
 
 class CounterNarrative(Base):
-    """An item (debunk, clarification, fact-check) linked to the claim it answers.
+    """An item (debunk, clarification, fact-check), or a URL a reviewer recorded, answering a claim.
+
+    ``attribution`` (one of ``ATTRIBUTIONS``) says why ``actor`` gets the credit; ``confirmed_by`` is
+    the organisation that confirmed the link.
 
     ``rejected`` marks a link a reviewer turned down: it is kept (so automatic linking does not bring
     it back) but leaves the outcome measures. ``actor_category`` is one of ``ACTOR_CATEGORIES``.
@@ -177,11 +193,15 @@ class CounterNarrative(Base):
     __tablename__ = "counter_narratives"
     __table_args__ = (
         UniqueConstraint("item_id", "claim_id"),
+        UniqueConstraint("url", "claim_id"),
         CheckConstraint(_one_of("link_method", LINK_METHODS), name="link_method"),
+        CheckConstraint("item_id IS NOT NULL OR url IS NOT NULL", name="target"),
+        CheckConstraint("attribution IS NULL OR " + _one_of("attribution", ATTRIBUTIONS), name="attribution"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
     actor: Mapped[str | None] = mapped_column(String)
     published_at: Mapped[datetime | None]
@@ -191,6 +211,9 @@ class CounterNarrative(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_category: Mapped[str | None] = mapped_column(String)
     rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    attribution: Mapped[str | None] = mapped_column(String)
+    confirmed_by: Mapped[str | None] = mapped_column(String)
+    confirmed_at: Mapped[datetime | None]
 
 
 class ItemMatch(Base):
@@ -353,6 +376,17 @@ class ReviewLock(Base):
     expires_at: Mapped[datetime]
 
 
+class ItemAssignment(Base):
+    """Who owns an item in the review queue ("ambil" / "tugaskan ke"), until released or reassigned."""
+
+    __tablename__ = "item_assignments"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_by: Mapped[str] = mapped_column(String)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CounterLink(Base):
     """A counter-narrative a reviewer linked to a flagged item: a URL they published or a stored item."""
 
@@ -371,9 +405,14 @@ class CounterLink(Base):
 
 
 class Escalation(Base):
-    """That a reviewer handed an item to another organisation (it shows in that organisation's queue)."""
+    """That a reviewer handed an item to another organisation: open (in that organisation's queue,
+    whatever verdicts are given) until the receiving organisation acknowledges or closes it."""
 
     __tablename__ = "escalations"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ESCALATION_STATUSES), name="status"),
+        Index("ix_escalations_to_organisation_id_status", "to_organisation_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -382,24 +421,31 @@ class Escalation(Base):
     organisation: Mapped[str | None] = mapped_column(String)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String, default="open", server_default="open")
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 # The analyst views read alerts one severity at a time, newest first (storage.alert_search.search_page).
 Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)
 
 
 class NotificationDelivery(Base):
-    """The outbox of alert notifications: one row per (alert, channel), delivered at least once
-    (a batch interrupted between sending and marking is resent under the same batch id)."""
+    """The outbox of notifications: one row per (alert, channel) or (escalation, channel), delivered
+    at least once (a batch interrupted between sending and marking is resent under the same batch id)."""
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
+        UniqueConstraint("escalation_id", "channel"),
+        CheckConstraint("alert_id IS NOT NULL OR escalation_id IS NOT NULL", name="target"),
         CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
         Index("ix_notification_deliveries_channel_status", "channel", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String)
     status: Mapped[str] = mapped_column(String, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

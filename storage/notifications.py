@@ -112,7 +112,7 @@ def claim_batch(session: Session, channel: str, limit: int, *, max_attempts: int
         retry_id = session.execute(
             select(NotificationDelivery.batch_id)
             .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-                   NotificationDelivery.batch_id.is_not(None))
+                   NotificationDelivery.batch_id.is_not(None), NotificationDelivery.alert_id.is_not(None))
             .order_by(NotificationDelivery.id).limit(1)).scalar_one_or_none()
         rows = _candidates(session, channel, limit, retry_id)
         if not rows:
@@ -231,10 +231,12 @@ def batches_sent_since(session: Session, channel: str, since: datetime) -> int:
 
 
 def has_pending(session: Session, channel: str) -> bool:
-    """Whether ``channel`` has any pending delivery (fresh or interrupted)."""
+    """Whether ``channel`` has any pending alert delivery (fresh or interrupted; escalations:
+    storage.escalation_outbox)."""
     return session.execute(
         select(NotificationDelivery.id)
-        .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending")
+        .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
+               NotificationDelivery.alert_id.is_not(None))
         .limit(1)).first() is not None
 
 

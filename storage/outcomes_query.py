@@ -44,13 +44,15 @@ def load_outcome_records(session: Session, *, stage: str | None = None, since: d
                                   item_times=tuple(member_times), stage=first_stage[claim.id],
                                   districts=tuple(claim.districts or ()), source_count=claim.source_count))
     wanted = {c.claim_id for c in claims}
-    stmt = (select(CounterNarrative, item_time).join(Item, Item.id == CounterNarrative.item_id)
+    # outer join: a URL a reviewer recorded has no item (its time is when it was recorded)
+    stmt = (select(CounterNarrative, item_time).outerjoin(Item, Item.id == CounterNarrative.item_id)
             .where(CounterNarrative.rejected.is_(False)).order_by(CounterNarrative.id))
     if confirmed_only:
         stmt = stmt.where(CounterNarrative.confirmed.is_(True))
     answers = [AnswerRecord(claim_id=link.claim_id, item_id=link.item_id,
-                            published_at=as_utc(link.published_at or when), actor=link.actor,
-                            category=link.actor_category or "other", confirmed=link.confirmed,
-                            link_method=link.link_method)
+                            published_at=as_utc(link.published_at or when or link.created_at),
+                            actor=link.actor, category=link.actor_category or "other",
+                            confirmed=link.confirmed, link_method=link.link_method,
+                            attribution=link.attribution, confirmed_by=link.confirmed_by, url=link.url)
                for link, when in session.execute(stmt) if link.claim_id in wanted]
     return claims, answers

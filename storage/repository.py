@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, or_, select, text, update
+from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pantau.domain.records import CollectedItem, ScoreResult
+from storage import item_identity as identity
 from storage.alerts import AlertView, add_review, query_alerts, raise_alert, raise_alerts, set_alert_status
 from storage.columns import as_utc, utcnow
 from storage.dialect import upsert_insert
@@ -106,38 +107,70 @@ class ItemForScoring:
     source_trust: float
 
 
-def _identity(item: CollectedItem) -> tuple[str | None, str]:
+def _identity(item: CollectedItem, cls: str) -> tuple[str | None, str]:
+    """``(identity URL or None, content hash)``; a carrier's URL is never an identity."""
     url = item.canonical_url
-    if url is not None and len(url) > MAX_URL_LENGTH:
+    if url is not None and (len(url) > MAX_URL_LENGTH or cls == identity.CARRIER):
         url = None
     return url, item.content_hash
+
+
+def _link(item: CollectedItem, cls: str) -> str | None:
+    url = item.canonical_url
+    return url if cls == identity.CARRIER and url is not None and len(url) <= MAX_URL_LENGTH else None
+
+
+_RANK = {identity.CARRIER: 0, identity.POST: 1, identity.PUBLISHER: 2}
 
 
 def upsert_items(session: Session, source_id: int, run_id: int | None,
                  items: Sequence[CollectedItem], *, now: datetime | None = None) -> UpsertResult:
     """Store a source's items once each, and record that this source saw them (an ItemSighting).
 
-    Two items are the same when their canonical URLs are equal OR their content hashes (normalised
-    title + text) are equal, within the batch, across runs and across sources. The first stored copy
-    wins; later copies only add a sighting. Safe against concurrent writers on SQLite and PostgreSQL.
+    Two items are the same when their content hashes (normalised title + text) are equal, or their
+    canonical URLs are equal and both sources give URLs of the same class (:mod:`storage.item_identity`:
+    a tip's URL is a link it carries, a publisher's item holds its URL over a post sharing it), within
+    the batch, across runs and across sources. Of the copies of one item, the earliest published is kept
+    (ties broken by source name, URL, content hash) while the item is not scored yet; later copies only
+    add a sighting. An item carrying a link is recorded as a sighting of the item that owns the URL.
+    Safe against concurrent writers on SQLite and PostgreSQL.
     """
     now = as_utc(now) if now else utcnow()
-    identities = [_identity(item) for item in items]
-    heads, head_of = _group_batch(identities)
+    source = session.get(Source, source_id)
+    # An unknown source id is left to the database's foreign key (IntegrityError, as before).
+    kind, name = (source.kind, source.name) if source is not None else (None, "")
+    cls = identity.url_class(kind)
+    identities = [_identity(item, cls) for item in items]
+    links = [_link(item, cls) for item in items]
+    order = sorted(range(len(items)),
+                   key=lambda i: identity.item_precedence(items[i], name, identities[i][0]))
+    heads, head_of = _group_batch(identities, order)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
                         {"ns": _PG_ITEM_LOCK[0], "key": _PG_ITEM_LOCK[1]})
     by_url, by_hash = _existing_ids(session, [identities[i] for i in heads])
+    for i in heads:  # a URL shared across classes: the higher class holds it, the other carries it
+        url, chash = identities[i]
+        if not url or url not in by_url or by_url[url][1] == cls:
+            continue
+        other_id, other_cls = by_url[url]
+        if _RANK[cls] > _RANK[other_cls]:
+            _demote(session, other_id, url)
+            del by_url[url]
+        else:
+            identities[i], links[i] = (None, chash), url
+    ids_by_url = {u: v[0] for u, v in by_url.items()}
 
-    missing = [i for i in heads if _lookup(identities[i], by_url, by_hash) is None]
-    inserted = _insert_items(session, [(items[i], *identities[i]) for i in missing], source_id, run_id, now)
+    missing = [i for i in heads if _lookup(identities[i], ids_by_url, by_hash) is None]
+    inserted = _insert_items(session, [(items[i], *identities[i], links[i]) for i in missing],
+                             source_id, run_id, now)
     id_of_head: dict[int, int] = {}
     new_ids: list[int] = []
     duplicate_ids: list[int] = []
     listed: set[int] = set()
     for i in heads:
         url, chash = identities[i]
-        found = _lookup((url, chash), by_url, by_hash)
+        found = _lookup((url, chash), ids_by_url, by_hash)
         if found is None:
             found = inserted.get(chash)
             if found is not None:
@@ -150,48 +183,72 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
             listed.add(found)
         id_of_head[i] = found
 
+    new = set(new_ids)
+    matched = [(i, id_of_head[i]) for i in heads if id_of_head[i] not in new]
+    _prefer_earliest(session, source_id, kind, name, cls, matched, items, identities, links, by_hash)
     ids = [id_of_head[head_of[i]] for i in range(len(items))]
     _record_sightings(session, items, ids, source_id, run_id, now)
+    _record_link_sightings(session, [(id_of_head[i], identities[i][0], links[i]) for i in heads],
+                           source_id, run_id, now)
     return UpsertResult(ids=ids, new_ids=new_ids, duplicate_ids=duplicate_ids,
                         batch_repeats=len(items) - len(heads))
 
 
-def _group_batch(identities: list[tuple[str | None, str]]) -> tuple[list[int], list[int]]:
-    """Indexes of the first occurrence of each distinct item, and each input's first occurrence."""
+def _demote(session: Session, item_id: int, url: str) -> None:
+    """The item gives up ``url`` to a publisher's item and keeps it as the link it carries. The
+    sightings it got as that URL's holder from carriers of the link move to the new holder (they are
+    recorded again by :func:`_record_link_sightings`), so the record does not depend on arrival order."""
+    session.execute(update(Item).where(Item.id == item_id).values(url=None, link_url=url)
+                    .execution_options(synchronize_session=False))
+    own_source = select(Item.source_id).where(Item.id == item_id).scalar_subquery()
+    carriers = select(Item.source_id).where(Item.link_url == url, Item.id != item_id)
+    session.execute(delete(ItemSighting).where(
+        ItemSighting.item_id == item_id, ItemSighting.url == url, ItemSighting.source_id != own_source,
+        ItemSighting.source_id.in_(carriers)).execution_options(synchronize_session=False))
+
+
+def _group_batch(identities: list[tuple[str | None, str]],
+                 order: Sequence[int] | None = None) -> tuple[list[int], list[int]]:
+    """Indexes of the representative of each distinct item (the first in ``order``, default input
+    order), and each input's representative."""
     heads: list[int] = []
-    head_of: list[int] = []
+    head_of: list[int] = [0] * len(identities)
     seen_url: dict[str, int] = {}
     seen_hash: dict[str, int] = {}
-    for i, (url, chash) in enumerate(identities):
+    for i in (range(len(identities)) if order is None else order):
+        url, chash = identities[i]
         head = seen_url.get(url) if url else None
         if head is None:
             head = seen_hash.get(chash)
         if head is None:
             head = i
             heads.append(i)
-        head_of.append(head)
+        head_of[i] = head
         if url:
             seen_url.setdefault(url, head)
         seen_hash.setdefault(chash, head)
+    heads.sort()
     return heads, head_of
 
 
 def _existing_ids(session: Session, identities: list[tuple[str | None, str]]
-                  ) -> tuple[dict[str, int], dict[str, int]]:
-    by_url: dict[str, int] = {}
+                  ) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+    """Stored items by identity URL (id and the URL class of its source) and by content hash."""
+    by_url: dict[str, tuple[int, str]] = {}
     by_hash: dict[str, int] = {}
     for start in range(0, len(identities), _LOOKUP_CHUNK):
         chunk = identities[start:start + _LOOKUP_CHUNK]
         urls = [u for u, _ in chunk if u]
         hashes = [h for _, h in chunk]
         rows = session.execute(
-            select(Item.id, Item.url, Item.content_hash)
+            select(Item.id, Item.url, Item.content_hash, Source.kind)
+            .join(Source, Source.id == Item.source_id)
             .where(or_(Item.url.in_(urls), Item.content_hash.in_(hashes)))
             .order_by(Item.id)
         )
-        for item_id, url, chash in rows:
+        for item_id, url, chash, kind in rows:
             if url:
-                by_url.setdefault(url, item_id)
+                by_url.setdefault(url, (item_id, identity.url_class(kind)))
             by_hash.setdefault(chash, item_id)
     return by_url, by_hash
 
@@ -201,30 +258,89 @@ def _lookup(identity: tuple[str | None, str], by_url: dict[str, int], by_hash: d
     return (by_url.get(url) if url else None) or by_hash.get(chash)
 
 
-def _insert_items(session: Session, rows: list[tuple[CollectedItem, str | None, str]], source_id: int,
-                  run_id: int | None, now: datetime) -> dict[str, int]:
+def _prefer_earliest(session: Session, source_id: int, kind: str | None, name: str, cls: str,
+                     matched: list[tuple[int, int]],
+                     items: Sequence[CollectedItem], identities: list[tuple[str | None, str]],
+                     links: list[str | None], by_hash: dict[str, int]) -> None:
+    """Make a stored, not yet scored item take the values of this source's copy when that copy comes
+    first (:mod:`storage.item_identity`: higher URL class, then earliest published, then source name,
+    URL, content hash), so the record does not depend on the order sources were stored in."""
+    if not matched:
+        return
+    ids = sorted({item_id for _, item_id in matched})
+    scored = exists().where(Score.item_id == Item.id)
+    rows = {r[0]: r for r in session.execute(
+        select(Item.id, Item.published_at, Source.name, Item.url, Item.content_hash, Source.kind, scored)
+        .join(Source, Source.id == Item.source_id).where(Item.id.in_(ids)))}
+    for i, item_id in matched:
+        _, published, stored_name, url, chash, stored_kind, is_scored = rows[item_id]
+        if is_scored:
+            continue
+        item = items[i]
+        if name == stored_name and identities[i][0] == url:
+            continue  # the same page collected again (an edit): the first stored version stays
+        mine = (-_RANK[cls], identity.item_precedence(item, name, identities[i][0]))
+        theirs = (-_RANK[identity.url_class(stored_kind)],
+                  identity.precedence(published, stored_name, url, chash))
+        if mine >= theirs:
+            continue
+        new_url, new_hash = identities[i]
+        if new_hash != chash and by_hash.get(new_hash, item_id) != item_id:
+            continue  # this copy's text is another stored item's: keep the record as it is
+        values = _item_values(item, new_url, new_hash, source_id, None, utcnow(), links[i])
+        for kept in ("first_run_id", "collected_at", "districts", "actors"):
+            values.pop(kept)
+        session.execute(update(Item).where(Item.id == item_id).values(**values)
+                        .execution_options(synchronize_session=False))
+        rows[item_id] = (item_id, item.published_at, name, new_url, new_hash, kind, False)
+
+
+def _record_link_sightings(session: Session, heads: list[tuple[int, str | None, str | None]], source_id: int,
+                           run_id: int | None, now: datetime) -> None:
+    """An item carrying a link is a sighting of the item holding that URL, and an item now holding a
+    URL is seen by the sources of the items that carry it (whichever of the two was stored first)."""
+    carried = {link: item_id for item_id, _, link in heads if link}
+    held = {url: item_id for item_id, url, _ in heads if url}
+    rows: list[dict[str, Any]] = []
+    if carried:
+        for owner_id, url in session.execute(select(Item.id, Item.url).where(Item.url.in_(list(carried)))):
+            if owner_id != carried[url]:
+                rows.append({"item_id": owner_id, "source_id": source_id, "run_id": run_id, "url": url,
+                             "seen_at": now})
+    if held:
+        stmt = select(Item.id, Item.source_id, Item.link_url).where(Item.link_url.in_(list(held)))
+        for carrier_id, carrier_source, url in session.execute(stmt):
+            if carrier_id != held[url]:
+                rows.append({"item_id": held[url], "source_id": carrier_source, "run_id": run_id, "url": url,
+                             "seen_at": now})
+    if rows:
+        session.execute(upsert_insert(session, ItemSighting.__table__).on_conflict_do_nothing(), rows)
+
+
+def _insert_items(session: Session, rows: list[tuple[CollectedItem, str | None, str, str | None]],
+                  source_id: int, run_id: int | None, now: datetime) -> dict[str, int]:
     """Insert items (distinct by URL and hash) in batched statements; content hash -> new id.
 
     A row that conflicts (a concurrent writer stored the same item first) is skipped and not returned.
     """
     if not rows:
         return {}
-    values = [_item_values(item, url, chash, source_id, run_id, now) for item, url, chash in rows]
+    values = [_item_values(item, url, chash, source_id, run_id, now, link) for item, url, chash, link in rows]
     stmt = upsert_insert(session, Item.__table__).on_conflict_do_nothing()
     return {chash: item_id for item_id, chash in
             session.execute(stmt.returning(Item.id, Item.content_hash), values)}
 
 
 def _item_values(item: CollectedItem, url: str | None, chash: str, source_id: int, run_id: int | None,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, link: str | None = None) -> dict[str, Any]:
     raw = dict(item.raw)
-    if url is None and item.url:
+    if url is None and item.url and link is None:
         raw.setdefault("url", item.url)
     return {
         "source_id": source_id, "first_run_id": run_id, "url": url, "external_id": item.external_id,
         "title": item.title, "text": item.text, "author": item.author,
         "published_at": item.published_at, "collected_at": now, "lang": item.lang,
-        "content_hash": chash, "districts": [], "actors": [], "raw": raw,
+        "content_hash": chash, "link_url": link, "districts": [], "actors": [], "raw": raw,
     }
 
 

@@ -12,6 +12,7 @@ from pantau.domain.outcomes import (
     AnswerRecord,
     ClaimRecord,
     answering_actor,
+    attribute,
     by_actor,
     by_category,
     by_stage,
@@ -111,18 +112,22 @@ ACTORS = [
 
 
 @pytest.mark.parametrize(("source_actor", "mentioned", "expected"), [
-    ("polres-sampang", ["kpu-sampang"], ("Polres Sampang", "polres")),   # its own feed
-    ("kabar", ["kpu-sampang", "polres-sampang"], ("KPU Kabupaten Sampang", "kpu")),  # relayed
-    ("kabar", ["paslon-01"], ("Kabar Sampang (demo)", "media")),  # the newsroom's own debunk
-    ("kabar", ["mafindo"], ("Kabar Sampang (demo)", "media")),  # "cek fakta" names no fact-checker
-    ("mafindo", [], ("Mafindo", "media")),
-    (None, ["pcnu"], ("PCNU Sampang", "nu")),
-    (None, [], (None, "other")),  # a citizen's correction
-    ("pemkab", [], ("Pemkab", "other")),
-    ("unknown-id", [], (None, "other")),
+    ("polres-sampang", ["kpu-sampang"], ("Polres Sampang", "polres", "source")),   # its own feed
+    # a newsroom's own debunk that quotes KPU and Polres is the newsroom's (issue 15: who published,
+    # not who is mentioned)
+    ("kabar", ["kpu-sampang", "polres-sampang"], ("Kabar Sampang (demo)", "media", "source")),
+    ("kabar", ["paslon-01"], ("Kabar Sampang (demo)", "media", "source")),
+    ("mafindo", [], ("Mafindo", "media", "source")),
+    (None, ["pcnu"], ("PCNU Sampang", "nu", "mentioned")),  # a post relaying PCNU's clarification
+    (None, ["mafindo", "polres-sampang"], ("Polres Sampang", "polres", "mentioned")),  # "cek fakta" is no one
+    (None, [], (None, "other", None)),  # a citizen's correction
+    ("pemkab", [], ("Pemkab", "other", "source")),
+    ("unknown-id", [], (None, "other", None)),
 ])
-def test_answering_actor(source_actor, mentioned, expected):
-    assert answering_actor(source_actor, mentioned, ACTORS) == expected
+def test_attribution_by_who_published(source_actor, mentioned, expected):
+    found = attribute(source_actor, mentioned, ACTORS)
+    assert (found.actor, found.category, found.basis) == expected
+    assert answering_actor(source_actor, mentioned, ACTORS) == expected[:2]
 
 
 def test_category_of_kinds():

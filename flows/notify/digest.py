@@ -14,30 +14,20 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pantau import messages
+from pantau.domain.signals import SIGNALS
+from storage.models import ALERT_KINDS
 from storage.notifications import PendingNotification
 
 TELEGRAM_LIMIT = 4096
 TITLE_CHARS = 140
 REASON_CHARS = 200
 
-SEVERITY_LABELS = {"low": "RENDAH", "medium": "SEDANG", "high": "TINGGI", "critical": "KRITIS"}
+# The words come from the shared message catalogue (pantau.messages), as on the web pages and the report.
+SEVERITY_LABELS = {code: text.upper() for code, text in messages.table("severity").items()}
 SEVERITY_MARKS = {"low": "⚪", "medium": "🟡", "high": "🟠", "critical": "🔴"}
-KIND_LABELS = {
-    "flagged_item": "konten berisiko",
-    "known_hoax": "hoaks yang sudah dibantah",
-    "spike": "lonjakan konten",
-    "silent_source": "sumber berhenti mengirim",
-    "run_failed": "pemantauan gagal berjalan",
-}
-SIGNAL_LABELS = {
-    "hoax": "hoaks",
-    "hate_speech": "ujaran kebencian",
-    "sara": "SARA",
-    "abusive": "kata kasar",
-    "violence_threat": "ancaman kekerasan",
-    "vote_buying": "politik uang",
-    "counter_narrative": "kontra-narasi",
-}
+KIND_LABELS = {code: messages.label("signal", code) for code in ALERT_KINDS}
+SIGNAL_LABELS = {code: messages.label("signal", code) for code in SIGNALS}
 
 
 def _cut(text: str | None, limit: int) -> str:
@@ -72,7 +62,8 @@ def telegram_entry(alert: PendingNotification, timezone: str = "Asia/Jakarta") -
             lines.append(escape(title))
     elif alert.source_name:
         lines.append(f"Sumber: {escape(_cut(alert.source_name, 80))}")
-    lines.append(f"<i>{escape(_cut(alert.reason, REASON_CHARS))}</i> (#{alert.alert_id})")
+    reason = messages.reason_label(alert.reason)
+    lines.append(f"<i>{escape(_cut(reason, REASON_CHARS))}</i> (#{alert.alert_id})")
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""Deliver pending alert notifications: queue, wait out the batch window, claim, pace, send, mark.
+"""Deliver pending notifications (alerts and escalations): queue, wait out the batch window, claim, pace,
+send, mark.
 
 ``dispatch`` is called once at the end of each monitoring run, by ``pantau serve`` between runs and by
 the run failure hooks. Per call: queue open alerts younger than ``max_age`` for every usable channel;
@@ -12,6 +13,10 @@ it is sent and marked sent after. A process killed in between leaves the batch p
 the next dispatch sends it again with the same ``X-Pantau-Batch`` header (webhook receivers drop the
 repeat) — a Telegram chat then sees the message twice, with the same ``Ref`` code. Channels without a
 token (or a configured but missing webhook secret) are skipped with a counted reason, never an error.
+
+Escalations: each dispatch also queues the open escalations younger than ``max_age`` for the channels
+that carry their receiving organisation (a channel's ``organisations``; none given: every channel), and
+sends them first, in their own messages, under the same rate limit and guarantee.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from flows.notify.telegram import TelegramChannel
 from flows.notify.webhook import WebhookChannel
 from pantau.domain.config import NotificationsConfig, PantauConfig
 from pantau.domain.errors import ConfigError
+from storage import escalation_outbox
 from storage.db import make_engine, session_factory
+from storage.escalations import enqueue_open as enqueue_escalations
 from storage.notifications import (
     PendingNotification,
     batches_sent_since,
@@ -58,7 +65,10 @@ class Clock(Protocol):
 class Channel(Protocol):
     name: str
 
+    organisations: tuple[str, ...] | None
+
     def send(self, batch: list[PendingNotification], batch_id: str, sent_at: datetime) -> None: ...
+    def send_escalations(self, batch: list[Any], batch_id: str, sent_at: datetime) -> None: ...
 
 
 def _settings(config: Any) -> tuple[NotificationsConfig, str]:
@@ -91,14 +101,14 @@ def build_channels(settings: NotificationsConfig, env: Mapping[str, str], *, tim
         if token:
             channels.append(TelegramChannel(tg.chat_id, token, api_base=tg.api_base,
                                             timeout_seconds=tg.timeout_seconds, timezone=timezone,
-                                            transport=transport))
+                                            transport=transport, organisations=tg.organisations))
         else:
             skipped[f"telegram:{tg.chat_id}"] = f"missing_token: ${tg.token_env} is not set"
     if settings.webhook is not None:
         wh = settings.webhook
         secret = env.get(wh.secret_env, "") if wh.secret_env else ""
         channel = WebhookChannel(wh.url, secret=secret.encode() or None, timeout_seconds=wh.timeout_seconds,
-                                 transport=transport)
+                                 transport=transport, organisations=wh.organisations)
         if wh.secret_env and not secret:
             skipped[channel.name] = f"missing_secret: ${wh.secret_env} is not set"
         else:
@@ -128,7 +138,8 @@ def dispatch(database_url: str, config: Any, *, now: datetime | None = None, clo
         return start_wall + timedelta(seconds=clock.now() - start_tick)
 
     channels, skipped = build_channels(settings, env, timezone=timezone, transport=transport)
-    counts: dict[str, Any] = {"queued": 0, "messages": 0, "sent": 0, "retry_later": 0, "failed": 0,
+    counts: dict[str, Any] = {"queued": 0, "escalations_queued": 0, "escalations": 0, "messages": 0,
+                              "sent": 0, "retry_later": 0, "failed": 0,
                               "rejected": 0, "rate_limited": 0, "deferred": 0, "window_wait_seconds": 0.0,
                               "rate_wait_seconds": 0.0, "skipped": skipped, "errors": [], "channels": {}}
     if not channels:
@@ -138,6 +149,7 @@ def dispatch(database_url: str, config: Any, *, now: datetime | None = None, clo
     names = [c.name for c in channels]
     try:
         counts["queued"] += _enqueue(make_session, names, settings, wall())
+        counts["escalations_queued"] += _enqueue_escalations(make_session, channels, settings, wall())
         if wait_for_window:
             waited = _wait_for_window(make_session, names, settings.batch_window, wall(), clock)
             if waited:
@@ -174,6 +186,15 @@ def _enqueue(make_session, names: list[str], settings: NotificationsConfig, at: 
     return n
 
 
+def _enqueue_escalations(make_session, channels: list[Channel], settings: NotificationsConfig,
+                         at: datetime) -> int:
+    with make_session() as session:
+        n = sum(enqueue_escalations(session, c.name, c.organisations, since=at - settings.max_age, now=at)
+                for c in channels)
+        session.commit()
+    return n
+
+
 def _wait_for_window(make_session, names: list[str], window: timedelta, at: datetime, clock: Clock) -> float:
     with make_session() as session:
         oldest = [t for t in (oldest_fresh_pending(session, n) for n in names) if t is not None]
@@ -189,26 +210,19 @@ def _wait_for_window(make_session, names: list[str], window: timedelta, at: date
 
 def _deliver(channel: Channel, make_session, settings: NotificationsConfig, clock: Clock, wall,
              counts: dict[str, Any]) -> dict[str, int]:
-    per = {"messages": 0, "sent": 0, "retry_later": 0, "failed": 0, "rejected": 0}
+    per = {"messages": 0, "sent": 0, "escalations": 0, "retry_later": 0, "failed": 0, "rejected": 0}
     budget = settings.max_wait.total_seconds()
     with make_session() as session:
         used = batches_sent_since(session, channel.name, wall() - timedelta(minutes=1))
     bucket = TokenBucket(settings.max_per_minute, clock.now, clock.sleep, already_used=used)
+    outboxes = [  # escalations first: each asks a named organisation to act
+        (escalation_outbox.has_pending, escalation_outbox.claim_batch, channel.send_escalations,
+         "escalations"),
+        (has_pending, claim_batch, channel.send, None),
+    ]
     try:
-        while True:
-            with make_session() as session:
-                if not has_pending(session, channel.name):
-                    break
-            if not bucket.acquire(max_wait=budget - bucket.waited):
-                counts["deferred"] += 1
-                break
-            with make_session() as session:
-                batch = claim_batch(session, channel.name, settings.max_batch,
-                                    max_attempts=settings.max_attempts)
-                session.commit()
-            if not batch:
-                break
-            if not _send_one(channel, batch, make_session, settings, bucket, budget, wall, counts, per):
+        for outbox in outboxes:
+            if not _drain(channel.name, outbox, make_session, settings, bucket, budget, wall, counts, per):
                 break
     finally:
         counts["rate_wait_seconds"] += bucket.waited
@@ -217,7 +231,29 @@ def _deliver(channel: Channel, make_session, settings: NotificationsConfig, cloc
     return per
 
 
-def _send_one(channel: Channel, batch: list[PendingNotification], make_session, settings, bucket: TokenBucket,
+def _drain(name: str, outbox: tuple, make_session, settings: NotificationsConfig, bucket: TokenBucket,
+           budget: float, wall, counts: dict[str, Any], per: dict[str, int]) -> bool:
+    """Send one outbox's batches on a channel; False when the channel should rest (deferred, failed)."""
+    pending, claim, send, tally = outbox
+    while True:
+        with make_session() as session:
+            if not pending(session, name):
+                return True
+        if not bucket.acquire(max_wait=budget - bucket.waited):
+            counts["deferred"] += 1
+            return False
+        with make_session() as session:
+            batch = claim(session, name, settings.max_batch, max_attempts=settings.max_attempts)
+            session.commit()
+        if not batch:
+            return True
+        if not _send_one(send, batch, make_session, settings, bucket, budget, wall, counts, per):
+            return False
+        if tally:
+            per[tally] += len(batch)
+
+
+def _send_one(send, batch: list[Any], make_session, settings, bucket: TokenBucket,
               budget: float, wall, counts: dict[str, Any], per: dict[str, int]) -> bool:
     """Send one claimed batch and record the outcome; False when the channel should rest."""
     batch_id = batch[0].batch_id
@@ -225,7 +261,7 @@ def _send_one(channel: Channel, batch: list[PendingNotification], make_session, 
     error: NotifyError | None = None
     for _ in range(MAX_RATE_LIMIT_RETRIES + 1):
         try:
-            channel.send(batch, batch_id, wall())
+            send(batch, batch_id, wall())
             error = None
             break
         except RateLimitedError as exc:

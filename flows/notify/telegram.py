@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 
+from flows.notify import escalation_digest
 from flows.notify.digest import telegram_message
 from flows.notify.errors import ChannelRejectedError, RateLimitedError, RetryableSendError
+from storage.escalation_outbox import PendingEscalation
 from storage.notifications import PendingNotification
 
 _BOT_PATH = re.compile(r"/bot[^/\s]+/")
@@ -45,8 +47,10 @@ class TelegramChannel:
 
     def __init__(self, chat_id: str, token: str, *, api_base: str = "https://api.telegram.org",
                  timeout_seconds: float = 10.0, timezone: str = "Asia/Jakarta",
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, organisations: Sequence[str] | None = None):
         self.chat_id = chat_id
+        #: the organisations whose escalations this chat carries (None: every one)
+        self.organisations = None if organisations is None else tuple(organisations)
         self.name = f"telegram:{chat_id}"
         self._token = token
         self._url = f"{api_base.rstrip('/')}/bot{token}/sendMessage"
@@ -63,8 +67,14 @@ class TelegramChannel:
 
     def send(self, batch: Sequence[PendingNotification], batch_id: str, sent_at: datetime) -> None:
         """Send the batch as one message; raises a NotifyError subclass when it was not accepted."""
-        body = {"chat_id": self.chat_id, "text": telegram_message(batch, batch_id, timezone=self._timezone),
-                "parse_mode": "HTML", "disable_web_page_preview": True}
+        self._post_text(telegram_message(batch, batch_id, timezone=self._timezone))
+
+    def send_escalations(self, batch: Sequence[PendingEscalation], batch_id: str, sent_at: datetime) -> None:
+        """Send a batch of escalations as one message (same errors as :meth:`send`)."""
+        self._post_text(escalation_digest.telegram_message(batch, batch_id, timezone=self._timezone))
+
+    def _post_text(self, text: str) -> None:
+        body = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML", "disable_web_page_preview": True}
         try:
             with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
                 response = client.post(self._url, json=body)

@@ -12,11 +12,15 @@ import hmac
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import httpx
 
+from flows.notify import escalation_digest
 from flows.notify.digest import webhook_payload
 from flows.notify.errors import ChannelRejectedError, RateLimitedError, RetryableSendError
+from pantau.domain.config import webhook_channel_key
+from storage.escalation_outbox import PendingEscalation
 from storage.notifications import PendingNotification
 
 BATCH_HEADER = "X-Pantau-Batch"
@@ -30,15 +34,17 @@ def sign(secret: bytes, body: bytes) -> str:
 
 def channel_key(url: str) -> str:
     """The outbox channel key of a webhook URL (a hash, so a secret in the URL is not stored)."""
-    return "webhook:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+    return webhook_channel_key(url)
 
 
 class WebhookChannel:
     """One webhook endpoint."""
 
     def __init__(self, url: str, *, secret: bytes | None = None, timeout_seconds: float = 10.0,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, organisations: Sequence[str] | None = None):
         self.url = url
+        #: the organisations whose escalations this webhook receives (None: every one)
+        self.organisations = None if organisations is None else tuple(organisations)
         self.name = channel_key(url)
         self._secret = secret
         self._timeout = timeout_seconds
@@ -49,8 +55,14 @@ class WebhookChannel:
 
     def send(self, batch: Sequence[PendingNotification], batch_id: str, sent_at: datetime) -> None:
         """POST the batch; raises a NotifyError subclass unless the receiver answered 2xx."""
-        body = json.dumps(webhook_payload(batch, batch_id, sent_at), ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
+        self._post(webhook_payload(batch, batch_id, sent_at), batch_id)
+
+    def send_escalations(self, batch: Sequence[PendingEscalation], batch_id: str, sent_at: datetime) -> None:
+        """POST a batch of escalations (``escalations`` in the body; headers and errors as :meth:`send`)."""
+        self._post(escalation_digest.webhook_payload(batch, batch_id, sent_at), batch_id)
+
+    def _post(self, payload: dict[str, Any], batch_id: str) -> None:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         headers = {"Content-Type": "application/json; charset=utf-8", BATCH_HEADER: batch_id}
         if self._secret:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)

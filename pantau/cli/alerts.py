@@ -1,4 +1,7 @@
-"""``pantau alerts``: list stored alerts with filters, as a table or as JSON lines."""
+"""``pantau alerts``: list stored alerts with filters, as a table or as JSON lines.
+
+When ``--limit`` cuts the list, a warning on stderr says how many matched (never in the JSON on stdout).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +63,7 @@ def alerts(
 
     from flows.resources import engine_for
     from pantau.settings import load_settings
+    from storage.alert_search import AlertFilters, count_alerts
     from storage.repository import query_alerts
 
     if signal and signal not in SIGNALS:
@@ -68,9 +72,14 @@ def alerts(
     if status and status not in statuses:
         raise UnusableInputError(f"--status {status!r}: use one of {', '.join(statuses)}")
     settings = load_settings(config, **({"database_url": db} if db else {}))
+    start = parse_since(since)
     with Session(engine_for(settings.database_url)) as session:
         rows = query_alerts(session, signal=signal, stage=stage, district=district,
-                            since=parse_since(since), status=status, limit=limit)
+                            since=start, status=status, limit=limit)
+        total = len(rows) if len(rows) < limit else count_alerts(session, AlertFilters(
+            signal=signal, stage=stage, district=district, status=status, since=start))
+    if total > len(rows):  # on stderr, so the JSON lines on stdout stay clean
+        typer.echo(f"warning: showing {len(rows)} of {total} alerts; raise --limit to see more", err=True)
     if fmt == OutputFormat.json:
         for row in rows:
             typer.echo(json.dumps(asdict(row), ensure_ascii=False, default=str))

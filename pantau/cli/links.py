@@ -35,17 +35,17 @@ def link(
     from sqlalchemy.orm import Session
 
     from flows.resources import engine_for
-    from pantau.domain.outcomes import answering_actor
+    from pantau.domain.outcomes import attribute
     from pantau.settings import load_settings
     from storage import claims as store
 
     settings = load_settings(config, **({"database_url": db} if db else {}))
     with Session(engine_for(settings.database_url)) as session, session.begin():
         source_actor, mentioned = store.source_actor_of_item(session, item_id)
-        actor, category = answering_actor(source_actor, mentioned, settings.actors)
+        found = attribute(source_actor, mentioned, settings.actors)
         row = store.review_link(session, claim_id=claim_id, item_id=item_id, decision=decision.value,
-                                user=user, organisation=org, note=note, actor=actor,
-                                actor_category=category)
+                                user=user, organisation=org, note=note, actor=found.actor,
+                                actor_category=found.category, attribution=found.basis)
         state = "confirmed" if row.confirmed else "rejected"
         who = row.actor or "an unattributed source"
     typer.echo(f"claim {claim_id} <- item {item_id} ({who}): {state} by {user}"

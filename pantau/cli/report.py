@@ -1,14 +1,16 @@
 """``pantau report``: the outcome report per election stage, as printable HTML (inline SVG charts) and CSV.
 
-For a forum meeting without the tool: which claims were seen, which were answered, by whom and how
-fast, and whether they kept spreading. Every scraped string is HTML-escaped; charts carry only
-counts, dates and configured names, rendered by matplotlib as SVG with math text off.
+For a forum meeting without the tool: which claims were seen, which were answered, by whom, on what
+basis and how fast, and whether they kept spreading. The page is in Bahasa Indonesia, rendered from the
+web app's templates (``report/report.html``, sharing the outcomes page's tables) with autoescape and
+the labels of the message catalogue (``pantau.messages``); charts carry only counts, dates and
+configured names, rendered by matplotlib as SVG with math text off. The CSVs go through
+``pantau.domain.csvsafe`` (UTF-8 with BOM, no formula cells). The command's own output is English,
+like the rest of the CLI.
 """
 
 from __future__ import annotations
 
-import csv
-import html
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -18,9 +20,11 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from pantau import messages
 from pantau.cli.alerts import parse_since
 from pantau.cli.common import handle_errors
 from pantau.domain.config import PantauConfig
+from pantau.domain.csvsafe import SafeWriter
 from pantau.domain.errors import UnusableInputError
 from pantau.domain.outcomes import (
     ACTOR_CATEGORIES,
@@ -33,9 +37,9 @@ from pantau.domain.outcomes import (
     claim_outcomes,
     group_outcome,
 )
+from pantau.reporting.basis import actor_bases, answer_basis, first_answers
 
 FORMATS = ("html", "csv")
-TEXT_CHARS = 220
 
 
 @dataclass(frozen=True)
@@ -52,28 +56,28 @@ class ReportData:
     total: GroupOutcome
     actors: list[ActorOutcome]
     categories: dict[str, int]
+    bases: dict[int, str]                       # claim id -> its first answer's basis, in words
+    actor_bases: dict[tuple[str, str], str]     # (actor, category) -> the bases of its answers
+    confirmed_by: dict[int, str]                # claim id -> who confirmed its first answer (CSV)
 
 
-def build_report(claim_records, answers, region: PantauConfig, *, filters: str = "all claims",
+def build_report(claim_records, answers, region: PantauConfig, *, filters: str = "semua tahapan",
                  now: datetime | None = None) -> ReportData:
     """The report's figures from plain outcome records (see ``storage.outcomes_query``)."""
+    answers = list(answers)
     outcomes = claim_outcomes(claim_records, answers)
+    firsts = first_answers(answers)
+    answered = [o for o in outcomes if o.answered and o.claim_id in firsts]
     return ReportData(
         region=region.region, timezone=region.timezone,
-        stage_labels={s.name: s.label or s.name for s in region.stages}, filters=filters,
+        stage_labels={s.name: s.label for s in region.stages if s.label}, filters=filters,
         generated_at=now or datetime.now(UTC), claims=outcomes,
         stages=by_stage(outcomes, [s.name for s in region.stages]), total=group_outcome("all", outcomes),
         actors=by_actor(outcomes, answers), categories=by_category(outcomes),
+        bases={o.claim_id: answer_basis(firsts[o.claim_id]) for o in answered},
+        actor_bases=actor_bases(outcomes, answers),
+        confirmed_by={o.claim_id: firsts[o.claim_id].confirmed_by or "" for o in answered},
     )
-
-
-# --- formatting helpers ---------------------------------------------------------------------------
-
-def _local(moment: datetime | None, tz: str) -> str:
-    if moment is None:
-        return ""
-    local = moment.astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _hours(value: float | None) -> str:
@@ -84,50 +88,48 @@ def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
-def _short(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= TEXT_CHARS else flat[:TEXT_CHARS - 1].rstrip() + "…"
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 # --- CSV ------------------------------------------------------------------------------------------
 
+def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    """One CSV file through the shared helper: UTF-8 with BOM, formula cells neutralised."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = SafeWriter(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
 def write_csv(data: ReportData, out_dir: Path) -> list[Path]:
-    """claims.csv (one row per claim), actors.csv (per actor) and stages.csv (per stage and total)."""
-    claims = out_dir / "claims.csv"
-    with claims.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["claim_id", "stage", "first_seen_utc", "items", "sources", "districts", "answered",
-                    "first_answer_utc", "first_answer_actor", "first_answer_category",
-                    "hours_to_first_answer", "answering_actors", "items_after_answer", "kept_spreading",
-                    "canonical_text"])
-        for c in data.claims:
-            w.writerow([c.claim_id, c.stage or "", c.first_seen_at.isoformat(), c.items, c.sources,
-                        "; ".join(c.districts), int(c.answered),
-                        c.first_answer_at.isoformat() if c.first_answer_at else "",
-                        c.first_answer_actor or "", c.first_answer_category or "",
-                        "" if c.hours_to_first_answer is None else f"{c.hours_to_first_answer:.2f}",
-                        "; ".join(c.answering_actors), c.items_after_answer, int(c.kept_spreading),
-                        " ".join(c.canonical_text.split())])
-    actors = out_dir / "actors.csv"
-    with actors.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["actor", "category", "claims_answered", "first_answers", "median_hours_to_answer"])
-        for a in data.actors:
-            w.writerow([a.actor, a.category, a.claims_answered, a.first_answers,
-                        "" if a.median_hours is None else f"{a.median_hours:.2f}"])
-    stages = out_dir / "stages.csv"
-    with stages.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["stage", "claims", "answered", "answered_share", "median_hours_to_first_answer",
-                    "kept_spreading"])
-        for g in [*data.stages, data.total]:
-            w.writerow([g.name, g.claims, g.answered,
-                        "" if g.answered_share is None else f"{g.answered_share:.3f}",
-                        "" if g.median_hours is None else f"{g.median_hours:.2f}", g.kept_spreading])
+    """claims.csv (one row per claim), actors.csv (per actor) and stages.csv (per stage and total).
+
+    Columns keep their English names and stored codes (for partners' scripts), with the labels next to
+    them where a person reads them (stage, category, attribution basis)."""
+    claims = _csv(out_dir / "claims.csv", [
+        "claim_id", "stage", "stage_label", "first_seen_utc", "items", "sources", "districts", "answered",
+        "first_answer_utc", "first_answer_actor", "first_answer_category", "first_answer_attribution",
+        "first_answer_confirmed_by", "first_answer_basis", "hours_to_first_answer", "answering_actors",
+        "items_after_answer", "kept_spreading", "canonical_text"], [
+        [c.claim_id, c.stage or "", messages.stage_label(c.stage, data.stage_labels) if c.stage else "",
+         c.first_seen_at.isoformat(), c.items, c.sources, "; ".join(c.districts), int(c.answered),
+         c.first_answer_at.isoformat() if c.first_answer_at else "", c.first_answer_actor or "",
+         c.first_answer_category or "", c.first_answer_attribution or "",
+         data.confirmed_by.get(c.claim_id, ""), data.bases.get(c.claim_id, ""),
+         "" if c.hours_to_first_answer is None else f"{c.hours_to_first_answer:.2f}",
+         "; ".join(c.answering_actors), c.items_after_answer, int(c.kept_spreading),
+         " ".join(c.canonical_text.split())] for c in data.claims])
+    actors = _csv(out_dir / "actors.csv", [
+        "actor", "category", "category_label", "basis", "claims_answered", "first_answers",
+        "median_hours_to_answer"], [
+        [a.actor, a.category, messages.label("actor_category", a.category),
+         data.actor_bases.get((a.actor, a.category), ""), a.claims_answered, a.first_answers,
+         "" if a.median_hours is None else f"{a.median_hours:.2f}"] for a in data.actors])
+    stages = _csv(out_dir / "stages.csv", [
+        "stage", "stage_label", "claims", "answered", "answered_share", "median_hours_to_first_answer",
+        "kept_spreading"], [
+        [g.name, "Semua tahapan" if g is data.total else messages.stage_label(g.name, data.stage_labels),
+         g.claims, g.answered, "" if g.answered_share is None else f"{g.answered_share:.3f}",
+         "" if g.median_hours is None else f"{g.median_hours:.2f}", g.kept_spreading]
+        for g in [*data.stages, data.total]])
     return [claims, actors, stages]
 
 
@@ -176,81 +178,32 @@ def charts(data: ReportData) -> dict[str, str]:
     """The four charts as SVG strings: claims over time, time to debunk, actors, districts."""
     per_day = Counter(c.first_seen_at.astimezone(ZoneInfo(data.timezone)).date() for c in data.claims)
     days = sorted(per_day)
-    bins = [("< 1 h", 0, 1), ("1–6 h", 1, 6), ("6–24 h", 6, 24), ("1–3 d", 24, 72), ("> 3 d", 72, None)]
+    bins = [("< 1 jam", 0, 1), ("1–6 jam", 1, 6), ("6–24 jam", 6, 24), ("1–3 hari", 24, 72),
+            ("> 3 hari", 72, None)]
     hours = [c.hours_to_first_answer for c in data.claims if c.hours_to_first_answer is not None]
     debunk = [sum(1 for h in hours if lo <= h and (hi is None or h < hi)) for _, lo, hi in bins]
     districts = Counter(d for c in data.claims for d in c.districts).most_common(14)
     return {
-        "claims_over_time": _bar_chart("New claims per day (first sighting)", days,
-                                       [per_day[d] for d in days], ylabel="claims"),
-        "time_to_debunk": _bar_chart("Time from first sighting to first counter-narrative",
-                                     [b[0] for b in bins], debunk, ylabel="claims answered"),
-        "actors": _bar_chart("Claims answered, by actor category", list(ACTOR_CATEGORIES),
-                             [data.categories[c] for c in ACTOR_CATEGORIES], xlabel="claims answered",
+        "claims_over_time": _bar_chart("Klaim baru per hari (kemunculan pertama)", days,
+                                       [per_day[d] for d in days], ylabel="klaim"),
+        "time_to_debunk": _bar_chart("Waktu dari kemunculan pertama sampai kontra-narasi pertama",
+                                     [b[0] for b in bins], debunk, ylabel="klaim dijawab"),
+        "actors": _bar_chart("Klaim dijawab, per kategori aktor",
+                             [messages.label("actor_category", c) for c in ACTOR_CATEGORIES],
+                             [data.categories[c] for c in ACTOR_CATEGORIES], xlabel="klaim dijawab",
                              horizontal=True),
-        "districts": _bar_chart("Claims per kecamatan mentioned", [d for d, _ in districts],
-                                [n for _, n in districts], xlabel="claims", horizontal=True),
+        "districts": _bar_chart("Klaim per kecamatan yang disebut", [d for d, _ in districts],
+                                [n for _, n in districts], xlabel="klaim", horizontal=True),
     }
 
 
 # --- HTML -----------------------------------------------------------------------------------------
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:60em}
-table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em;width:100%}
-th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#eee} td.n{text-align:right} .chart{page-break-inside:avoid;margin:1em 0}
-.note{color:#555;font-size:.9em} svg{max-width:100%;height:auto}
-@media print{body{margin:1cm} h2{page-break-after:avoid} tr{page-break-inside:avoid}}
-"""
-
-
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{_e(v)}</td>"
-                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def render_html(data: ReportData) -> str:
-    """A self-contained, printable HTML report."""
-    tz = data.timezone
-    label = data.stage_labels
-    stage_rows = [[label.get(g.name, "All stages" if g is data.total else g.name), g.claims, g.answered,
-                   _share(g.answered_share), _hours(g.median_hours), g.kept_spreading]
-                  for g in [*data.stages, data.total]]
-    actor_rows = [[a.actor, a.category, a.claims_answered, a.first_answers, _hours(a.median_hours)]
-                  for a in data.actors]
-    claim_rows = [[c.claim_id, _local(c.first_seen_at, tz), label.get(c.stage or "", c.stage or ""),
-                   _short(c.canonical_text), c.items, c.sources, ", ".join(c.districts),
-                   _local(c.first_answer_at, tz), c.first_answer_actor or ("(unattributed)" if c.answered
-                                                                          else "not answered"),
-                   _hours(c.hours_to_first_answer), c.items_after_answer] for c in data.claims]
-    figures = charts(data) if data.claims else {}
-    chart_html = "".join(f'<div class="chart">{svg}</div>' for svg in figures.values())
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Pantau outcome report: {_e(data.region)}</title><style>{_CSS}</style></head><body>
-<h1>Pantau outcome report: {_e(data.region)}</h1>
-<p>{_e(data.filters[:1].upper() + data.filters[1:])}. Generated {_e(_local(data.generated_at, tz))}.
-Times are local ({_e(tz)}).</p>
-<p class="note">A <b>claim</b> is a group of items (posts, articles) repeating one statement. It is
-<b>answered</b> when a counter-narrative (a fact-check, a clarification by Polres, KPU, Bawaslu, a
-newsroom's debunk) is linked to it; links a reviewer rejected do not count. <b>Hours to first
-answer</b> run from the claim's first sighting (publication time of its earliest item) to the
-publication of its first counter-narrative (0 if the debunk already existed). <b>Kept spreading</b>
-counts items of the claim published after that first answer.</p>
-<h2>Per election stage</h2>
-{_table(["stage", "claims", "answered", "share answered", "median hours to first answer",
-         "kept spreading"], stage_rows, {1, 2, 3, 4, 5})}
-<h2>Charts</h2>{chart_html or "<p>No claims in this selection.</p>"}
-<h2>Who answered</h2>
-{_table(["actor", "category", "claims answered", "answered first", "median hours"], actor_rows, {2, 3, 4})}
-<h2>Claims</h2>
-{_table(["claim", "first seen", "stage", "claim text", "items", "sources", "kecamatan", "first answer",
-         "answered by", "hours", "items after answer"], claim_rows, {0, 4, 5, 9, 10})}
-</body></html>
-"""
+    """A self-contained, printable HTML report in Bahasa Indonesia (``report/report.html``)."""
+    from pantau.reporting.render import render_report
+
+    return render_report(data, charts(data) if data.claims else {})
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -297,13 +250,14 @@ def report(
     with Session(engine_for(settings.database_url)) as session:
         claims, answers = load_outcome_records(session, stage=stage, since=start, until=end,
                                                confirmed_only=confirmed_only)
-    parts = [f"stage {stage}" if stage else "all stages"]
+    labels = {s.name: s.label for s in region.stages if s.label}
+    parts = [f"tahapan {messages.stage_label(stage, labels)}" if stage else "semua tahapan"]
     if start:
-        parts.append(f"first seen from {start:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"pertama terlihat sejak {start:%Y-%m-%d %H:%M} UTC")
     if end:
-        parts.append(f"until {end:%Y-%m-%d %H:%M} UTC")
+        parts.append(f"sampai {end:%Y-%m-%d %H:%M} UTC")
     if confirmed_only:
-        parts.append("confirmed links only")
+        parts.append("hanya tautan yang dikonfirmasi")
     data = build_report(claims, answers, region, filters=", ".join(parts))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

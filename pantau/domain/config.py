@@ -5,6 +5,7 @@ Lower layers accept these typed objects as arguments; they never read settings t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
@@ -229,21 +230,64 @@ class ScheduleConfig(_Strict):
         return self.stage_intervals.get(stage or "", self.default_interval)
 
 
-class WebhookConfig(_Strict):
+def _organisation_names(value: list[str] | None) -> list[str] | None:
+    """A channel's ``organisations``: names with spaces collapsed, none empty or repeated."""
+    if value is None:
+        return None
+    names = [" ".join(str(name).split()) for name in value]
+    if not names or any(not name for name in names):
+        raise ValueError("organisations needs at least one non-empty organisation name (or leave it out)")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"organisations names {', '.join(repeated)} more than once")
+    return names
+
+
+class _Channel(_Strict):
+    """What every channel shares: which organisations' escalations it carries (None: every one)."""
+
+    organisations: list[str] | None = Field(
+        default=None, description="send only escalations to these organisations (web app names); "
+                                  "None: escalations to any organisation. Alerts go to every channel")
+
+    @field_validator("organisations")
+    @classmethod
+    def _names(cls, v: list[str] | None) -> list[str] | None:
+        return _organisation_names(v)
+
+    def routes(self, organisation: str) -> bool:
+        """Whether an escalation to ``organisation`` goes to this channel."""
+        return self.organisations is None or " ".join(organisation.split()) in self.organisations
+
+
+def webhook_channel_key(url: str) -> str:
+    """The outbox channel key of a webhook URL (a hash, so a secret in the URL is not stored)."""
+    return "webhook:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+class WebhookConfig(_Channel):
     """An HTTP endpoint that receives batches of alerts as JSON (signed when a secret is set)."""
 
     url: str
     secret_env: str | None = Field(default=None, description="env var holding the HMAC-SHA256 secret")
     timeout_seconds: float = Field(default=10.0, gt=0)
 
+    @property
+    def channel_key(self) -> str:
+        return webhook_channel_key(self.url)
 
-class TelegramConfig(_Strict):
+
+class TelegramConfig(_Channel):
     """A Telegram bot that posts alert digests to a chat (the token is read from the environment)."""
 
     chat_id: str
     token_env: str = "PANTAU_TELEGRAM_BOT_TOKEN"
     api_base: str = "https://api.telegram.org"
     timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @property
+    def channel_key(self) -> str:
+        return f"telegram:{self.chat_id}"
 
 
 class NotificationsConfig(_Strict):
@@ -263,6 +307,11 @@ class NotificationsConfig(_Strict):
         description="longest one dispatch waits for the rate limit; the rest goes out next time")
     webhook: WebhookConfig | None = None
     telegram: TelegramConfig | None = None
+
+    def escalation_channels(self, organisation: str) -> list[str]:
+        """The outbox keys of the channels that carry escalations to ``organisation``."""
+        channels = (self.telegram, self.webhook)
+        return [c.channel_key for c in channels if c is not None and c.routes(organisation)]
 
 
 class PantauConfig(_Strict):

@@ -34,8 +34,6 @@ _KIND_TO_CATEGORY = {
 # Actor kinds that speak for themselves when an item names them (an outlet quoting Polres: Polres answered).
 _INSTITUTIONAL = frozenset({"police", "military", "election_commission", "election_supervisor",
                             "religious_org", "government"})
-# A source owned by one of these answers in its own name.
-_OWN_NAME = _INSTITUTIONAL | {"fact_checker"}
 
 
 def category_of(kind: str | None) -> str:
@@ -43,26 +41,47 @@ def category_of(kind: str | None) -> str:
     return _KIND_TO_CATEGORY.get(kind or "", "other")
 
 
-def answering_actor(source_actor: str | None, mentioned: Sequence[str],
-                    actors: Sequence[ActorConfig]) -> tuple[str | None, str]:
-    """Who answered with a counter-narrative item: ``(actor name, category)``.
+#: Why an answer is credited to its actor, strongest first (stored in ``counter_narratives.attribution``):
+#: the source's configured actor published it; the organisation that confirmed the link; a reviewer's
+#: organisation recorded it (a URL); only the text names the actor.
+ATTRIBUTION_BASES: tuple[str, ...] = ("source", "confirmed", "reviewer", "mentioned")
 
-    The source's own actor when it is an institution or a fact-checker (a Polres feed); else the first
-    institution the item names (a newsroom relaying a Polres clarification; fact-checkers named in a
-    text do not count, "cek fakta" is also a column name); else the source's actor (the newsroom);
-    else ``(None, "other")`` (an unattributed post, e.g. a citizen's correction).
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who answered with a counter-narrative, in which report category, and on what basis."""
+
+    actor: str | None
+    category: str
+    basis: str | None
+
+
+def attribute(source_actor: str | None, mentioned: Sequence[str],
+              actors: Sequence[ActorConfig]) -> Attribution:
+    """Who published a counter-narrative item, by the strongest evidence there is.
+
+    The source's configured actor (whoever publishes on that feed answered: a newsroom's own debunk that
+    quotes Panwascam is the newsroom's); else the first institution the item names (a citizen's post
+    relaying a Polres clarification; fact-checkers named in a text do not count, "cek fakta" is also a
+    column name), basis ``mentioned``; else nobody. A reviewing organisation that confirms the link later
+    replaces a ``mentioned`` or missing attribution (``storage.claims.review_link``).
     """
     by_id = {a.id: a for a in actors}
     own = by_id.get(source_actor or "")
-    if own is not None and own.kind in _OWN_NAME:
-        return own.name, category_of(own.kind)
+    if own is not None:
+        return Attribution(own.name, category_of(own.kind), "source")
     for actor_id in mentioned:
         named = by_id.get(actor_id)
         if named is not None and named.kind in _INSTITUTIONAL:
-            return named.name, category_of(named.kind)
-    if own is not None:
-        return own.name, category_of(own.kind)
-    return None, "other"
+            return Attribution(named.name, category_of(named.kind), "mentioned")
+    return Attribution(None, "other", None)
+
+
+def answering_actor(source_actor: str | None, mentioned: Sequence[str],
+                    actors: Sequence[ActorConfig]) -> tuple[str | None, str]:
+    """``(actor name, category)`` of :func:`attribute`."""
+    found = attribute(source_actor, mentioned, actors)
+    return found.actor, found.category
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +98,22 @@ class ClaimRecord:
 
 @dataclass(frozen=True, slots=True)
 class AnswerRecord:
-    """One counter-narrative linked to a claim."""
+    """One counter-narrative linked to a claim: a stored item, or a URL a reviewer recorded."""
 
     claim_id: int
-    item_id: int
+    item_id: int | None
     published_at: datetime
     actor: str | None
     category: str = "other"
     confirmed: bool = False
     link_method: str = "auto"
+    attribution: str | None = None   # one of ATTRIBUTION_BASES
+    confirmed_by: str | None = None  # the organisation that confirmed the link
+    url: str | None = None
+
+    @property
+    def order_key(self) -> tuple[datetime, int, str]:
+        return self.published_at, self.item_id if self.item_id is not None else -1, self.url or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +130,7 @@ class ClaimOutcome:
     first_answer_at: datetime | None
     first_answer_actor: str | None
     first_answer_category: str | None
+    first_answer_attribution: str | None
     hours_to_first_answer: float | None
     answering_actors: tuple[str, ...]
     answering_categories: tuple[str, ...]
@@ -163,7 +190,7 @@ def claim_outcome(claim: ClaimRecord, answers: Iterable[AnswerRecord]) -> ClaimO
         return None
     first_seen = min(claim.item_times)
     mine = sorted((a for a in answers if a.claim_id == claim.claim_id),
-                  key=lambda a: (a.published_at, a.item_id))
+                  key=lambda a: a.order_key)
     first = mine[0] if mine else None
     actors = tuple(dict.fromkeys(a.actor for a in mine if a.actor))
     categories = tuple(c for c in ACTOR_CATEGORIES if any(a.category == c for a in mine))
@@ -174,6 +201,7 @@ def claim_outcome(claim: ClaimRecord, answers: Iterable[AnswerRecord]) -> ClaimO
         first_answer_at=first.published_at if first else None,
         first_answer_actor=first.actor if first else None,
         first_answer_category=first.category if first else None,
+        first_answer_attribution=first.attribution if first else None,
         hours_to_first_answer=_hours(first_seen, first.published_at) if first else None,
         answering_actors=actors, answering_categories=categories,
         items_after_answer=sum(t > first.published_at for t in claim.item_times) if first else 0,

@@ -8,7 +8,6 @@ time zone; ``until`` is inclusive) and ``q`` (text search).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from pantau.domain.csvsafe import SafeWriter, safe_cell
 from pantau.domain.signals import SIGNALS
 from pantau.web.auth import protected
 from pantau.web.context import WebContext, ctx_of
@@ -31,7 +31,7 @@ ANALYST_ROLES = ("admin", "analyst")
 PAGE_SIZE = 100
 FILTER_KEYS = ("signal", "stage", "district", "source", "actor", "status", "kind", "since", "until", "q")
 CSV_COLUMNS = ("id", "created_at", "kind", "signal", "severity", "status", "stage", "district", "source",
-               "item_id", "item_title", "item_url", "actors", "reason")
+               "item_id", "item_title", "item_snippet", "item_url", "actors", "reason")
 
 
 class FilterError(ValueError):
@@ -102,24 +102,21 @@ async def alerts_page(request: Request) -> Response:
     })
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (=, +, -, @ are quoted with ')."""
-    text = "" if value is None else (", ".join(value) if isinstance(value, list) else str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+csv_cell = safe_cell  # the shared CSV helper (pantau.domain.csvsafe): formula cells get a leading '
 
 
 def _csv_lines(ctx: WebContext, filters: search.AlertFilters, batch: int = 2000) -> Iterator[str]:
-    """The CSV text in chunks; each chunk reads one keyset page in its own session (the chunks may be
-    produced on different worker threads)."""
+    """The CSV text in chunks (UTF-8 with BOM, formula cells neutralised); each chunk reads one keyset page
+    in its own session (the chunks may be produced on different worker threads)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)
     writer.writerow(CSV_COLUMNS)
     last: int | None = None
     while True:
         with ctx.sessions() as session:
             rows = search.alerts_after(session, filters, last, limit=batch)
         for row in rows:
-            writer.writerow([csv_cell(_csv_value(row, name)) for name in CSV_COLUMNS])
+            writer.writerow([_csv_value(row, name) for name in CSV_COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

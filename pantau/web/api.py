@@ -144,7 +144,10 @@ def openapi_schema() -> dict[str, Any]:
         "status": {"type": "string"}, "stage": {"type": ["string", "null"]},
         "district": {"type": ["string", "null"]}, "source": {"type": ["string", "null"]},
         "item_id": {"type": ["integer", "null"]}, "item_title": {"type": ["string", "null"]},
-        "item_url": {"type": ["string", "null"]}, "reason": {"type": "string"},
+        "item_url": {"type": ["string", "null"]},
+        "item_snippet": {"type": ["string", "null"],
+                         "description": "The item's title, else the start of its text (200 characters)"},
+        "reason": {"type": "string", "description": "Why the alert was raised (a model's or rule's reason)"},
         "actors": {"type": "array", "items": {"type": "string"}}}}
     paging = [{"name": "limit", "in": "query",
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},

@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pantau.domain.config import PantauConfig
-from pantau.web import account, admin, analyst, api, auth, outcomes, queue
+from pantau.web import account, admin, analyst, api, auth, claims, outcomes, queue
 from pantau.web.context import STATIC_DIR, WebContext, ctx_of
 
 SESSION_COOKIE = "pantau_session"
@@ -77,6 +77,7 @@ def routes() -> list[BaseRoute]:
         *queue.ROUTES,
         *analyst.ROUTES,
         *outcomes.ROUTES,
+        *claims.ROUTES,
         *admin.ROUTES,
         *account.ROUTES,
         *api.ROUTES,
@@ -112,6 +113,8 @@ def create_app(engine: Engine, *, secret_key: str, config: PantauConfig | None =
         ctx.stage_labels = {s.name: s.label for s in ordered if getattr(s, "label", None)}
         ctx.districts = [d.name for d in config.districts]
         ctx.timezone = config.timezone
+        ctx.notifications = config.notifications
+        ctx.actors = list(config.actors)
     app = Starlette(
         routes=routes(),
         middleware=[

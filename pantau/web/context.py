@@ -1,7 +1,8 @@
 """What every page handler shares: the database, the templates (autoescaped), the clock, the labels.
 
 Database work is synchronous SQLAlchemy; :meth:`WebContext.run` moves it to a worker thread so the
-event loop keeps serving other requests, and wraps it in one transaction.
+event loop keeps serving other requests, and wraps it in one transaction. Every page of a reviewer or
+admin also shows how many escalations to their organisation are open (one indexed count per page).
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from pantau.domain.config import ActorConfig, NotificationsConfig
 from pantau.web import csrf, i18n
+from storage import escalations
 
 T = TypeVar("T")
+#: Roles that work the queue, and so see the count of escalations to their organisation.
+QUEUE_ROLES = ("admin", "reviewer")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -45,6 +51,10 @@ class WebContext:
     districts: list[str] = field(default_factory=list)
     timezone: str = "Asia/Jakarta"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: the notifications config: where a new escalation's notification is queued (None: nowhere)
+    notifications: NotificationsConfig | None = None
+    #: the configured actors: an answer from a source an actor owns is credited to that actor
+    actors: list[ActorConfig] = field(default_factory=list)
     sessions: sessionmaker[Session] = field(init=False)
     templates: Jinja2Templates = field(init=False)
 
@@ -53,6 +63,7 @@ class WebContext:
         env = _environment()
         env.filters["local"] = self.local_time
         env.globals["stage_label"] = self.stage_label
+        env.globals["age"] = self.age
         self.templates = Jinja2Templates(env=env)
 
     async def run(self, work: Callable[[Session], T]) -> T:
@@ -73,12 +84,38 @@ class WebContext:
             return "-"
         return value.astimezone(ZoneInfo(self.timezone)).strftime(fmt)
 
+    def age(self, since: datetime | None) -> str:
+        """How long ago ``since`` was, in words ("5 menit", "3 jam", "2 hari")."""
+        if since is None:
+            return "-"
+        seconds = max((self.now() - since).total_seconds(), 0)
+        if seconds < 3600:
+            return f"{int(seconds // 60)} menit"
+        if seconds < 2 * 86400:
+            return f"{int(seconds // 3600)} jam"
+        return f"{int(seconds // 86400)} hari"
+
+    def escalation_channels(self, organisation: str) -> list[str]:
+        """The outbox channels that carry escalations to ``organisation`` (none without a config)."""
+        return self.notifications.escalation_channels(organisation) if self.notifications else []
+
+    def _open_escalations(self, account: Any) -> int | None:
+        """The open escalations to the account's organisation, for the page header (None: not shown)."""
+        if account is None or getattr(account, "role", None) not in QUEUE_ROLES:
+            return None
+        try:
+            with self.sessions() as session:
+                return escalations.open_count(session, account.organisation_id)
+        except SQLAlchemyError:  # the header count must never break a page (e.g. the error page itself)
+            return None
+
     def render(self, request: Request, name: str, context: dict[str, Any] | None = None, *,
                status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
         """A page with the signed-in account, the CSRF token and the labels in its context."""
         token = csrf.csrf_token(request) if "session" in request.scope else ""  # 500 pages run outside it
-        base = {"account": getattr(request.state, "account", None), "csrf_token": token,
-                "stage_order": self.stage_order, "districts": self.districts}
+        account = getattr(request.state, "account", None)
+        base = {"account": account, "csrf_token": token, "stage_order": self.stage_order,
+                "districts": self.districts, "open_escalations": self._open_escalations(account)}
         return self.templates.TemplateResponse(request, name, base | (context or {}),
                                                status_code=status_code, headers=headers)
 

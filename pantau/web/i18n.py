@@ -1,34 +1,28 @@
-"""The app's words in Bahasa Indonesia: labels for signals, verdicts, severities, statuses, roles, actions.
+"""The app's words in Bahasa Indonesia: labels for signals, verdicts, severities, statuses, roles, actions,
+escalation statuses, stages, actor categories and attribution bases.
 
-Code and stored values stay English (``hoax``, ``voting_day``); only what people read is translated here.
+The tables come from the one message catalogue (:mod:`pantau.messages`, ``pantau/locale``) that the
+report and the Telegram digest use too; add a label there, not here. Code and stored values stay
+English (``hoax``, ``voting_day``); only what people read is translated.
 """
 
 from __future__ import annotations
 
-SIGNALS = {
-    "hoax": "Hoaks", "hate_speech": "Ujaran kebencian", "sara": "SARA", "abusive": "Kata kasar",
-    "violence_threat": "Ancaman kekerasan", "vote_buying": "Politik uang",
-    "counter_narrative": "Kontra-narasi", "silent_source": "Sumber diam", "run_failed": "Pemantauan gagal",
-    "spike": "Lonjakan", "known_hoax": "Hoaks yang dikenal", "flagged_item": "Item ditandai",
-}
-VERDICTS = {
-    "hoax": "Hoaks", "misleading": "Menyesatkan", "true": "Benar", "not_checkable": "Tidak dapat diperiksa",
-    "tension_no_hoax": "Ketegangan tanpa hoaks",
-}
-SEVERITIES = {"low": "Rendah", "medium": "Sedang", "high": "Tinggi", "critical": "Kritis"}
-STATUSES = {"open": "Terbuka", "acknowledged": "Ditangani", "resolved": "Selesai", "dismissed": "Diabaikan"}
-ROLES = {"admin": "Admin", "reviewer": "Peninjau", "analyst": "Analis"}
-ACTIONS = {
-    "verdict": "Putusan", "note": "Catatan", "counter_narrative": "Kontra-narasi ditautkan",
-    "escalate": "Dieskalasi", "dismiss": "Diabaikan",
-}
-LANGUAGES = {"ind": "Indonesia", "mad": "Madura", "jav": "Jawa", "eng": "Inggris", "und": "Tidak diketahui"}
-STAGES = {
-    "pre_election": "Sebelum pemilihan", "registration": "Pendaftaran paslon",
-    "candidate_determination": "Penetapan paslon", "campaign": "Kampanye", "quiet_period": "Masa tenang",
-    "voting_day": "Pemungutan suara", "counting_recapitulation": "Penghitungan dan rekapitulasi",
-    "disputes": "Perselisihan hasil", "post_election": "Setelah pemilihan", "-": "Tanpa tahapan",
-}
+from pantau import messages
+
+SIGNALS = messages.table("signal")
+VERDICTS = messages.table("verdict")
+SEVERITIES = messages.table("severity")
+STATUSES = messages.table("alert_status")
+ROLES = messages.table("role")
+ACTIONS = messages.table("review_action")
+LANGUAGES = messages.table("language")
+STAGES = messages.table("stage")
+ACTOR_CATEGORIES = messages.table("actor_category")
+ESCALATION_STATUSES = messages.table("escalation_status")
+
+attribution = messages.attribution_label
+reason = messages.reason_label
 
 
 def label(table: dict[str, str], value: str | None) -> str:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -68,6 +69,28 @@ def make_client(app: Starlette) -> Iterator[Callable[[str | None], TestClient]]:
     yield factory
     for client in clients:
         client.close()
+
+
+CHROMIUM = os.environ.get("PANTAU_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Headless Chromium for every browser test module (one Playwright instance per session: a second
+    sync Playwright cannot start while one runs). Screenshots go to tests/artifacts/."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set PANTAU_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / ".gitignore").write_text("*\n", encoding="utf-8")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
 
 
 @pytest.fixture(scope="session")

@@ -162,5 +162,11 @@ def test_outcomes_page_counts_claims_answered_by_reviewers(app, make_client, see
                                                   "csrf_token": token})
     after = analyst.get("/outcomes").text
     assert re.search(r"Semua tahapan</th><td>1</td><td>1</td>\s*<td>100%</td>", after)
-    assert "<td>Redaksi Kabar Sampang</td><td>media</td><td>1</td><td>1</td>" in after
+    # the category in words, then the basis the answer is credited on (the reviewer's organisation linked it)
+    row = re.search(r"<td>Redaksi Kabar Sampang</td><td>Media dan pemeriksa fakta</td>\s*"
+                    r'<td class="basis">([^<]*)</td><td class="n">1</td>\s*<td class="n">1</td>', after)
+    assert row, after[after.find("Peran tiap aktor"):][:1500]
+    assert row.group(1) == "dikonfirmasi oleh Redaksi Kabar Sampang"
+    first = 'Redaksi Kabar Sampang <span class="basis">(dikonfirmasi oleh Redaksi Kabar Sampang)</span>'
+    assert first in after
     assert make_client("peninjau_b").get("/outcomes").status_code == 403

@@ -71,7 +71,8 @@ def test_verdict_resolves_the_item_and_lands_in_the_trail(app, make_client, seed
     assert response.status_code == 200 and "Putusan tersimpan." in response.text
     assert item not in _queue_ids(response.text)
     assert _statuses(app.state.ctx.engine, item) == {"resolved"}
-    [review] = _reviews(app.state.ctx.engine, item)
+    review, *rest = _reviews(app.state.ctx.engine, item)
+    assert [r.action for r in rest] == ["claim_start"]  # a hoax verdict starts a claim for the item
     assert (review.user, review.organisation, review.action, review.verdict, review.note) == (
         "peninjau_a", "Redaksi Kabar Sampang", "verdict", "hoax", "KPU membantah")
     page = client.get(f"/items/{item}").text
@@ -90,13 +91,15 @@ def test_lock_keeps_a_second_reviewer_off(app, make_client, seeded):
     first, second = make_client("peninjau_a"), make_client("peninjau_b")
     item = seeded.items["ancaman"]
     assert "Simpan putusan" in first.get(f"/items/{item}").text
+    assert "Simpan putusan" in second.get(f"/items/{item}").text  # viewing locks nothing
+    _post(first, item, "note", note="Saya cek ke Polres")  # acting does
     page = second.get(f"/items/{item}").text
     assert "sedang ditinjau oleh peninjau_a" in page and "Simpan putusan" not in page
     assert "Sedang ditinjau oleh peninjau_a" in second.get("/queue").text
     token = csrf_from(page)
     refused = second.post(f"/items/{item}/verdict", data={"verdict": "true", "csrf_token": token})
     assert "sedang ditinjau oleh peninjau_a" in refused.text
-    assert _reviews(app.state.ctx.engine, item) == []
+    assert [r.action for r in _reviews(app.state.ctx.engine, item)] == ["note"]
     _post(first, item, "release")
     assert "Simpan putusan" in second.get(f"/items/{item}").text
 
@@ -132,7 +135,8 @@ def test_note_and_counter_narrative_links(app, make_client, seeded):
     assert [(c.url, c.counter_item_id) for c in links] == [
         ("https://kabar.example/cek-fakta/tps-5-omben", None), (None, seeded.items["klarifikasi"])]
     actions = [r.action for r in _reviews(app.state.ctx.engine, item)]
-    assert actions == ["note", "counter_narrative", "counter_narrative"]
+    # linking an answer makes the item a claim (started once) and records the answer on it
+    assert actions == ["note", "counter_narrative", "claim_start", "link_url", "counter_narrative"]
     assert _statuses(app.state.ctx.engine, item) == {"open"}  # still in the queue until a verdict
 
 
