@@ -13,7 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
 
-from flows import matching_step, spike_step, steps
+from flows import matching_step, spike_step, steps, url_answers
 from flows.hooks import on_run_failure
 from flows.host_limits import ensure_host_limits, host_slot
 from flows.notify.dispatch import dispatch_safely
@@ -56,6 +56,15 @@ def collect_source_task(database_url: str, source: dict[str, Any], source_id: in
         raise FetchError(result.error or "fetch failed", location=source["location"])
     counts = steps.store(database_url, source["name"], source_id, run_id, result)
     report("source_done", **{k: v for k, v in counts.items() if k != "new_ids"})
+    return counts
+
+
+@task(name="fetch-url-answers", cache_policy=None)
+def url_answers_task(database_url: str, config: dict[str, Any], run_id: int,
+                     now: datetime | None) -> dict[str, int]:
+    """The pages of counter-narratives reviewers gave as URLs (flows/url_answers.py)."""
+    counts = url_answers.fetch_url_answers(database_url, config, run_id, now=now)
+    report("url_answers_done", **counts)
     return counts
 
 
@@ -129,6 +138,12 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         if silent:
             logger.warning("%s source(s) went silent", len(silent))
 
+        # pages of reviewers' URL answers, stored before scoring so they are scored and matched too;
+        # a failure here (never expected: fetch errors are recorded per link) leaves the run going
+        answer_state = url_answers_task(database_url, config, run_id, as_of_utc, return_state=True)
+        answer_counts = (answer_state.result() if answer_state.is_completed()
+                         else {"url_answers_error": _failure_message(answer_state)})
+
         pending = steps.pending_item_ids(database_url, model_dir, PantauConfig.model_validate(config))
         batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
@@ -146,6 +161,7 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         counts = steps.merge_counts(source_counts, batch_counts, silent, match_counts)
         counts["run_id"] = run_id
         counts["as_of"] = now.isoformat()
+        counts["url_answers"] = answer_counts
         if alert_counts.is_completed():
             rules = alert_counts.result()
             counts.update(claims_folded=rules["folded"], spikes=rules["spikes"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import distinct, exists, func, select, update
@@ -387,7 +387,8 @@ def review_link(session: Session, *, claim_id: int, item_id: int, decision: str,
 def record_url_answer(session: Session, *, claim_id: int, url: str, user: str, organisation: str | None,
                       category: str = "other", note: str | None = None, item_id: int | None = None,
                       now: datetime | None = None) -> CounterNarrative:
-    """A counter-narrative a reviewer gives as a URL (published elsewhere, not collected): recorded with
+    """A counter-narrative a reviewer gives as a URL (published elsewhere, not collected yet; the next
+    monitoring run fetches its page, :mod:`flows.url_answers`): recorded with
     the reviewer's organisation as its actor (basis ``reviewer``), the time it was recorded as its time,
     confirmed; it counts in the outcome measures like a linked item. Recording the same URL again for
     the claim returns the existing link (un-rejected). ``item_id``: the item the reviewer recorded it on
@@ -428,6 +429,58 @@ def answer_credit(session: Session, answer_item_id: int, organisation: str | Non
     if published is not None and published.basis == "source":
         return published.actor, published.category, "source"
     return organisation, category, "confirmed"
+
+
+@dataclass(frozen=True, slots=True)
+class UrlAnswer:
+    """A counter-narrative a reviewer gave as a URL whose page is not stored yet."""
+
+    id: int
+    claim_id: int
+    url: str
+    attempts: int
+
+
+def url_answers_to_fetch(session: Session, *, now: datetime, retry_after: timedelta,
+                         max_attempts: int, limit: int = 50) -> list[UrlAnswer]:
+    """URL answers (not rejected) without a stored page, never tried or last tried ``retry_after`` ago,
+    tried fewer than ``max_attempts`` times; oldest first."""
+    due = as_utc(now) - retry_after
+    stmt = (select(CounterNarrative.id, CounterNarrative.claim_id, CounterNarrative.url,
+                   CounterNarrative.fetch_attempts)
+            .where(CounterNarrative.item_id.is_(None), CounterNarrative.url.is_not(None),
+                   CounterNarrative.rejected.is_(False), CounterNarrative.fetch_attempts < max_attempts,
+                   CounterNarrative.fetched_at.is_(None) | (CounterNarrative.fetched_at <= due))
+            .order_by(CounterNarrative.created_at, CounterNarrative.id).limit(limit))
+    return [UrlAnswer(*row) for row in session.execute(stmt)]
+
+
+def record_fetched_answer(session: Session, link_id: int, item_id: int | None, *, error: str | None = None,
+                          now: datetime | None = None) -> bool:
+    """Record one fetch of a URL answer's page: ``item_id`` (the stored page) or ``error``. The link then
+    points at the page and takes its publication time when that is earlier than the time the reviewer
+    recorded it (the lag is measured to when the answer was published); actor and basis stay the
+    reviewer's organisation's. Returns whether the link now has its page (False when the claim already
+    has a link to that item: the URL answer then stays as recorded)."""
+    at = as_utc(now) if now else utcnow()
+    link = session.get(CounterNarrative, link_id)
+    if link is None:
+        raise RecordNotFoundError("counter-narrative", link_id)
+    link.fetch_attempts = (link.fetch_attempts or 0) + 1
+    link.fetched_at = at
+    link.fetch_error = None if item_id is not None else (error or "no page")[:2000]
+    if item_id is None or link_of(session, link.claim_id, item_id) is not None:
+        return False
+    item = session.get(Item, item_id)
+    if item is None:
+        raise RecordNotFoundError("item", item_id)
+    link.item_id = item_id
+    published = as_utc(item.published_at) if item.published_at else None
+    if published is not None and (link.published_at is None or published < as_utc(link.published_at)):
+        link.published_at = published
+    session.flush()
+    refresh_claim_spread(session, [link.claim_id], now=at)
+    return True
 
 
 def source_actor_of_item(session: Session, item_id: int) -> tuple[str | None, list[str]]:

@@ -181,7 +181,8 @@ class Score(Base):
 
 
 class CounterNarrative(Base):
-    """An item (debunk, clarification, fact-check), or a URL a reviewer recorded, answering a claim.
+    """An item (debunk, clarification, fact-check), or a URL a reviewer recorded, answering a claim
+    (once the monitoring run fetched a URL answer's page, ``item_id`` holds the stored page too).
 
     ``attribution`` (one of ``ATTRIBUTIONS``) says why ``actor`` gets the credit; ``confirmed_by`` is
     the organisation that confirmed the link.
@@ -214,6 +215,10 @@ class CounterNarrative(Base):
     attribution: Mapped[str | None] = mapped_column(String)
     confirmed_by: Mapped[str | None] = mapped_column(String)
     confirmed_at: Mapped[datetime | None]
+    #: a URL answer's page, fetched by the monitoring run (flows/url_answers.py): tries, when, last error
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    fetched_at: Mapped[datetime | None]
+    fetch_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ItemMatch(Base):

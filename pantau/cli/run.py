@@ -104,6 +104,10 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
         console.print(f"Claims: {matching.get('claims_new', 0)} new, {matching.get('claim_items', 0)} items "
                       f"grouped, {matching.get('links', 0)} counter-narratives linked, "
                       f"{matching.get('known_hoax_alerts', 0)} known-hoax alerts{failed}.")
+    answers = counts.get("url_answers") or {}
+    if answers.get("url_answers_tried"):
+        console.print(f"Counter-narrative links from reviewers: {answers['url_answers_fetched']} of "
+                      f"{answers['url_answers_tried']} pages fetched and stored (the rest retried later).")
     _print_top_alerts(database_url)
     opts = (f" --config {config}" if config else "") + (f" --db {database_url}" if db_given else "")
     console.print("\n[bold]Next:[/bold]")

@@ -115,6 +115,10 @@ class HttpConfig(_Strict):
     retries: int = Field(default=2, ge=0, le=10, description="extra attempts after a failed fetch")
     retry_backoff_seconds: float = Field(
         default=2.0, ge=0, le=600, description="first retry delay; each next one is 5x longer")
+    fetch_reviewer_links: bool = Field(
+        default=True, description="fetch the pages of counter-narratives reviewers give as URLs")
+    reviewer_links_private_hosts: bool = Field(
+        default=False, description="allow those fetches to loopback/private addresses (tests, intranets)")
 
     def retry_delays(self) -> list[float]:
         return [self.retry_backoff_seconds * 5**i for i in range(self.retries)]

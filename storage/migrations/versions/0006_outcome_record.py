@@ -3,7 +3,8 @@ assignments, reviewer claims, notifications for escalations.
 
 * ``items.link_url``: a URL a tip or post carries but does not own (never used as an identity).
 * ``counter_narratives``: ``item_id`` may be empty when a reviewer recorded a URL (``url``);
-  ``attribution`` (why the actor is credited), ``confirmed_by`` / ``confirmed_at``.
+  ``attribution`` (why the actor is credited), ``confirmed_by`` / ``confirmed_at``, and for a URL
+  answer ``fetch_attempts`` / ``fetched_at`` / ``fetch_error`` (its page fetched by the monitoring run).
 * ``claims``: ``origin`` (auto, reviewer, split) and ``merged_into_id``.
 * ``escalations``: ``status`` (open until the receiving organisation acknowledges or closes it),
   ``resolved_at``, ``resolved_by``, ``resolution_note``.
@@ -49,6 +50,9 @@ def upgrade() -> None:
         batch.alter_column("item_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("url", sa.Text(), nullable=True))
         batch.add_column(sa.Column("attribution", sa.String(), nullable=True))
+        batch.add_column(sa.Column("fetch_attempts", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("fetched_at", _ts(), nullable=True))
+        batch.add_column(sa.Column("fetch_error", sa.Text(), nullable=True))
         batch.add_column(sa.Column("confirmed_by", sa.String(), nullable=True))
         batch.add_column(sa.Column("confirmed_at", _ts(), nullable=True))
         batch.create_unique_constraint(op.f("uq_counter_narratives_url_claim_id"), ["url", "claim_id"])
@@ -105,7 +109,8 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("ck_counter_narratives_attribution"), type_="check")
         batch.drop_constraint(op.f("ck_counter_narratives_target"), type_="check")
         batch.drop_constraint(op.f("uq_counter_narratives_url_claim_id"), type_="unique")
-        for column in ("confirmed_at", "confirmed_by", "attribution", "url"):
+        for column in ("fetch_error", "fetched_at", "fetch_attempts", "confirmed_at", "confirmed_by",
+                       "attribution", "url"):
             batch.drop_column(column)
         batch.alter_column("item_id", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("claims") as batch:
