@@ -50,6 +50,11 @@ def _transient(task, task_run, state) -> bool:
 @task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
 def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
                         http: dict[str, Any], run_id: int) -> dict[str, Any]:
+    if steps.streams(source):  # stored in batches as it is read: memory does not grow with the export
+        with host_slot(source["location"]):
+            counts = steps.stream_store(source, http, database_url, source_id, run_id)
+        report("source_done", **counts)
+        return counts
     with host_slot(source["location"]):
         result = steps.collect(source, http, database_url)
     if result.error_reason == SkipReason.FETCH_ERROR and source["location"].startswith("http"):

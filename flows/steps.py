@@ -35,6 +35,76 @@ def collect(source: dict[str, Any], http: dict[str, Any], database_url: str) -> 
         return collect_source(config, fetcher)
 
 
+#: items stored per transaction when a source streams (its kind has ``stream``): bounds a run's memory
+STREAM_BATCH = 2000
+
+
+def streams(source: dict[str, Any]) -> bool:
+    """Whether the source's kind yields records one by one (``stream``), so it is stored in batches."""
+    from sources.registry import get_source_kind
+
+    return hasattr(get_source_kind(source["kind"]), "stream")
+
+
+def stream_store(source: dict[str, Any], http: dict[str, Any], database_url: str, source_id: int,
+                 run_id: int) -> dict[str, Any]:
+    """Collect a streaming source and store it :data:`STREAM_BATCH` items per transaction; returns
+    :func:`store`'s counts (without ``new_ids``). Memory stays bounded by a batch whatever the export's
+    size. A fetch failure before the first record is raised (FetchError, so the task is retried); a
+    failure later keeps the batches already stored and is recorded as the source's error."""
+    from pantau.domain.errors import FetchError, ParseError
+    from pantau.domain.records import CollectedItem
+    from sources.base import failed
+    from sources.registry import get_source_kind
+
+    config = SourceConfig.model_validate(source)
+    kind = get_source_kind(config.kind)
+    engine = engine_for(database_url)
+    counts: dict[str, Any] = {"source": config.name, "fetched": 0, "new": 0, "duplicate": 0,
+                              "skipped": {}, "notes": {}, "error": None}
+    batch: list[CollectedItem] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        with Session(engine) as session, session.begin():
+            upserted = repo.upsert_items(session, source_id, run_id, batch)
+            failpoint("store.before_commit")
+        counts["new"] += len(upserted.new_ids)
+        counts["duplicate"] += len(upserted.duplicate_ids) + upserted.batch_repeats
+        batch.clear()
+
+    validators = DatabaseValidatorStore(engine)
+    records = items = 0
+    with HttpFetcher(HttpConfig.model_validate(http), validators=validators) as fetcher:
+        try:
+            for record in kind.stream(config, fetcher):
+                records += 1
+                if isinstance(record, CollectedItem):
+                    counts["fetched"] += 1
+                    items += 1
+                    batch.append(record)
+                    if len(batch) >= STREAM_BATCH:
+                        flush()
+                else:
+                    bucket = counts["notes"] if record.kept else counts["skipped"]
+                    bucket[record.reason.value] = bucket.get(record.reason.value, 0) + 1
+                    counts["fetched"] += 0 if record.kept else 1
+        except (FetchError, ParseError) as exc:
+            if isinstance(exc, FetchError) and records == 0 and config.location.startswith("http"):
+                raise
+            whole = failed(config.name, exc)
+            counts["error"] = whole.error
+            for reason, n in whole.skip_counts().items():
+                counts["skipped"][reason] = counts["skipped"].get(reason, 0) + n
+    flush()
+    with Session(engine) as session, session.begin():
+        repo.record_source_result(session, source_id, ok=counts["error"] is None, item_count=items,
+                                  error=counts["error"], at=datetime.now(UTC))
+    failpoint("store.after_commit")
+    return counts
+
+
 def store(database_url: str, source_name: str, source_id: int, run_id: int,
           result: CollectResult) -> dict[str, Any]:
     """Upsert a source's items (idempotent), record the source's health, return its counts."""

@@ -20,6 +20,7 @@ from urllib.request import url2pathname
 from pantau.domain.config import SourceConfig
 from pantau.domain.errors import ConfigError, FetchError, ParseError
 from pantau.domain.records import CollectResult, SkipReason
+from sources.guard import looks_binary
 from sources.http import HttpFetcher, read_local
 
 
@@ -118,13 +119,17 @@ _FETCH_REASONS = {"too_large": SkipReason.TOO_LARGE}
 
 def load_document(config: SourceConfig, fetcher: HttpFetcher) -> Loaded | CollectResult:
     """The bytes of ``config.location``, or the result to return when there is nothing to parse:
-    the failure (a typed error result) or, on 304 Not Modified, an empty result."""
+    the failure (a typed error result; ``binary`` for bytes that are not text at all) or, on
+    304 Not Modified, an empty result."""
     try:
         loaded = load(resolve_location(config.location), fetcher)
     except FetchError as exc:
         return failed(config.name, exc)
     if loaded.not_modified:
         return CollectResult(source=config.name)
+    if looks_binary(loaded.content):
+        return CollectResult(source=config.name, error="not a text document (binary bytes)",
+                             error_reason=SkipReason.BINARY)
     return loaded
 
 

@@ -19,10 +19,11 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 from pantau.domain.text import canonical_url
 from sources.base import check_options, failed, open_stream, resolve_location
 from sources.dates import parse_datetime
+from sources.guard import RecentKeys, binary_text
 from sources.http import HttpFetcher
 from sources.lines import iter_lines
 from sources.registry import register
-from sources.social_export import ExportOptions, csv_records
+from sources.social_export import ExportOptions, check_not_binary, csv_records
 
 OPTIONS = ("columns", "author_key", "public_handles", "platform", "timezone", "delimiter",
            "max_line_bytes", "keep_columns")
@@ -97,8 +98,9 @@ def iter_crowdtangle(stream: BinaryIO, *, source: str, export: ExportOptions,
     reader_options = ExportOptions(format="csv", columns={"text": columns["text"][0]},
                                    pseudonymise=export.pseudonymise, delimiter=export.delimiter,
                                    max_line_bytes=export.max_line_bytes)
+    check_not_binary(stream, source)
     lines = iter_lines(stream, encoding=export.encoding, max_line_bytes=export.max_line_bytes)
-    seen: set[str] = set()
+    seen = RecentKeys()
     for record in csv_records(lines, source, reader_options):
         if isinstance(record, Skipped):
             yield record
@@ -107,7 +109,7 @@ def iter_crowdtangle(stream: BinaryIO, *, source: str, export: ExportOptions,
 
 
 def _row_item(record: tuple[int, Mapping[str, Any], str | None], source: str, export: ExportOptions,
-              columns: Mapping[str, tuple[str, ...]], platform: str, seen: set[str]
+              columns: Mapping[str, tuple[str, ...]], platform: str, seen: RecentKeys
               ) -> Iterator[CollectedItem | Skipped]:
     number, row, decoded_as = record
     position = f"line {number}"
@@ -123,13 +125,16 @@ def _row_item(record: tuple[int, Mapping[str, Any], str | None], source: str, ex
     if not text:
         yield Skipped(source, SkipReason.EMPTY_TEXT, "no message, description or link text", position)
         return
+    if binary_text(text):
+        yield Skipped(source, SkipReason.BINARY, "the text is binary junk, not words", position)
+        return
     url = get("url")
     key = canonical_url(url) if url else None
-    if key and key in seen:
+    if key and seen.seen_any([key]):
         yield Skipped(source, SkipReason.DUPLICATE_IN_BATCH, f"same URL as an earlier row: {url}", position)
         return
     if key:
-        seen.add(key)
+        seen.add([key])
     created = get("created_at")
     published_at = parse_post_created(created, export.timezone)
     if created and published_at is None:

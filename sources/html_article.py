@@ -25,6 +25,7 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 from pantau.domain.text import canonical_url
 from sources.base import check_options, failed, load, resolve_location
 from sources.dates import parse_datetime
+from sources.guard import looks_binary
 from sources.html_meta import PageMeta
 from sources.html_text import clean_whitespace, parse_html
 from sources.http import HttpFetcher
@@ -83,6 +84,10 @@ class HtmlArticleSource:
                 continue
             if loaded.not_modified:
                 continue
+            if looks_binary(loaded.content):
+                result.skipped.append(Skipped(config.name, SkipReason.BINARY,
+                                              "not an HTML page (binary bytes)", target))
+                continue
             item = parse_article(loaded.content, url=_public_url(target, loaded.base_url),
                                  encoding_hint=loaded.encoding_hint, selectors=selectors,
                                  source=config.name, timezone=timezone)
@@ -121,8 +126,10 @@ def parse_article(content: bytes, *, url: str | None, encoding_hint: str | None 
                   selectors: Mapping[str, str] | None = None, source: str = "html",
                   timezone: ZoneInfo = LOCAL_TZ) -> CollectedItem | None:
     """The article on an HTML page, or None when the page has no text. Never raises for bad bytes;
-    an invalid CSS selector is a :class:`ConfigError`."""
+    an invalid CSS selector is a :class:`ConfigError`. Binary bytes (not a page at all) give None."""
     selectors = validate_selectors(selectors)
+    if looks_binary(content):
+        return None
     try:
         soup = _soup(decode_html(content, encoding_hint))
         return _extract(soup, url=url, selectors=selectors or {}, source=source, timezone=timezone)
@@ -141,6 +148,8 @@ def enrich_from_page(item: CollectedItem, fetcher: HttpFetcher,
     if not item.url or not item.url.lower().startswith(("http://", "https://")):
         return item
     doc = fetcher.fetch(item.url, conditional=False)
+    if looks_binary(doc.content):
+        return item
     page = parse_article(doc.content, url=doc.final_url, encoding_hint=doc.encoding_hint,
                          selectors=selectors, source=item.source)
     if page is None or len(page.text) <= len(item.text):

@@ -15,7 +15,7 @@ Every failure is a :class:`~pantau.domain.errors.FetchError` whose ``reason`` sa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.robotparser import RobotFileParser
@@ -24,6 +24,7 @@ import httpx
 
 from pantau.domain.config import HttpConfig
 from pantau.domain.errors import FetchError
+from sources.inflate import ENCODINGS, InflateError, inflate
 from sources.politeness import (
     HostPacer,
     MemoryValidatorStore,
@@ -86,7 +87,8 @@ class HttpFetcher:
         self._client = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(self.config.timeout_seconds),
-            headers={"User-Agent": self.config.user_agent},
+            # only encodings sources.inflate decodes within the cap (no br/zstd even if installed)
+            headers={"User-Agent": self.config.user_agent, "Accept-Encoding": "gzip, deflate"},
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
         )
@@ -183,7 +185,7 @@ class HttpFetcher:
         deadline = self._clock() + self.config.timeout_seconds
         chunks: list[bytes] = []
         total = 0
-        for chunk in response.iter_bytes():  # decoded (gunzipped) bytes: the cap applies to them
+        for chunk in self._decoded(url, response, limit):  # the cap applies to the decoded bytes
             total += len(chunk)
             if total > limit:
                 raise FetchError(f"body exceeds the limit of {limit} bytes", location=url,
@@ -193,6 +195,26 @@ class HttpFetcher:
                                  location=url, reason="timeout")
             chunks.append(chunk)
         return b"".join(chunks)
+
+    @staticmethod
+    def _decoded(url: str, response: httpx.Response, limit: int) -> Iterator[bytes]:
+        """The body's decoded bytes; gzip/deflate are inflated a bounded step at a time (a bomb
+        cannot expand one network chunk into many MB), other encodings are left to httpx."""
+        encodings = [e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")]
+        encodings = [e for e in encodings if e and e != "identity"]
+        if response.is_stream_consumed:  # the body was read already (a test's MockTransport)
+            yield from response.iter_bytes()
+            return
+        if not encodings:
+            yield from response.iter_raw()
+            return
+        if len(encodings) > 1 or encodings[0] not in ENCODINGS:
+            yield from response.iter_bytes()
+            return
+        try:
+            yield from inflate(response.iter_raw(), encodings[0], limit)
+        except InflateError as exc:
+            raise FetchError(str(exc), location=url, status=response.status_code, reason="network") from exc
 
 
 @dataclass(frozen=True, slots=True)

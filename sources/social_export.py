@@ -4,13 +4,14 @@ Files are streamed line by line (:mod:`sources.lines`), so a huge export needs l
 is read; :func:`iter_export` yields items and skips one by one for callers that stream further.
 Authors are pseudonymised here (:mod:`sources.pseudonym`), before an item leaves the source.
 Every bad line or row becomes a :class:`Skipped` with its line number; nothing is dropped silently
-(blank lines are not records and are ignored).
+(blank lines are not records and are ignored). Each record passes the guards of :mod:`sources.guard`
+(JSON depth and number length, binary junk); a ``text`` that is not a string is ``malformed``. A CSV
+is read strictly: an unterminated quote that would swallow the rest of the file is a broken row.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -22,6 +23,7 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 from pantau.domain.text import canonical_url
 from sources.base import Location, check_options, failed, open_stream, resolve_location
 from sources.dates import parse_datetime
+from sources.guard import SNIFF_BYTES, RecentKeys, Refusal, binary_text, looks_binary, parse_json
 from sources.http import HttpFetcher
 from sources.lines import Line, iter_lines
 from sources.pseudonym import Pseudonymiser
@@ -91,26 +93,41 @@ class SocialExportSource:
     name = "social_export"
 
     def collect(self, config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
-        check_options(config, OPTIONS)
-        try:
-            location = resolve_location(config.location)
-        except FetchError as exc:
-            return failed(config.name, exc)
-        opts = ExportOptions.parse(config.options, location, where=f"sources.{config.name}.options")
         result = CollectResult(source=config.name)
         try:
-            with open_stream(location, fetcher) as stream:
-                for record in iter_export(stream, source=config.name, options=opts):
-                    (result.items if isinstance(record, CollectedItem) else result.skipped).append(record)
+            for record in self.stream(config, fetcher):
+                (result.items if isinstance(record, CollectedItem) else result.skipped).append(record)
         except (FetchError, ParseError) as exc:
             return failed(config.name, exc)
         return result
+
+    def stream(self, config: SourceConfig, fetcher: HttpFetcher) -> Iterator[CollectedItem | Skipped]:
+        """Items and skips one by one (the monitoring flow stores them in batches, so a run's memory
+        does not grow with the export); raises FetchError / ParseError like :meth:`collect` reports."""
+        check_options(config, OPTIONS)
+        location = resolve_location(config.location)
+        opts = ExportOptions.parse(config.options, location, where=f"sources.{config.name}.options")
+        with open_stream(location, fetcher) as stream:
+            yield from iter_export(stream, source=config.name, options=opts)
+
+
+def check_not_binary(stream: BinaryIO, source: str) -> None:
+    """Raise ParseError(reason ``binary``) when the first KB of ``stream`` are not text; the stream is
+    left at its start (a seekable stream is rewound, another one is read through a buffer)."""
+    head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(stream, "peek") else None
+    if head is None:
+        head = stream.read(SNIFF_BYTES)
+        stream.seek(0)
+    if looks_binary(head):
+        raise ParseError("not a text file (binary bytes in the first KB)", location=source,
+                         reason=SkipReason.BINARY.value)
 
 
 def iter_export(stream: BinaryIO, *, source: str, options: ExportOptions
                 ) -> Iterator[CollectedItem | Skipped]:
     """Items and skips of one export, in file order. Raises ParseError only for a CSV whose header
-    has no text column (every row would fail)."""
+    has no text column (every row would fail) and for a binary file (``binary``)."""
+    check_not_binary(stream, source)
     lines = iter_lines(stream, encoding=options.encoding, max_line_bytes=options.max_line_bytes)
     records = _jsonl_records(lines, source) if options.format == "jsonl" else csv_records(lines, source,
                                                                                           options)
@@ -136,11 +153,9 @@ def _jsonl_records(lines: Iterator[Line], source: str) -> Iterator[_Record | Ski
             continue
         if not line.text.strip():
             continue
-        try:
-            value = json.loads(line.text)
-        except json.JSONDecodeError as exc:
-            yield Skipped(source, SkipReason.MALFORMED, f"invalid JSON: {exc.msg} at column {exc.colno}",
-                          f"line {line.number}")
+        value = parse_json(line.text)
+        if isinstance(value, Refusal):
+            yield Skipped(source, value.reason, value.detail, f"line {line.number}")
             continue
         if not isinstance(value, dict):
             yield Skipped(source, SkipReason.MALFORMED, f"a JSON {type(value).__name__}, not an object",
@@ -188,7 +203,8 @@ def csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> I
             h.casefold() for h in header}:
         raise ParseError(f"the CSV header has no {options.columns['text']!r} column (columns: "
                          f"{', '.join(header)})", location=source, reason=SkipReason.MISSING_FIELD.value)
-    reader = csv.reader(text_lines, delimiter=delimiter)
+    # strict: a quote left open at the end of the file is an error, not a field holding the rest of it
+    reader = csv.reader(text_lines, delimiter=delimiter, strict=True)
     while True:
         start = feed.number + 1
         feed.decoded_as = None
@@ -225,7 +241,7 @@ class _ItemBuilder:
 
     def __init__(self, source: str, options: ExportOptions):
         self.source, self.options = source, options
-        self.seen: set[str] = set()
+        self.seen = RecentKeys()
         self.pending: list[Skipped] = []
 
     def drain(self) -> Iterator[Skipped]:
@@ -242,19 +258,24 @@ class _ItemBuilder:
         if text_value is None:
             return Skipped(self.source, SkipReason.MISSING_FIELD,
                            f"no {self.options.columns['text']!r} field", position)
-        text = str(text_value).replace("\r\n", "\n").replace("\r", "\n").strip()
+        if not isinstance(text_value, str):
+            return Skipped(self.source, SkipReason.MALFORMED,
+                           f"text is a JSON {_json_type(text_value)}, not a string", position)
+        text = text_value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not text:
             return Skipped(self.source, SkipReason.EMPTY_TEXT, "empty text", position)
+        if binary_text(text):
+            return Skipped(self.source, SkipReason.BINARY, "the text is binary junk, not words", position)
         platform = _clean(self.get(record, "platform")) or self.options.platform
         post_id = _clean(self.get(record, "id"))
         external_id = f"{platform}:{post_id}" if platform and post_id else post_id
         url = _clean(self.get(record, "url"))
         keys = {k for k in (f"id:{external_id}" if external_id else "",
                             f"url:{canonical_url(url)}" if url else "") if k}
-        if keys & self.seen:
+        if self.seen.seen_any(keys):
             return Skipped(self.source, SkipReason.DUPLICATE_IN_BATCH,
                            f"same id or url as an earlier record: {external_id or url}", position)
-        self.seen.update(keys)
+        self.seen.add(keys)
         created = self.get(record, "created_at")
         published_at = parse_datetime(created, default_tz=self.options.timezone)
         if published_at is None and _clean(created):
@@ -288,6 +309,11 @@ def _lookup(record: Mapping[str, Any], column: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def _clean(value: Any) -> str | None:

@@ -19,6 +19,7 @@ from pantau.domain.errors import ConfigError, FetchError
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
 from sources.base import check_options, failed, load, resolve_location
 from sources.dates import parse_datetime
+from sources.guard import looks_binary
 from sources.html_article import decode_html
 from sources.html_text import clean_whitespace, html_to_text, parse_html
 from sources.http import HttpFetcher
@@ -86,6 +87,9 @@ class TelegramSource:
             return failed(config.name, exc)
         result = CollectResult(source=config.name)
         if loaded.not_modified:
+            return result
+        if looks_binary(loaded.content):
+            result.error, result.error_reason = "not a web page (binary bytes)", SkipReason.BINARY
             return result
         page = parse_channel_page(loaded.content, source=config.name, encoding_hint=loaded.encoding_hint)
         if not page.is_channel_page:

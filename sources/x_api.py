@@ -16,6 +16,7 @@ from pantau.domain.config import SourceConfig
 from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipReason
 from sources.base import check_options, load_document
 from sources.dates import parse_datetime
+from sources.guard import Refusal, binary_text, looks_binary, parse_json
 from sources.http import HttpFetcher
 from sources.pseudonym import Pseudonymiser
 from sources.registry import register
@@ -44,6 +45,9 @@ def parse_x_pages(content: bytes, *, source: str, pseudonymise: Pseudonymiser | 
     """Items of every tweet in the response pages held by ``content``; never raises for bad bytes."""
     pseudonymise = pseudonymise or Pseudonymiser.from_options(None, environ={})
     result = CollectResult(source=source)
+    if looks_binary(content):
+        result.error, result.error_reason = "not a text file (binary bytes)", SkipReason.BINARY
+        return result
     text = content.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not text.strip():
         result.error, result.error_reason = "empty document", SkipReason.MALFORMED
@@ -63,12 +67,10 @@ def parse_x_pages(content: bytes, *, source: str, pseudonymise: Pseudonymiser | 
 
 
 def _pages(text: str) -> Iterator[tuple[str, dict[str, Any] | Skipped]]:
-    """``(position, page)`` for a JSON document (object or list of objects) or JSONL lines."""
-    try:
-        whole = json.loads(text)
-    except (ValueError, RecursionError):
-        whole = None
-    else:
+    """``(position, page)`` for a JSON document (object or list of objects) or JSONL lines; each
+    line passes the guards of :mod:`sources.guard` (depth, number length) on its own."""
+    whole = parse_json(text)
+    if not isinstance(whole, Refusal):
         values = whole if isinstance(whole, list) else [whole]
         for index, value in enumerate(values, start=1):
             yield f"page {index}", _as_page(value)
@@ -76,10 +78,9 @@ def _pages(text: str) -> Iterator[tuple[str, dict[str, Any] | Skipped]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except (ValueError, RecursionError) as exc:
-            yield f"line {number}", Skipped("", SkipReason.MALFORMED, f"invalid JSON: {exc}")
+        value = parse_json(line)
+        if isinstance(value, Refusal):
+            yield f"line {number}", Skipped("", value.reason, value.detail)
             continue
         yield f"line {number}", _as_page(value)
 
@@ -131,9 +132,13 @@ def _tweet_item(tweet: Any, users: Mapping[str, Any], source: str, where: str,
     if not tweet_id or text is None:
         missing = "id" if not tweet_id else "text"
         return Skipped(source, SkipReason.MISSING_FIELD, f"tweet without {missing}", where)
-    text = str(text).replace("\r\n", "\n").strip()
+    if not isinstance(text, str):
+        return Skipped(source, SkipReason.MALFORMED, "tweet text is not a string", where)
+    text = text.replace("\r\n", "\n").strip()
     if not text:
         return Skipped(source, SkipReason.EMPTY_TEXT, "empty text", where)
+    if binary_text(text):
+        return Skipped(source, SkipReason.BINARY, "the text is binary junk, not words", where)
     user = users.get(str(tweet.get("author_id")), {})
     username = str(user.get("username") or "").strip() or None
     author = pseudonymise(username) if username else None

@@ -9,7 +9,6 @@ a JSON list (or ``{"data": [...]}`` / ``{"results": [...]}``) of records with ``
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 from sources.base import check_options, failed
 from sources.dates import parse_datetime
 from sources.factcheck import verdict_of
+from sources.guard import Refusal, looks_binary, parse_json
 from sources.html_text import html_to_text
 from sources.http import HttpFetcher
 from sources.registry import register
@@ -62,10 +62,12 @@ class YudistiraSource:
 def parse_yudistira(content: bytes, *, source: str, actor: str | None = "mafindo") -> CollectResult:
     """Items of a Yudistira API answer; never raises for bad bytes."""
     result = CollectResult(source=source)
-    try:
-        data = json.loads(content.decode("utf-8", errors="replace").lstrip("\ufeff"))
-    except (ValueError, RecursionError) as exc:
-        result.error, result.error_reason = f"not JSON: {exc}", SkipReason.MALFORMED
+    if looks_binary(content):
+        result.error, result.error_reason = "not JSON (binary bytes)", SkipReason.BINARY
+        return result
+    data = parse_json(content.decode("utf-8", errors="replace").lstrip("\ufeff"))
+    if isinstance(data, Refusal):
+        result.error, result.error_reason = f"not JSON: {data.detail}", data.reason
         return result
     if isinstance(data, Mapping):
         data = next((data[k] for k in ("data", "results", "items") if isinstance(data.get(k), list)), None)
@@ -116,6 +118,6 @@ def _add_record(result: CollectResult, record: Any, position: str, actor: str | 
 
 
 def _text(value: Any) -> str:
-    if value is None or isinstance(value, dict | list | bool):
+    if value is None or isinstance(value, dict | list | bool | float):
         return ""
     return html_to_text(str(value))

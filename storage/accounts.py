@@ -2,6 +2,10 @@
 
 Passwords arrive here already hashed (the web layer hashes them with argon2); API token secrets are
 generated here and only their SHA-256 is stored, so a database leak does not leak usable tokens.
+
+Every change that must end a user's sessions (sign-out, deactivation, reactivation, a password or role
+change) goes through a function here that raises ``users.session_version``; the web app's session
+cookie carries the version it was issued under and is refused once it differs.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.columns import as_utc, utcnow
@@ -42,6 +46,7 @@ class Account:
     organisation: str
     active: bool
     password_hash: str
+    session_version: int = 0
 
 
 def normalise_username(username: str) -> str:
@@ -99,7 +104,8 @@ def _account_query() -> Select[tuple[User, str]]:
 
 def _account(user: User, org_name: str) -> Account:
     return Account(id=user.id, username=user.username, role=user.role, organisation_id=user.organisation_id,
-                   organisation=org_name, active=user.active, password_hash=user.password_hash)
+                   organisation=org_name, active=user.active, password_hash=user.password_hash,
+                   session_version=user.session_version or 0)
 
 
 def account_by_username(session: Session, username: str) -> Account | None:
@@ -127,14 +133,38 @@ def _user(session: Session, user_id: int) -> User:
     return user
 
 
-def set_password_hash(session: Session, user_id: int, password_hash: str) -> None:
+def end_sessions(session: Session, user_id: int) -> int:
+    """Raise the user's session version (atomically), ending every session cookie issued before;
+    returns the new version."""
+    user = _user(session, user_id)
+    session.execute(update(User).where(User.id == user_id)
+                    .values(session_version=User.session_version + 1)
+                    .execution_options(synchronize_session=False))
+    session.expire(user, ["session_version"])
+    return user.session_version
+
+
+def set_password_hash(session: Session, user_id: int, password_hash: str) -> int:
+    """Store a new password hash and end the user's sessions; returns the new session version."""
     _user(session, user_id).password_hash = password_hash
     session.flush()
+    return end_sessions(session, user_id)
 
 
 def set_active(session: Session, user_id: int, active: bool) -> None:
+    """(De)activate a user; either way their existing sessions end (a reactivated user signs in again)."""
     _user(session, user_id).active = active
     session.flush()
+    end_sessions(session, user_id)
+
+
+def set_role(session: Session, user_id: int, role: str) -> None:
+    """Change a user's role (raises InvalidValueError for an unknown one) and end their sessions."""
+    if role not in ROLES:
+        raise InvalidValueError("role", role, ROLES)
+    _user(session, user_id).role = role
+    session.flush()
+    end_sessions(session, user_id)
 
 
 def record_login(session: Session, user_id: int, *, now: datetime | None = None) -> None:

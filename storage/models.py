@@ -341,7 +341,8 @@ class Organisation(Base):
 
 
 class User(Base):
-    """A web app account: an argon2 password hash, one role, one organisation."""
+    """A web app account: an argon2 password hash, one role, one organisation. ``session_version`` is
+    raised to end every session cookie issued before (sign-out, deactivation, password or role change)."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
@@ -354,6 +355,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

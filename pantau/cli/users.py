@@ -1,4 +1,5 @@
-"""``pantau user add|list|token``: web app accounts (role + organisation) and API tokens."""
+"""``pantau user add|list|token|role|signout``: web app accounts (role + organisation), API tokens, and
+ending a user's web sessions (a role change ends them too)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ def add(
     config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
 ) -> None:
-    """Create a web app account in an organisation (asks for the password, 10+ characters)."""
+    """Create a web app account in an organisation (asks for the password: 10+ characters, not a common
+    password, a run like 1234567890 or one character repeated)."""
     from sqlalchemy.orm import Session
 
-    from pantau.web.auth import WeakPasswordError, hash_password
+    from pantau.web.auth import hash_password
+    from pantau.web.passwords import WeakPasswordError
     from storage import accounts
     from storage.errors import InvalidValueError
 
@@ -55,7 +58,7 @@ def add(
         raise UnusableInputError(f"--role {role!r}: use {ROLES_HELP}")
     try:
         name = accounts.normalise_username(username)
-        password_hash = hash_password(_read_password(password_stdin))
+        password_hash = hash_password(_read_password(password_stdin), name)
     except (InvalidValueError, WeakPasswordError) as exc:
         raise UnusableInputError(str(exc)) from None
     with Session(_engine(config, db)) as session, session.begin():
@@ -99,3 +102,49 @@ def token(
             raise UnusableInputError(f"no active user {username!r}")
         secret = accounts.create_api_token(session, account.id, name)
     typer.echo(secret)
+
+
+def _user_account(session, username: str):  # noqa: ANN001, ANN202 - imported lazily
+    from storage import accounts
+
+    account = accounts.account_by_username(session, username)
+    if account is None:
+        raise UnusableInputError(f"no user {username!r}")
+    return account
+
+
+@app.command("role")
+@handle_errors
+def role(
+    username: str = typer.Argument(..., help="The user whose role changes."),
+    new_role: str = typer.Argument(..., metavar="ROLE", help=ROLES_HELP),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
+) -> None:
+    """Change a user's role; their web sessions end (they sign in again under the new role)."""
+    from sqlalchemy.orm import Session
+
+    from storage import accounts
+
+    if new_role not in ("admin", "reviewer", "analyst"):
+        raise UnusableInputError(f"role {new_role!r}: use {ROLES_HELP}")
+    with Session(_engine(config, db)) as session, session.begin():
+        accounts.set_role(session, _user_account(session, username).id, new_role)
+    console.print(f"{username} is now {new_role}; their sessions were ended.", markup=False)
+
+
+@app.command("signout")
+@handle_errors
+def signout(
+    username: str = typer.Argument(..., help="The user whose web sessions end (e.g. a stolen cookie)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
+    db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
+) -> None:
+    """End every web session of a user (every copy of every cookie issued so far)."""
+    from sqlalchemy.orm import Session
+
+    from storage import accounts
+
+    with Session(_engine(config, db)) as session, session.begin():
+        accounts.end_sessions(session, _user_account(session, username).id)
+    console.print(f"Every session of {username} was ended.", markup=False)

@@ -26,6 +26,9 @@ def web(
                                     help="If there are no accounts yet, create an admin 'admin' with a "
                                          "random password (printed once)."),
     https: bool = typer.Option(False, "--https-cookies", help="Mark session cookies Secure (behind HTTPS)."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None, "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-For sets the client address (comma-separated; default: none)."),
 ) -> None:
     """Serve the web app for reviewers and analysts (session secret in PANTAU_WEB_SECRET)."""
     import uvicorn
@@ -35,6 +38,7 @@ def web(
     from pantau.settings import load_settings
     from pantau.web.app import create_app
     from pantau.web.auth import hash_password
+    from pantau.web.serving import server_options
     from storage import accounts
 
     secret = os.environ.get("PANTAU_WEB_SECRET", "")
@@ -56,4 +60,4 @@ def web(
                 console.print("Accounts exist already; no demo admin created.")
     app = create_app(engine, secret_key=secret, config=settings.region_config, https_only=https)
     console.print(f"Pantau web on http://{host}:{port}/ -> {settings.database_url}", markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips))

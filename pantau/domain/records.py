@@ -1,6 +1,9 @@
 """Plain records passed between layers: what a source collected, what it skipped, what a model scored.
 
 These are transport types (dataclasses), not database rows; ``storage`` maps them to its models.
+Every string an item carries (text, title, url, ids, author, lang and the strings inside ``raw``) is
+cleaned when the item is built (:func:`~pantau.domain.text.clean_text`): NUL removed, lone surrogates
+replaced by U+FFFD, so SQLite and PostgreSQL store the same thing and neither refuses it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pantau.domain.text import canonical_url, content_hash
+from pantau.domain.text import canonical_url, clean_json, clean_text, content_hash
 
 
 class SkipReason(StrEnum):
@@ -19,6 +22,8 @@ class SkipReason(StrEnum):
     FETCH_ERROR = "fetch_error"          # the bytes could not be fetched (network, status, missing file)
     TOO_LARGE = "too_large"              # the response or file exceeded the size limit
     MALFORMED = "malformed"              # unparseable record (bad JSON line, broken CSV row, bad XML)
+    TOO_DEEP = "too_deep"                # a record nested deeper than the limit (e.g. 100,000 "[")
+    BINARY = "binary"                    # bytes that are not text at all (random, compressed, an image)
     BAD_ENCODING = "bad_encoding"        # bytes that do not decode in the declared/detected encoding
     EMPTY_TEXT = "empty_text"            # a record with neither title nor text
     MISSING_FIELD = "missing_field"      # a required field is absent
@@ -34,6 +39,10 @@ class Skipped:
     reason: SkipReason
     detail: str = ""
     position: str | None = None  # e.g. "line 17", "entry 3", a URL; "feed" for the whole document
+
+    def __post_init__(self) -> None:
+        self.detail = clean_text(self.detail)
+        self.position = clean_text(self.position) if self.position is not None else None
 
     @property
     def kept(self) -> bool:
@@ -59,6 +68,14 @@ class CollectedItem:
     published_at: datetime | None = None
     lang: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.text = clean_text(self.text)
+        for name in ("title", "url", "external_id", "author", "lang"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, clean_text(value))
+        self.raw = clean_json(self.raw)
 
     @property
     def content_hash(self) -> str:

@@ -1,7 +1,8 @@
 """The account page (``/account``): every signed-in user can change their own password.
 
-The current password is asked again; a change ends the user's other sessions (the session cookie holds
-a fingerprint of the password hash) and keeps this one signed in.
+The current password is asked again and the new one must pass the password policy
+(:mod:`pantau.web.passwords`); a change raises the user's session version, which ends every other
+session (and every copy of this cookie), and re-issues this session under the new version.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pantau.web.auth import (
-    ALL_ROLES,
-    WeakPasswordError,
-    fingerprint,
-    hash_password,
-    protected,
-    verify_password,
-)
+from pantau.web.auth import ALL_ROLES, SESSION_VERSION, hash_password, protected, verify_password
 from pantau.web.context import ctx_of
+from pantau.web.csrf import rotate
+from pantau.web.passwords import WeakPasswordError
 from storage import accounts
 from storage.accounts import Account
 
@@ -42,11 +38,12 @@ async def change_password(request: Request) -> Response:
     if new != repeat:
         return page("Kedua kata sandi baru tidak sama.")
     try:
-        new_hash = hash_password(new)
-    except WeakPasswordError:
-        return page("Kata sandi baru minimal 10 karakter.")
-    await ctx.run(lambda s: accounts.set_password_hash(s, account.id, new_hash))
-    request.session["pw"] = fingerprint(new_hash)
+        new_hash = hash_password(new, account.username)
+    except WeakPasswordError as exc:
+        return page(exc.message_id)
+    version = await ctx.run(lambda s: accounts.set_password_hash(s, account.id, new_hash))
+    request.session[SESSION_VERSION] = version
+    rotate(request)
     return page(None, 200)
 
 

@@ -1,5 +1,7 @@
 """The admin page: an organisation's admin lists, adds, deactivates and reactivates the users of their own
 organisation, and issues API tokens for them. Admins never see or touch another organisation's users.
+Deactivating or reactivating a user ends their sessions (``storage.accounts.set_active``); a new user's
+password goes through the password policy (:mod:`pantau.web.passwords`).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pantau.web.auth import WeakPasswordError, hash_password, protected
+from pantau.web.auth import hash_password, protected
 from pantau.web.context import ctx_of
+from pantau.web.passwords import WeakPasswordError
 from pantau.web.queue import flash
 from storage import accounts
 from storage.accounts import Account, DuplicateUserError
@@ -42,11 +45,11 @@ async def add_user(request: Request) -> Response:
     username = str(form.get("username") or "")
     role = str(form.get("role") or "")
     try:
-        password_hash = hash_password(str(form.get("password") or ""))
+        password_hash = hash_password(str(form.get("password") or ""), username)
         await ctx.run(lambda s: accounts.create_user(s, username, password_hash, role,
                                                      account.organisation_id, now=ctx.now()))
-    except WeakPasswordError:
-        return await _users_page(request, error="Kata sandi minimal 10 karakter.", status_code=400)
+    except WeakPasswordError as exc:
+        return await _users_page(request, error=exc.message_id, status_code=400)
     except DuplicateUserError:
         return await _users_page(request, error="Nama pengguna sudah dipakai.", status_code=400)
     except InvalidValueError:
@@ -105,6 +108,6 @@ async def issue_token(request: Request) -> Response:
 ROUTES: list[Route] = [
     protected("/admin/users", users_page, ADMIN_ROLES),
     protected("/admin/users", add_user, ADMIN_ROLES, methods=("POST",)),
-    protected("/admin/users/{user_id:int}/active", set_active, ADMIN_ROLES, methods=("POST",)),
-    protected("/admin/users/{user_id:int}/token", issue_token, ADMIN_ROLES, methods=("POST",)),
+    protected("/admin/users/{user_id:id}/active", set_active, ADMIN_ROLES, methods=("POST",)),
+    protected("/admin/users/{user_id:id}/token", issue_token, ADMIN_ROLES, methods=("POST",)),
 ]

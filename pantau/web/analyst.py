@@ -21,9 +21,10 @@ from starlette.routing import Route
 
 from pantau.domain.csvsafe import SafeWriter, safe_cell
 from pantau.domain.signals import SIGNALS
+from pantau.web import params
 from pantau.web.auth import protected
 from pantau.web.context import WebContext, ctx_of
-from pantau.web.queue import text_param
+from pantau.web.params import ParamError
 from storage import alert_search as search
 from storage.models import ALERT_KINDS, ALERT_STATUSES
 
@@ -34,50 +35,36 @@ CSV_COLUMNS = ("id", "created_at", "kind", "signal", "severity", "status", "stag
                "item_id", "item_title", "item_snippet", "item_url", "actors", "reason")
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; ``field`` names it."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(f"{field}: {message}")
-
-
-def _day(value: str | None, field: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
-    text = (value or "").strip()
-    if not text:
+def _start(day: date | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
+    if day is None:
         return None
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(field, "use a date like 2024-11-27") from None
-    start = datetime.combine(day + timedelta(days=1) if end else day, time(0), tz)
-    return start
+    return datetime.combine(day + timedelta(days=1) if end else day, time(0), tz)
 
 
-def parse_filters(params: Mapping[str, str], timezone: str) -> search.AlertFilters:
-    """AlertFilters from query parameters; raises FilterError on an unknown signal/status/kind or bad date."""
+def parse_filters(query: Mapping[str, str], timezone: str) -> search.AlertFilters:
+    """AlertFilters from query parameters; raises ParamError on an unknown signal/status/kind, a bad or
+    out-of-range date, or text with NUL or lone surrogates (see :mod:`pantau.web.params`)."""
     tz = ZoneInfo(timezone)
-    values = {key: text_param(params.get(key)) for key in ("stage", "district", "source", "actor", "q")}
+    values: dict[str, str | None] = {key: params.text(query.get(key), key)
+                                     for key in ("stage", "district", "source", "actor", "q")}
     for key, allowed in (("signal", SIGNALS), ("status", ALERT_STATUSES), ("kind", ALERT_KINDS)):
-        value = text_param(params.get(key))
-        if value is not None and value not in allowed:
-            raise FilterError(key, f"use one of {', '.join(allowed)}")
-        values[key] = value
-    return search.AlertFilters(**values, since=_day(params.get("since"), "since", tz, end=False),
-                               until=_day(params.get("until"), "until", tz, end=True))
+        values[key] = params.choice(query.get(key), key, allowed)
+    return search.AlertFilters(**values, since=_start(params.day(query.get("since"), "since"), tz, end=False),
+                               until=_start(params.day(query.get("until"), "until"), tz, end=True))
 
 
-def filter_query(params: Mapping[str, str]) -> dict[str, str]:
+def filter_query(query: Mapping[str, str]) -> dict[str, str]:
     """The non-empty filter parameters, to carry into links (pages, export)."""
-    return {k: params[k].strip() for k in FILTER_KEYS if (params.get(k) or "").strip()}
+    return {k: query[k].strip() for k in FILTER_KEYS if (query.get(k) or "").strip()}
 
 
 def _filters_or_error(request: Request) -> search.AlertFilters | Response:
     ctx = ctx_of(request)
     try:
         return parse_filters(request.query_params, ctx.timezone)
-    except FilterError as exc:
-        return ctx.render(request, "error.html", {"status": 400, "message": f"Filter tidak sah: {exc}"},
+    except ParamError as exc:
+        return ctx.render(request, "error.html",
+                          {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
                           status_code=400)
 
 
@@ -86,8 +73,7 @@ async def alerts_page(request: Request) -> Response:
     filters = _filters_or_error(request)
     if isinstance(filters, Response):
         return filters
-    raw = request.query_params.get("page", "1")
-    page = max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+    page = params.page_number(request.query_params)
 
     def work(session: Session) -> tuple[tuple[int, list[search.AlertRow]], dict[str, list[str]]]:
         return (search.search_page(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),

@@ -20,7 +20,8 @@ from starlette.routing import Route
 
 from pantau import __version__
 from pantau.domain.signals import SIGNALS
-from pantau.web.analyst import FilterError, ordered_stages, parse_filters
+from pantau.web import params
+from pantau.web.analyst import ordered_stages, parse_filters
 from pantau.web.auth import LoginLimiter
 from pantau.web.context import ctx_of
 from storage import accounts
@@ -29,6 +30,7 @@ from storage.models import ALERT_KINDS, ALERT_STATUSES
 
 API_ROLES = frozenset({"admin", "analyst"})
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -58,7 +60,7 @@ def token_guard(endpoint: Handler) -> Handler:
         request.state.account = account
         try:
             return await endpoint(request)
-        except FilterError as exc:
+        except params.ParamError as exc:
             return _error(400, str(exc))
 
     wrapper.pantau_roles = API_ROLES  # type: ignore[attr-defined]
@@ -66,14 +68,10 @@ def token_guard(endpoint: Handler) -> Handler:
 
 
 def _paging(request: Request) -> tuple[int, int]:
-    def number(name: str, default: int, high: int) -> int:
-        raw = request.query_params.get(name, "")
-        if not raw:
-            return default
-        if not raw.isdigit():
-            raise FilterError(name, "use a whole number")
-        return min(int(raw), high)
-    return max(1, number("limit", 100, MAX_LIMIT)), number("offset", 0, 10_000_000)
+    """``limit`` (1..MAX_LIMIT) and ``offset`` (0..MAX_OFFSET), ASCII digits, pulled into their ranges."""
+    query = request.query_params
+    return (params.integer(query.get("limit"), "limit", default=100, low=1, high=MAX_LIMIT, clamp=True),
+            params.integer(query.get("offset"), "offset", default=0, low=0, high=MAX_OFFSET, clamp=True))
 
 
 def _alert_json(row: search.AlertRow) -> dict[str, Any]:
@@ -126,8 +124,10 @@ def _parameters() -> list[dict[str, Any]]:
         param("actor", "Actor mentioned by the item, e.g. Polres Sampang", {"type": "string"}),
         param("status", "Alert status", {"type": "string", "enum": list(ALERT_STATUSES)}),
         param("kind", "Alert kind", {"type": "string", "enum": list(ALERT_KINDS)}),
-        param("since", "First local date (inclusive)", {"type": "string", "format": "date"}),
-        param("until", "Last local date (inclusive)", {"type": "string", "format": "date"}),
+        param("since", f"First local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
+              {"type": "string", "format": "date"}),
+        param("until", f"Last local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
+              {"type": "string", "format": "date"}),
         param("q", "Text search in the reason and the item's title and text", {"type": "string"}),
     ]
 
@@ -151,7 +151,8 @@ def openapi_schema() -> dict[str, Any]:
         "actors": {"type": "array", "items": {"type": "string"}}}}
     paging = [{"name": "limit", "in": "query",
                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
-              {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}]
+              {"name": "offset", "in": "query",
+               "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}}]
 
     def ok(schema: dict[str, Any]) -> dict[str, Any]:
         return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}, **errors}

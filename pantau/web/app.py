@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pantau.domain.config import PantauConfig
 from pantau.web import account, admin, analyst, api, auth, claims, outcomes, queue
-from pantau.web.context import STATIC_DIR, WebContext, ctx_of
+from pantau.web.context import RETRY_AFTER_S, STATIC_DIR, DatabaseBusy, WebContext, ctx_of
 
 SESSION_COOKIE = "pantau_session"
 SESSION_MAX_AGE_S = 12 * 3600
@@ -95,6 +96,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                                   status_code=status)
 
 
+async def _busy(request: Request, exc: Exception) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "the database is busy; try again"}, status_code=503, headers=headers)
+    return ctx_of(request).render(request, "error.html", {
+        "status": 503, "message": "Basis data sedang sibuk. Coba lagi sebentar lagi."},
+        status_code=503, headers=headers)
+
+
 def create_app(engine: Engine, *, secret_key: str, config: PantauConfig | None = None,
                https_only: bool = False, now: Callable[[], datetime] = lambda: datetime.now(UTC),
                clock: Callable[[], float] = time.monotonic) -> Starlette:
@@ -122,9 +132,11 @@ def create_app(engine: Engine, *, secret_key: str, config: PantauConfig | None =
             Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=https_only),
         ],
-        exception_handlers={HTTPException: _http_error, 500: _http_error},
+        exception_handlers={HTTPException: _http_error, DatabaseBusy: _busy, 500: _http_error},
     )
     app.state.ctx = ctx
     app.state.limiter = auth.LoginLimiter(clock)
+    app.state.device_signer = URLSafeTimedSerializer(secret_key, salt="pantau-device")
+    app.state.https_only = https_only
     app.state.api_limiter = auth.LoginLimiter(clock)
     return app

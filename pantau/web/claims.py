@@ -20,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pantau.web import params
 from pantau.web.auth import protected
 from pantau.web.context import ctx_of
-from pantau.web.queue import REVIEW_ROLES, VIEW_ROLES, flash, safe_url, text_param
+from pantau.web.params import ParamError, checked
+from pantau.web.queue import REVIEW_ROLES, VIEW_ROLES, flash, safe_url
 from storage import claim_admin
 from storage import claims as claim_store
 from storage.accounts import Account
@@ -112,24 +114,6 @@ def timeline(times: list[datetime], timezone: str, answer_at: datetime | None = 
 
 # --- pages ----------------------------------------------------------------------------------------
 
-class FilterError(ValueError):
-    """A claims-list filter value outside its choices."""
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], name: str) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if text not in allowed:
-        raise FilterError(f"{name} harus salah satu dari: {', '.join(allowed)}")
-    return text
-
-
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
-
-
 def _error(request: Request, status: int, message: str) -> Response:
     return ctx_of(request).render(request, "error.html", {"status": status, "message": message},
                                   status_code=status)
@@ -140,13 +124,14 @@ async def claims_page(request: Request) -> Response:
     q = request.query_params
     try:
         filters: dict[str, Any] = {
-            "stage": text_param(q.get("stage")), "district": text_param(q.get("district")),
-            "answered": _choice(q.get("answered"), ANSWERED_FILTERS, "Status jawaban"),
-            "age": _choice(q.get("age"), AGE_FILTERS, "Umur klaim"),
+            "stage": params.text(q.get("stage"), "stage"),
+            "district": params.text(q.get("district"), "district"),
+            "answered": params.choice(q.get("answered"), "answered", ANSWERED_FILTERS),
+            "age": params.choice(q.get("age"), "age", AGE_FILTERS),
         }
-    except FilterError as exc:
-        return _error(request, 400, f"Filter tidak sah: {exc}")
-    page = _page_number(request)
+    except ParamError as exc:
+        return _error(request, 400, f"Filter tidak sah: {exc.field}: {exc.pesan}")
+    page = params.page_number(q)
 
     def work(session: Session) -> claim_admin.ClaimPage:
         return claim_admin.list_claims(session, now=ctx.now(), **filters, limit=PAGE_SIZE,
@@ -198,11 +183,6 @@ class ActionInputError(ValueError):
     """A claim form filled in wrongly; the message is shown to the reviewer."""
 
 
-def _form_int(value: object) -> int | None:
-    text = str(value or "").strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
 def _action_message(exc: ClaimActionError, action: str) -> str:
     if exc.reason == "same_claim":
         return "Klaim tidak dapat digabung dengan dirinya sendiri."
@@ -244,7 +224,7 @@ async def claim_action(request: Request) -> Response:
         category = claim_admin.organisation_category(session, org)
         if action == "link":
             decision = str(form.get("decision") or "")
-            link_id = _form_int(form.get("link_id"))
+            link_id = params.form_id(form.get("link_id"))
             link = session.get(CounterNarrative, link_id) if link_id is not None else None
             if link is None or link.claim_id != claim_id:
                 raise ActionInputError("Tautan kontra-narasi itu tidak ada pada klaim ini.")
@@ -262,7 +242,7 @@ async def claim_action(request: Request) -> Response:
             return ("Tautan dikonfirmasi." if decision == "confirm" else "Tautan ditolak."), claim_id
         if action == "answer":
             raw_item, raw_url = str(form.get("counter_item_id") or "").strip(), str(form.get("url") or "")
-            item_id, url = _form_int(raw_item), safe_url(raw_url)
+            item_id, url = params.form_id(raw_item), safe_url(raw_url)
             if not raw_item and not raw_url.strip():
                 raise ActionInputError("Isi nomor item tersimpan atau tautan kontra-narasi.")
             if raw_item and item_id is None:
@@ -281,14 +261,14 @@ async def claim_action(request: Request) -> Response:
                                               organisation=org, category=category, note=note, now=now)
             return "Kontra-narasi dicatat.", claim_id
         if action == "merge":
-            other = _form_int(form.get("other_claim_id"))
+            other = params.form_id(form.get("other_claim_id"))
             if other is None:
                 raise ActionInputError("Isi nomor klaim yang akan digabung ke klaim ini.")
             result = claim_admin.merge_claims(session, source_id=other, target_id=claim_id, user=user,
                                               organisation=org, note=note, now=now)
             return (f"Klaim #{other} digabung ke klaim ini ({result.items_moved} item, "
                     f"{result.links_moved} kontra-narasi dipindah)."), claim_id
-        chosen = [_form_int(v) for v in form.getlist("item_id")]
+        chosen = [params.form_id(v) for v in form.getlist("item_id")]
         if any(i is None for i in chosen):
             raise ActionInputError("Pilihan item tidak sah.")
         new_id = claim_admin.split_claim(session, claim_id=claim_id, item_ids=[i for i in chosen if i],
@@ -314,7 +294,7 @@ async def claim_action(request: Request) -> Response:
 
 
 ROUTES: list[Route] = [
-    protected("/claims", claims_page, VIEW_ROLES),
-    protected("/claims/{claim_id:int}", claim_page, VIEW_ROLES),
-    protected("/claims/{claim_id:int}/{action:str}", claim_action, REVIEW_ROLES, methods=("POST",)),
+    protected("/claims", checked(claims_page), VIEW_ROLES),
+    protected("/claims/{claim_id:id}", checked(claim_page), VIEW_ROLES),
+    protected("/claims/{claim_id:id}/{action:str}", checked(claim_action), REVIEW_ROLES, methods=("POST",)),
 ]

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import anyio
 import jinja2
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -41,6 +41,23 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+#: a design choice: how long a page may wait for the database before it answers 503
+DB_TIMEOUT_S = 15.0
+RETRY_AFTER_S = 5
+_BUSY_STATES = {"55P03", "57014", "40P01"}  # PostgreSQL: lock not available, query cancelled, deadlock
+
+
+class DatabaseBusy(Exception):
+    """The database is locked or too slow to answer now; the request may be repeated (HTTP 503)."""
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    """SQLite's 'database is locked' / 'busy', or a PostgreSQL lock or timeout error."""
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text or (
+        getattr(exc.orig, "sqlstate", None) in _BUSY_STATES)
+
+
 @dataclass
 class WebContext:
     """Shared state of one app instance (kept in ``app.state.ctx``)."""
@@ -51,6 +68,7 @@ class WebContext:
     districts: list[str] = field(default_factory=list)
     timezone: str = "Asia/Jakarta"
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    db_timeout_s: float = DB_TIMEOUT_S
     #: the notifications config: where a new escalation's notification is queued (None: nowhere)
     notifications: NotificationsConfig | None = None
     #: the configured actors: an answer from a source an actor owns is credited to that actor
@@ -67,11 +85,22 @@ class WebContext:
         self.templates = Jinja2Templates(env=env)
 
     async def run(self, work: Callable[[Session], T]) -> T:
-        """``work(session)`` in a worker thread, in one transaction (committed if it returns)."""
+        """``work(session)`` in a worker thread, in one transaction (committed if it returns). Past
+        ``db_timeout_s``, or when the database reports it is locked, raises :class:`DatabaseBusy` (the
+        app answers 503 with Retry-After); an abandoned transaction still commits or rolls back on its
+        own, so a page that said 503 may have saved: the forms' actions are safe to repeat."""
         def call() -> T:
             with self.sessions() as session, session.begin():
                 return work(session)
-        return await run_in_threadpool(call)
+        try:
+            with anyio.fail_after(self.db_timeout_s):
+                return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+        except TimeoutError as exc:
+            raise DatabaseBusy() from exc
+        except OperationalError as exc:
+            if _is_busy(exc):
+                raise DatabaseBusy() from exc
+            raise
 
     def stage_label(self, stage: str | None) -> str:
         if stage is None:
@@ -99,15 +128,13 @@ class WebContext:
         """The outbox channels that carry escalations to ``organisation`` (none without a config)."""
         return self.notifications.escalation_channels(organisation) if self.notifications else []
 
-    def _open_escalations(self, account: Any) -> int | None:
-        """The open escalations to the account's organisation, for the page header (None: not shown)."""
+    @staticmethod
+    def open_escalations(session: Session, account: Any) -> int | None:
+        """The open escalations to the account's organisation, for the page header (None: not shown).
+        The page guard reads it in the same worker-thread transaction as the account."""
         if account is None or getattr(account, "role", None) not in QUEUE_ROLES:
             return None
-        try:
-            with self.sessions() as session:
-                return escalations.open_count(session, account.organisation_id)
-        except SQLAlchemyError:  # the header count must never break a page (e.g. the error page itself)
-            return None
+        return escalations.open_count(session, account.organisation_id)
 
     def render(self, request: Request, name: str, context: dict[str, Any] | None = None, *,
                status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
@@ -115,7 +142,8 @@ class WebContext:
         token = csrf.csrf_token(request) if "session" in request.scope else ""  # 500 pages run outside it
         account = getattr(request.state, "account", None)
         base = {"account": account, "csrf_token": token, "stage_order": self.stage_order,
-                "districts": self.districts, "open_escalations": self._open_escalations(account)}
+                "districts": self.districts,
+                "open_escalations": getattr(request.state, "open_escalations", None)}
         return self.templates.TemplateResponse(request, name, base | (context or {}),
                                                status_code=status_code, headers=headers)
 

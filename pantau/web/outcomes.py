@@ -15,9 +15,10 @@ from starlette.routing import Route
 
 from pantau.domain.outcomes import by_actor, by_stage, claim_outcomes, group_outcome
 from pantau.reporting.basis import actor_bases, claim_bases
-from pantau.web.analyst import ANALYST_ROLES, FilterError, parse_filters
+from pantau.web.analyst import ANALYST_ROLES, parse_filters
 from pantau.web.auth import protected
 from pantau.web.context import ctx_of
+from pantau.web.params import ParamError
 from storage.outcomes_query import load_outcome_records
 
 MAX_CLAIMS_SHOWN = 50
@@ -27,8 +28,9 @@ async def outcomes_page(request: Request) -> Response:
     ctx = ctx_of(request)
     try:
         filters = parse_filters(request.query_params, ctx.timezone)
-    except FilterError as exc:
-        return ctx.render(request, "error.html", {"status": 400, "message": f"Filter tidak sah: {exc}"},
+    except ParamError as exc:
+        return ctx.render(request, "error.html",
+                          {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
                           status_code=400)
 
     def work(session: Session) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pantau.domain.signals import SIGNALS
+from pantau.web import params
 from pantau.web.auth import protected
 from pantau.web.context import WebContext, ctx_of
+from pantau.web.params import checked
 from storage import accounts, assignments
 from storage import escalations as esc
 from storage import review_queue as rq
@@ -50,17 +52,6 @@ def _choice(value: str | None, allowed: list[str] | tuple[str, ...]) -> str | No
     return value if value in allowed else None
 
 
-def text_param(value: str | None, max_chars: int = 120) -> str | None:
-    """A free-text filter value, trimmed; empty or over-long values mean no filter."""
-    text = (value or "").strip()
-    return text if text and len(text) <= max_chars else None
-
-
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
-
-
 def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session["flash"] = {"message": message, "kind": kind}
 
@@ -77,12 +68,12 @@ async def queue_page(request: Request) -> Response:
     escalated, mine = q.get("escalated") == "1", q.get("mine") == "1"
     filters: dict[str, Any] = {
         "signal": _choice(q.get("signal"), SIGNALS),
-        "stage": text_param(q.get("stage")),
-        "district": text_param(q.get("district")),
+        "stage": params.text(q.get("stage"), "stage"),
+        "district": params.text(q.get("district"), "district"),
         "escalated_to": account.organisation_id if escalated else None,
         "assigned_to": account.id if mine else None,
     }
-    page = _page_number(request)
+    page = params.page_number(q)
 
     def work(session: Session) -> tuple[list[rq.QueueEntry], int]:
         entries = rq.review_queue(session, **filters, organisation_id=account.organisation_id,
@@ -158,11 +149,6 @@ _ERRORS = {
 }
 
 
-def _form_int(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
 async def item_action(request: Request) -> Response:
     ctx = ctx_of(request)
     account: Account = request.state.account
@@ -184,10 +170,10 @@ async def item_action(request: Request) -> Response:
             rq.add_note(session, item_id, actor, note or "", now=now)
         elif action == "counter":
             rq.link_counter_narrative(session, item_id, actor, url=str(form.get("url") or ""),
-                                      counter_item_id=_form_int(form.get("counter_item_id")),
+                                      counter_item_id=params.form_id(form.get("counter_item_id")),
                                       actors=ctx.actors, now=now)
         elif action == "escalate":
-            org = _form_int(form.get("organisation_id"))
+            org = params.form_id(form.get("organisation_id"))
             if org is None or org == account.organisation_id:
                 raise InvalidValueError("organisation", org, ("another organisation",))
             names = dict(accounts.organisations(session))
@@ -200,7 +186,7 @@ async def item_action(request: Request) -> Response:
         elif action == "take":
             rq.assign(session, item_id, actor, now=now)
         elif action == "assign":
-            user_id = _form_int(form.get("user_id"))
+            user_id = params.form_id(form.get("user_id"))
             if user_id is None:
                 raise InvalidValueError("assignee", form.get("user_id"), ("a user id",))
             return f"Item ditugaskan ke {rq.assign(session, item_id, actor, user_id, now=now).username}."
@@ -272,9 +258,9 @@ async def escalation_action(request: Request) -> Response:
 
 
 ROUTES: list[Route] = [
-    protected("/queue", queue_page, REVIEW_ROLES),
-    protected("/items/{item_id:int}", item_page, VIEW_ROLES),
-    protected("/items/{item_id:int}/{action:str}", item_action, REVIEW_ROLES, methods=("POST",)),
-    protected("/items/{item_id:int}/escalations/{escalation_id:int}/{action:str}", escalation_action,
+    protected("/queue", checked(queue_page), REVIEW_ROLES),
+    protected("/items/{item_id:id}", checked(item_page), VIEW_ROLES),
+    protected("/items/{item_id:id}/{action:str}", checked(item_action), REVIEW_ROLES, methods=("POST",)),
+    protected("/items/{item_id:id}/escalations/{escalation_id:id}/{action:str}", checked(escalation_action),
               REVIEW_ROLES, methods=("POST",)),
 ]

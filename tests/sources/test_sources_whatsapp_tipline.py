@@ -79,7 +79,7 @@ def test_tipline_message_valid():
                            received_at=received, pseudonymise=PSEUDO)
     assert item.text == "Benarkah TPS pindah?" and item.author == PSEUDO("+6281234567890")
     assert item.published_at == datetime(2024, 11, 26, 23, 15, tzinfo=UTC)
-    assert item.raw["forwarded_from"] == "Grup RT 03" and item.source == "tipline"
+    assert item.raw["forwarded_from"] == PSEUDO("Grup RT 03") and item.source == "tipline"  # not in clear
     assert item.raw["attachments"] == [{"type": None, "name": "foto.jpg"},
                                        {"type": "image", "name": "https://example.org/f.jpg"}]
 

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from storage.db import MIGRATIONS_DIR, alembic_config, current_revision, migrate
 from storage.models import Base
 
-HEAD = "0006"  # the latest migration; one head only (see test_scripts_are_found_without_an_ini_file)
+HEAD = "0007"  # the latest migration; one head only (see test_scripts_are_found_without_an_ini_file)
 TABLES = {"alert_events", "alerts", "claims", "counter_narratives", "item_sightings", "items", "reviews",
           "runs", "scores", "sources", "http_validators", "organisations", "users", "api_tokens",
           "review_locks", "counter_links", "escalations", "item_matches", "item_match_checks"}

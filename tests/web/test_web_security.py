@@ -6,18 +6,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
+from sessioncookies import read_session, sign_session, with_cookie
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
-from webfixtures import PASSWORD, XSS_TEXT, csrf_from, login
+from webfixtures import PASSWORD, SECRET, XSS_TEXT, csrf_from, login
 
-from pantau.web.app import PUBLIC_PATHS
+from pantau.web.app import PUBLIC_PATHS, SESSION_COOKIE
 from storage import accounts
+from storage.models import CounterLink, Item, ItemMatch
 
 
 def _concrete(path: str) -> str:
-    return re.sub(r"\{(\w+):int\}", "1", re.sub(r"\{(\w+):str\}", "verdict", path))
+    return re.sub(r"\{(\w+):(int|id)\}", "1", re.sub(r"\{(\w+):str\}", "verdict", path))
 
 
 def _routes(app) -> list[tuple[str, str]]:
@@ -233,11 +235,44 @@ def test_unknown_pages_are_404_without_detail(make_client):
     assert response.status_code == 404 and "Traceback" not in response.text
 
 
-def test_session_cookie_cannot_be_forged(app):
-    client = TestClient(app)
-    client.cookies.set("pantau_session", "eyJ1aWQiOiAxfQ==.forged.signature")
-    assert client.get("/queue", follow_redirects=False).status_code == 303
-    client.close()
+def test_session_cookie_cannot_be_forged(app, seeded):
+    """A well-formed session (an admin's id and current version, a CSRF token) signed exactly as
+    SessionMiddleware signs, but with another secret, is refused; the same session signed with the
+    app's secret is accepted, so only the secret decides."""
+    forged = {"uid": seeded.users["admin_redaksi"], "sv": 0, "csrf": "c" * 43}
+    other_secret = "another-secret-" + "y" * 40
+    client = with_cookie(TestClient(app), sign_session(forged, other_secret))
+    assert client.get("/admin/users", follow_redirects=False).status_code == 303
+    genuine = with_cookie(TestClient(app), sign_session(forged, SECRET))
+    assert genuine.get("/admin/users", follow_redirects=False).status_code == 200
+    # and the cookies the app sets are signed with the configured secret (not a fixed one)
+    signed_in = login(TestClient(app), "peninjau_a")
+    assert read_session(signed_in.cookies[SESSION_COOKIE], SECRET)["uid"] == seeded.users["peninjau_a"]
+    for c in (client, genuine, signed_in):
+        c.close()
+
+
+JS_URLS = ("javascript:alert(1)", " JaVaScRiPt:alert(2)", "data:text/html,<script>alert(3)</script>",
+           "vbscript:msgbox(4)")
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def test_javascript_urls_are_never_links(make_client, seeded, web_engine):
+    """Non-http(s) URLs stored in the database (an item's URL, hence also a match's, and counter-link
+    URLs) never become an href on the item pages: the ``safe_url`` guard."""
+    flagged, target = seeded.items["tps_omben"], seeded.items["xss"]
+    with Session(web_engine) as session, session.begin():
+        session.execute(update(Item).where(Item.id == target).values(url=JS_URLS[0]))
+        session.add(ItemMatch(item_id=flagged, matched_item_id=target, score=0.9, backend="test"))
+        session.add_all([CounterLink(item_id=flagged, url=url, user_name="peninjau_a", organisation="Redaksi")
+                         for url in JS_URLS])
+    client = make_client("admin_redaksi")
+    flagged_page, target_page = (client.get(f"/items/{i}").text for i in (flagged, target))
+    assert f'href="/items/{target}"' in flagged_page  # the match is listed
+    assert flagged_page.count("peninjau_a (Redaksi)") == len(JS_URLS)  # and every counter-link
+    for html in (flagged_page, target_page):
+        hrefs = _HREF.findall(html)
+        assert hrefs and [h for h in hrefs if not h.startswith(("/", "https://", "http://"))] == []
 
 
 def test_admin_issues_api_tokens_for_own_analysts_only(make_client, seeded):
