@@ -12,6 +12,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
+from sqlalchemy.exc import DBAPIError
 
 from flows import matching_step, spike_step, steps, url_answers
 from flows.hooks import on_run_failure
@@ -21,6 +22,7 @@ from flows.progress import report
 from pantau.domain.config import HttpConfig, PantauConfig
 from pantau.domain.errors import FetchError
 from pantau.domain.records import CollectResult, SkipReason
+from storage.errors import StoreFailedError, db_error_summary
 
 
 class _NoTracebackForFetchErrors(logging.Filter):
@@ -50,6 +52,14 @@ def _transient(task, task_run, state) -> bool:
 @task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
 def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
                         http: dict[str, Any], run_id: int) -> dict[str, Any]:
+    try:
+        return _collect_source(database_url, source, source_id, http, run_id)
+    except DBAPIError as exc:  # the source fails, and its message (in the log too) holds no stored values
+        raise StoreFailedError(db_error_summary(exc)) from None
+
+
+def _collect_source(database_url: str, source: dict[str, Any], source_id: int,
+                    http: dict[str, Any], run_id: int) -> dict[str, Any]:
     if steps.streams(source):  # stored in batches as it is read: memory does not grow with the export
         with host_slot(source["location"]):
             counts = steps.stream_store(source, http, database_url, source_id, run_id)

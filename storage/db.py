@@ -41,8 +41,11 @@ def normalise_url(url: str | URL) -> URL:
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine for ``url`` (``sqlite:///path.db`` or ``postgresql+psycopg://...``), set up for Pantau.
 
-    Extra keyword arguments go to :func:`sqlalchemy.create_engine`.
+    Extra keyword arguments go to :func:`sqlalchemy.create_engine`. Statement parameters are left out
+    of error messages and logs (``hide_parameters``): they hold scraped text and pseudonyms, and a
+    failed INSERT must not copy them into the run log.
     """
+    kwargs.setdefault("hide_parameters", True)
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":

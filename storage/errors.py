@@ -26,3 +26,18 @@ class InvalidValueError(StorageError, ValueError):
         self.value = value
         self.allowed = allowed
         super().__init__(f"invalid {field} {value!r}; allowed: {', '.join(allowed)}")
+
+
+class StoreFailedError(StorageError):
+    """A database statement failed; the message names the error without any stored value (PostgreSQL's
+    DETAIL, e.g. "Failing row contains (...)", would copy scraped text and pseudonyms into the log)."""
+
+
+def db_error_summary(exc: BaseException) -> str:
+    """A driver error in one line without the statement's values: the driver's class and its primary
+    message (PostgreSQL's ``diag.message_primary``; SQLite's messages hold no values)."""
+    orig = getattr(exc, "orig", None) or exc
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    text = primary or (str(orig).splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {text}"

@@ -47,3 +47,23 @@ def test_foreign_keys_are_enforced(engine):
             session.flush()
 
 
+
+
+def test_errors_do_not_print_the_statement_parameters(engine):
+    """Issue 16 row 1: a failed INSERT's message names the error, not the scraped values: SQLAlchemy
+    hides the parameters, and the summary the flow logs drops PostgreSQL's "Failing row" detail."""
+    import pytest as _pytest
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.errors import db_error_summary
+    from storage.models import Item
+
+    secret_text = "teks rahasia dari warga 0812-3456"
+    with engine.connect() as conn, _pytest.raises(IntegrityError) as failure:
+        conn.execute(insert(Item).values(source_id=999_999, content_hash="h", text=secret_text,
+                                         title="t", collected_at=None, districts=[], actors=[], raw={}))
+    assert "hidden due to hide_parameters" in str(failure.value)
+    summary = db_error_summary(failure.value)
+    assert secret_text not in summary and "0812" not in summary
+    assert "null" in summary.lower() or "not null" in summary.lower() or "foreign key" in summary.lower()
