@@ -59,6 +59,12 @@ elif case == "export-stream":
     with open(arg, "rb") as stream:
         for record in iter_export(stream, source="bench", options=options):
             count += 1
+elif case == "export-fetch":
+    seen = [0]
+    def on_item(item):
+        seen[0] += 1
+    sources.fetch_streaming("social_export", arg, on_item)
+    count = seen[0]
 elif case in ("run-baseline", "export-run"):
     from flows import steps
     from storage.db import make_engine, migrate
@@ -175,6 +181,10 @@ def main() -> int:
         print(f"export {args.export_mb} MB ({count} lines) streamed: {seen} records, "
               f"peak {peak / MIB:.0f} MiB")
         lines.append(verdict("export-stream", peak, base, STREAM_BOUND))
+        peak, _ = peak_rss("export-fetch", str(path))
+        print(f"export {args.export_mb} MB through `pantau fetch` (sources.fetch_streaming): "
+              f"peak {peak / MIB:.0f} MiB")
+        lines.append(verdict("export-fetch", peak, base, STREAM_BOUND))
         run_path = Path(tmp) / "run-export.jsonl"
         run_count = write_export(run_path, args.run_mb)
         run_base, _ = peak_rss("run-baseline", str(run_path))

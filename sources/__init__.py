@@ -6,11 +6,12 @@ adding a kind is one module plus one line in that import.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pantau.domain.config import HttpConfig, SourceConfig
 from pantau.domain.errors import FetchError, ParseError
-from pantau.domain.records import CollectResult
+from pantau.domain.records import CollectedItem, CollectResult
 from sources import (  # noqa: F401  (registers the built-in kinds)
     crowdtangle,
     factcheck,
@@ -32,6 +33,7 @@ __all__ = [
     "HttpFetcher",
     "SourceKind",
     "collect_source",
+    "fetch_streaming",
     "fetch_to_items",
     "get_source_kind",
     "read_local",
@@ -47,6 +49,33 @@ def collect_source(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
         return kind.collect(config, fetcher)
     except (FetchError, ParseError) as exc:
         return failed(config.name, exc)
+
+
+def fetch_streaming(kind: str, location: str, on_item: Callable[[CollectedItem], None], *,
+                    http: HttpConfig | None = None, options: dict[str, Any] | None = None) -> CollectResult:
+    """:func:`fetch_to_items`, handing each item to ``on_item`` as it is read instead of keeping it
+    (memory does not grow with an export of a streaming kind); the result holds the skips and the
+    error, not the items. Kinds without ``stream`` are collected whole, then handed over."""
+    config = SourceConfig(name="pantau-fetch", kind=kind, location=location, options=options or {})
+    source_kind = get_source_kind(kind)
+    with HttpFetcher(http or HttpConfig()) as fetcher:
+        if not hasattr(source_kind, "stream"):
+            result = collect_source(config, fetcher)
+            for item in result.items:
+                on_item(item)
+            result.items = []
+            return result
+        result = CollectResult(source=config.name)
+        try:
+            for record in source_kind.stream(config, fetcher):
+                if isinstance(record, CollectedItem):
+                    on_item(record)
+                else:
+                    result.skipped.append(record)
+        except (FetchError, ParseError) as exc:
+            whole = failed(config.name, exc)
+            result.error, result.error_reason = whole.error, whole.error_reason
+        return result
 
 
 def fetch_to_items(kind: str, location: str, *, http: HttpConfig | None = None,

@@ -107,6 +107,20 @@ def test_fetch_prints_the_extracted_items_and_stores_nothing(tmp_path, monkeypat
     assert not list(tmp_path.iterdir())
 
 
+def test_fetch_streams_an_export_and_counts_its_bad_lines(tmp_path):
+    export = tmp_path / "posts.jsonl"
+    good = [{"id": f"p{i}", "text": f"Kabar nomor {i} dari Omben.", "url": f"https://s.example/{i}"}
+            for i in range(3)]
+    export.write_text("\n".join([json.dumps(good[0]), "[" * 100_000, json.dumps(good[1]), '{"id": 1',
+                                  json.dumps(good[2])]) + "\n", encoding="utf-8")
+    out = tmp_path / "items.jsonl"
+    done = runner.invoke(app, ["fetch", "social_export", str(export), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    texts = [json.loads(line)["text"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert texts == [g["text"] for g in good]
+    assert "too_deep 1" in done.output and "malformed 1" in done.output
+
+
 def test_fetch_unknown_kind_lists_the_known_ones(tmp_path):
     out = runner.invoke(app, ["fetch", "carrier-pigeon", str(tmp_path / "x")])
     assert out.exit_code == 2 and "known:" in out.output and "rss" in out.output

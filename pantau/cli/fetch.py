@@ -19,13 +19,14 @@ def fetch(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write JSONL here instead of stdout."),
 ) -> None:
     """Extract items from one source (URL or file) as JSON lines, without storing anything."""
-    from sources import fetch_to_items
+    from sources import fetch_streaming
 
-    result = fetch_to_items(kind, location)
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
-        for item in result.items:
-            sink.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+    def write(item) -> None:  # noqa: ANN001 - a CollectedItem
+        sink.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+
+    try:  # items are written as they are read: memory does not grow with an export
+        result = fetch_streaming(kind, location, write)
     finally:
         if output:
             sink.close()

@@ -15,5 +15,5 @@ def test_bench_memory_runs_small_and_meets_its_bounds():
     assert done.returncode == 0, done.stdout + done.stderr
     verdicts = [line for line in done.stdout.splitlines() if "MET" in line]
     names = [line.split(":")[1].split()[0] for line in verdicts]
-    assert names == ["gzip-bomb", "export-stream", "export-run"]
+    assert names == ["gzip-bomb", "export-stream", "export-fetch", "export-run"]
     assert all(line.startswith("MET:") for line in verdicts)
