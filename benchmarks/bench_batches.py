@@ -47,14 +47,22 @@ def make_template(path: Path, n: int) -> None:
     """A SQLite file holding ``n`` items published in November 2024 (one source, one run)."""
     url = f"sqlite:///{path}"
     texts = synthetic_texts(n, seed=7)
-    items = [CollectedItem(source="bench", text=f"{t} #{i}", url=f"https://bench.example/{i}",
-                           published_at=START + timedelta(seconds=97 * i)) for i, t in enumerate(texts)]
+    items = [
+        CollectedItem(
+            source="bench",
+            text=f"{t} #{i}",
+            url=f"https://bench.example/{i}",
+            published_at=START + timedelta(seconds=97 * i),
+        )
+        for i, t in enumerate(texts)
+    ]
     with Session(resources.engine_for(url)) as session, session.begin():
-        sid = repo.sync_sources(session, [SourceConfig(name="bench", kind="rss",
-                                                       location="https://bench.example/rss")])["bench"]
+        sid = repo.sync_sources(
+            session, [SourceConfig(name="bench", kind="rss", location="https://bench.example/rss")]
+        )["bench"]
         run_id = repo.start_run(session)
         for i in range(0, n, 5000):
-            repo.upsert_items(session, sid, run_id, items[i:i + 5000])
+            repo.upsert_items(session, sid, run_id, items[i : i + 5000])
         repo.finish_run(session, run_id, status="completed", counts={})
     resources.reset()
 
@@ -70,25 +78,42 @@ def time_batch_size(template: Path, workdir: Path, size: int, config: dict) -> t
     started = time.perf_counter()
     scored = 0
     for i in range(0, len(ids), size):
-        scored += steps.classify_batch(url, None, config, ids[i:i + size])["scored"]
+        scored += steps.classify_batch(url, None, config, ids[i : i + size])["scored"]
     return scored, time.perf_counter() - started
 
 
-def time_runner(template: Path, workdir: Path, spec: str, workers: int, batch_size: int,
-                config: dict, *, since: datetime = START) -> tuple[dict, float]:
+def time_runner(
+    template: Path,
+    workdir: Path,
+    spec: str,
+    workers: int,
+    batch_size: int,
+    config: dict,
+    *,
+    since: datetime = START,
+) -> tuple[dict, float]:
     from flows.backfill import backfill
     from flows.runners import task_runner_for
 
     url = copy_db(template, workdir / f"runner-{spec}.db")
     runner = task_runner_for(spec, n_workers=workers)
     batches: list[tuple[float, int]] = []  # (time, items) of each finished batch
-    set_reporter(lambda event, data: batches.append((time.perf_counter(), data["size"]))
-                 if event == "batch_done" else None)
+    set_reporter(
+        lambda event, data: (
+            batches.append((time.perf_counter(), data["size"])) if event == "batch_done" else None
+        )
+    )
     started = time.perf_counter()
     try:
         summary = backfill.with_options(task_runner=runner)(
-            database_url=url, config=config, model_dir=None, since=since, until=since + timedelta(days=60),
-            batch_size=batch_size, raise_alerts=False)
+            database_url=url,
+            config=config,
+            model_dir=None,
+            since=since,
+            until=since + timedelta(days=60),
+            batch_size=batch_size,
+            raise_alerts=False,
+        )
     finally:
         set_reporter(None)
     summary["first_batch_s"] = batches[0][0] - started if batches else None
@@ -103,8 +128,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 250, 500, 1000, 2000, 5000])
     parser.add_argument("--runner-items", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="batch size of the runner comparison (default: the best of part 1, else 1000)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="batch size of the runner comparison (default: the best of part 1, else 1000)",
+    )
     parser.add_argument("--skip-sizes", action="store_true")
     parser.add_argument("--skip-runners", action="store_true")
     args = parser.parse_args()
@@ -137,23 +166,36 @@ def main() -> None:
             make_template(template, args.runner_items)
             print(f"\nbackfill flow, {args.runner_items} items, batch size {batch_size}")
             # warm-up over an empty period: starts Prefect's temporary server before timing
-            time_runner(template, workdir, "threads", args.workers, batch_size, config,
-                        since=START + timedelta(days=3650))
+            time_runner(
+                template,
+                workdir,
+                "threads",
+                args.workers,
+                batch_size,
+                config,
+                since=START + timedelta(days=3650),
+            )
             results = {}
             for spec in ("threads", "dask"):
                 resources.reset()
                 summary, wall = time_runner(template, workdir, spec, args.workers, batch_size, config)
                 results[spec] = (summary, wall)
                 label = "threads" if spec == "threads" else f"dask, {args.workers} workers"
-                print(f"{label:>18}: wall {wall:7.2f} s ({summary['scored'] / wall:6.0f} items/s), "
-                      f"in flow {summary['seconds']:7.2f} s ({summary['scored'] / summary['seconds']:6.0f} "
-                      f"items/s), scored {summary['scored']}")
+                print(
+                    f"{label:>18}: wall {wall:7.2f} s ({summary['scored'] / wall:6.0f} items/s), "
+                    f"in flow {summary['seconds']:7.2f} s ({summary['scored'] / summary['seconds']:6.0f} "
+                    f"items/s), scored {summary['scored']}"
+                )
                 if summary.get("steady_rate"):
-                    print(f"{'':>18}  first batch after {summary['first_batch_s']:.1f} s; after it "
-                          f"{summary['steady_rate']:.0f} items/s")
+                    print(
+                        f"{'':>18}  first batch after {summary['first_batch_s']:.1f} s; after it "
+                        f"{summary['steady_rate']:.0f} items/s"
+                    )
             (t, t_wall), (d, d_wall) = results["threads"], results["dask"]
-            print(f"speed-up of Dask over threads: {t_wall / d_wall:.2f}x wall, "
-                  f"{t['seconds'] / d['seconds']:.2f}x in flow; load average now {os.getloadavg()[0]:.2f}")
+            print(
+                f"speed-up of Dask over threads: {t_wall / d_wall:.2f}x wall, "
+                f"{t['seconds'] / d['seconds']:.2f}x in flow; load average now {os.getloadavg()[0]:.2f}"
+            )
 
 
 if __name__ == "__main__":

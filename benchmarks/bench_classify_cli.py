@@ -46,8 +46,13 @@ def run_once(n: int, workdir: Path) -> tuple[float, float]:
     write_input(src, n)
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", MEASURE, "classify", str(src), "-o", str(out)],
-                          capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, "classify", str(src), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"classify failed: {done.stderr.strip()}")
@@ -66,10 +71,14 @@ def main() -> None:
         for n in args.sizes:
             elapsed, peak = run_once(n, Path(tmp))
             peaks.append(peak)
-            print(f"{n:>8} lines: {elapsed:6.1f} s wall (incl. start-up), {n / elapsed:8.0f} lines/s, "
-                  f"peak RSS {peak:7.1f} MB")
-    print(f"peak memory ratio largest/smallest input: {peaks[-1] / peaks[0]:.2f} "
-          f"(input grew {args.sizes[-1] / args.sizes[0]:.0f}x)")
+            print(
+                f"{n:>8} lines: {elapsed:6.1f} s wall (incl. start-up), {n / elapsed:8.0f} lines/s, "
+                f"peak RSS {peak:7.1f} MB"
+            )
+    print(
+        f"peak memory ratio largest/smallest input: {peaks[-1] / peaks[0]:.2f} "
+        f"(input grew {args.sizes[-1] / args.sizes[0]:.0f}x)"
+    )
 
 
 if __name__ == "__main__":

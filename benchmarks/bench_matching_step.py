@@ -26,8 +26,22 @@ from pantau.domain.config import SourceConfig
 from pantau.domain.records import CollectedItem, ScoreResult
 from storage import repository as repo
 
-PLACES = ["Omben", "Camplong", "Ketapang", "Sokobanah", "Robatal", "Torjun", "Jrengik", "Sreseh",
-          "Banyuates", "Kedungdung", "Pangarengan", "Tambelangan", "Karang Penang", "Sampang kota"]
+PLACES = [
+    "Omben",
+    "Camplong",
+    "Ketapang",
+    "Sokobanah",
+    "Robatal",
+    "Torjun",
+    "Jrengik",
+    "Sreseh",
+    "Banyuates",
+    "Kedungdung",
+    "Pangarengan",
+    "Tambelangan",
+    "Karang Penang",
+    "Sampang kota",
+]
 RUMOURS = [
     "TPS {n} di {p} dibakar massa, polisi kewalahan, jangan keluar rumah",
     "Surat suara di gudang {p} sudah dicoblos untuk paslon {k}, jumlahnya {n} lembar",
@@ -42,20 +56,33 @@ def _items(n: int, answers: int, rng: random.Random) -> tuple[list[CollectedItem
     posts, checks = [], []
     for i in range(n):
         text = rng.choice(RUMOURS).format(n=rng.randint(1, 30), p=rng.choice(PLACES), k=rng.choice("12"))
-        posts.append(CollectedItem(source="social", text=f"{text}. Sebarkan! ({i})",
-                                   url=f"https://social.example/{i}",
-                                   published_at=START + timedelta(minutes=7 * i)))
+        posts.append(
+            CollectedItem(
+                source="social",
+                text=f"{text}. Sebarkan! ({i})",
+                url=f"https://social.example/{i}",
+                published_at=START + timedelta(minutes=7 * i),
+            )
+        )
     for i in range(answers):
         text = rng.choice(RUMOURS).format(n=rng.randint(1, 30), p=rng.choice(PLACES), k=rng.choice("12"))
-        checks.append(CollectedItem(source="cek", title=f"[HOAKS] {text}",
-                                    text=f"Kabar bahwa {text} tidak benar.", url=f"https://cek.example/{i}",
-                                    published_at=START + timedelta(minutes=37 * i)))
+        checks.append(
+            CollectedItem(
+                source="cek",
+                title=f"[HOAKS] {text}",
+                text=f"Kabar bahwa {text} tidak benar.",
+                url=f"https://cek.example/{i}",
+                published_at=START + timedelta(minutes=37 * i),
+            )
+        )
     return posts, checks
 
 
 def _store(url: str, posts: list[CollectedItem], checks: list[CollectedItem], version: str) -> None:
-    sources = [SourceConfig(name="social", kind="social_export", location="x"),
-               SourceConfig(name="cek", kind="factcheck_feed", location="y", actor="cek")]
+    sources = [
+        SourceConfig(name="social", kind="social_export", location="x"),
+        SourceConfig(name="cek", kind="factcheck_feed", location="y", actor="cek"),
+    ]
     with Session(engine_for(url)) as session, session.begin():
         ids = repo.sync_sources(session, sources)
         scored = []
@@ -72,11 +99,17 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=100)
     args = parser.parse_args()
     version = classifier_for(None).version_
-    config = {"sources": [{"name": "social", "kind": "social_export", "location": "x"},
-                          {"name": "cek", "kind": "factcheck_feed", "location": "y", "actor": "cek"}],
-              "actors": [{"id": "cek", "name": "Cek (bench)", "kind": "fact_checker"}]}
-    print(f"{'items':>6} {'answers':>7} {'first s':>8} {'items/s':>8} {'+50 new s':>9} {'claims':>6} "
-          f"{'links':>5} {'known':>5} {'peak RSS MB':>11}")
+    config = {
+        "sources": [
+            {"name": "social", "kind": "social_export", "location": "x"},
+            {"name": "cek", "kind": "factcheck_feed", "location": "y", "actor": "cek"},
+        ],
+        "actors": [{"id": "cek", "name": "Cek (bench)", "kind": "fact_checker"}],
+    }
+    print(
+        f"{'items':>6} {'answers':>7} {'first s':>8} {'items/s':>8} {'+50 new s':>9} {'claims':>6} "
+        f"{'links':>5} {'known':>5} {'peak RSS MB':>11}"
+    )
     for n in args.items:
         rng = random.Random(n)
         with tempfile.TemporaryDirectory() as tmp:
@@ -91,9 +124,11 @@ def main() -> None:
             match_items(url, None, config)
             second_s = time.perf_counter() - t0
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"{n:>6} {args.answers:>7} {first_s:>8.2f} {(n + args.answers) / first_s:>8.0f} "
-                  f"{second_s:>9.2f} {first['claims_new']:>6} {first['links']:>5} "
-                  f"{first['known_hoax_alerts']:>5} {peak:>11.0f}")
+            print(
+                f"{n:>6} {args.answers:>7} {first_s:>8.2f} {(n + args.answers) / first_s:>8.0f} "
+                f"{second_s:>9.2f} {first['claims_new']:>6} {first['links']:>5} "
+                f"{first['known_hoax_alerts']:>5} {peak:>11.0f}"
+            )
             reset()
 
 

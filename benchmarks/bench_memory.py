@@ -94,23 +94,36 @@ print(peak, count)
 def peak_rss(case: str, arg: str = "", limit: int = 0) -> tuple[int, int]:
     """(peak RSS in bytes, records/bytes seen) of one case in a fresh interpreter."""
     code = CHILD.format(root=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code, case, arg, str(limit)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, case, arg, str(limit)], check=True, capture_output=True, text=True
+    ).stdout.split()
     return int(out[0]), int(out[1])
 
 
 def write_export(path: Path, megabytes: int) -> int:
     """A JSONL export of about ``megabytes`` MB of tweet-length posts; returns the line count."""
     target, size, n = megabytes * 1_000_000, 0, 0
-    words = ("pemilu kampanye Sampang TPS suara calon bupati warga desa berita hoaks relawan "
-             "Bawaslu KPU debat pilkada Madura").split()
+    words = (
+        "pemilu kampanye Sampang TPS suara calon bupati warga desa berita hoaks relawan "
+        "Bawaslu KPU debat pilkada Madura"
+    ).split()
     with path.open("w", encoding="utf-8") as handle:
         while size < target:
             text = " ".join(words[(n + i * 7) % len(words)] for i in range(40)) + f" #{n}"
-            line = json.dumps({"id": str(n), "text": text, "author": f"akun{n % 5000}",
-                               "created_at": "2024-11-20T08:15:00+07:00",
-                               "url": f"https://social.example/p/{n}", "platform": "x",
-                               "metrics": {"likes": n % 97, "shares": n % 13}}) + "\n"
+            line = (
+                json.dumps(
+                    {
+                        "id": str(n),
+                        "text": text,
+                        "author": f"akun{n % 5000}",
+                        "created_at": "2024-11-20T08:15:00+07:00",
+                        "url": f"https://social.example/p/{n}",
+                        "platform": "x",
+                        "metrics": {"likes": n % 97, "shares": n % 13},
+                    }
+                )
+                + "\n"
+            )
             handle.write(line)
             size += len(line)
             n += 1
@@ -150,8 +163,10 @@ def serve_bomb(megabytes: int) -> tuple[ThreadingHTTPServer, str]:
 def verdict(name: str, peak: int, base: int, bound: int) -> str:
     over = peak - base
     ok = "MET" if over <= bound else "NOT MET"
-    return (f"{ok}: {name} peak {peak / MIB:.0f} MiB = baseline + {over / MIB:.0f} MiB "
-            f"(bound: baseline + {bound / MIB:.0f} MiB)")
+    return (
+        f"{ok}: {name} peak {peak / MIB:.0f} MiB = baseline + {over / MIB:.0f} MiB "
+        f"(bound: baseline + {bound / MIB:.0f} MiB)"
+    )
 
 
 def main() -> int:
@@ -178,25 +193,32 @@ def main() -> int:
         path = Path(tmp) / "export.jsonl"
         count = write_export(path, args.export_mb)
         peak, seen = peak_rss("export-stream", str(path))
-        print(f"export {args.export_mb} MB ({count} lines) streamed: {seen} records, "
-              f"peak {peak / MIB:.0f} MiB")
+        print(
+            f"export {args.export_mb} MB ({count} lines) streamed: {seen} records, peak {peak / MIB:.0f} MiB"
+        )
         lines.append(verdict("export-stream", peak, base, STREAM_BOUND))
         peak, _ = peak_rss("export-fetch", str(path))
-        print(f"export {args.export_mb} MB through `pantau fetch` (sources.fetch_streaming): "
-              f"peak {peak / MIB:.0f} MiB")
+        print(
+            f"export {args.export_mb} MB through `pantau fetch` (sources.fetch_streaming): "
+            f"peak {peak / MIB:.0f} MiB"
+        )
         lines.append(verdict("export-fetch", peak, base, STREAM_BOUND))
         run_path = Path(tmp) / "run-export.jsonl"
         run_count = write_export(run_path, args.run_mb)
         run_base, _ = peak_rss("run-baseline", str(run_path))
         peak, stored = peak_rss("export-run", str(run_path))
-        print(f"export {args.run_mb} MB ({run_count} lines) stored by the flow's stream_store into SQLite: "
-              f"{stored} new items, peak {peak / MIB:.0f} MiB (its baseline, storage imported and the "
-              f"database migrated: {run_base / MIB:.0f} MiB)")
+        print(
+            f"export {args.run_mb} MB ({run_count} lines) stored by the flow's stream_store into SQLite: "
+            f"{stored} new items, peak {peak / MIB:.0f} MiB (its baseline, storage imported and the "
+            f"database migrated: {run_base / MIB:.0f} MiB)"
+        )
         lines.append(verdict("export-run", peak, run_base, STREAM_BOUND))
         if not args.skip_collect:
             peak, kept = peak_rss("export-collect", str(path))
-            print(f"export {args.export_mb} MB collected whole (not bounded, for information): "
-                  f"{kept} items, peak {peak / MIB:.0f} MiB")
+            print(
+                f"export {args.export_mb} MB collected whole (not bounded, for information): "
+                f"{kept} items, peak {peak / MIB:.0f} MiB"
+            )
     for line in lines:
         print(line)
     return 0 if all(line.startswith("MET") for line in lines) else 1

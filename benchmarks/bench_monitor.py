@@ -64,13 +64,46 @@ sys.path.insert(0, str(ROOT))
 TARGET_PER_S = 1_000_000 / 3600
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
-PLACES = ["Omben", "Camplong", "Ketapang", "Sokobanah", "Robatal", "Torjun", "Jrengik", "Sreseh",
-          "Banyuates", "Kedungdung", "Pangarengan", "Tambelangan", "Karang Penang", "Kota Sampang"]
-ACTORS = ["KPU Sampang", "Bawaslu Sampang", "Polres Sampang", "Kodim 0828", "PCNU Sampang", "Pemkab Sampang",
-          "Panwascam", "PPK", "KPPS", "Babinsa"]
-TOPICS = ["distribusi logistik pemilu", "rapat pleno rekapitulasi", "sosialisasi pemilih pemula",
-          "simulasi pemungutan suara", "pengamanan TPS", "debat publik paslon", "pelipatan surat suara",
-          "pemutakhiran data pemilih", "kampanye dialogis", "apel siaga pilkada"]
+PLACES = [
+    "Omben",
+    "Camplong",
+    "Ketapang",
+    "Sokobanah",
+    "Robatal",
+    "Torjun",
+    "Jrengik",
+    "Sreseh",
+    "Banyuates",
+    "Kedungdung",
+    "Pangarengan",
+    "Tambelangan",
+    "Karang Penang",
+    "Kota Sampang",
+]
+ACTORS = [
+    "KPU Sampang",
+    "Bawaslu Sampang",
+    "Polres Sampang",
+    "Kodim 0828",
+    "PCNU Sampang",
+    "Pemkab Sampang",
+    "Panwascam",
+    "PPK",
+    "KPPS",
+    "Babinsa",
+]
+TOPICS = [
+    "distribusi logistik pemilu",
+    "rapat pleno rekapitulasi",
+    "sosialisasi pemilih pemula",
+    "simulasi pemungutan suara",
+    "pengamanan TPS",
+    "debat publik paslon",
+    "pelipatan surat suara",
+    "pemutakhiran data pemilih",
+    "kampanye dialogis",
+    "apel siaga pilkada",
+]
 NEWS = [
     "{a} menggelar {t} di Kecamatan {p} pada {d}. Sebanyak {n} petugas ikut serta dan kegiatan berjalan "
     "lancar, kata ketua panitia kepada wartawan.",
@@ -91,8 +124,7 @@ POSTS = [
 HOAXES = [
     "INFO PENTING!!! TPS {n} di {p} dibakar massa tadi malam, polisi kewalahan, jangan keluar rumah. "
     "Sebarkan sebelum dihapus!",
-    "Surat suara di gudang {p} sudah dicoblos untuk paslon nomor 0{k}, jumlahnya {n} ribu lembar. "
-    "Viralkan!",
+    "Surat suara di gudang {p} sudah dicoblos untuk paslon nomor 0{k}, jumlahnya {n} ribu lembar. Viralkan!",
     "Awas! Warga {p} yang datang ke TPS tanpa KTP asli akan ditangkap polisi. Sebarkan ke grup keluarga",
     "Paslon 0{k} mundur dari pilkada, surat pengunduran diri sudah di KPU, pemilih {p} dibayar 100 ribu",
     "Kelompok dari {p} siap carok kalau paslon 0{k} kalah, bawa celurit ke TPS {n}",
@@ -106,20 +138,37 @@ DEBUNKS = [
     "cukup membawa undangan.",
 ]
 EXTRA = [
-    "Camat {p} hadir bersama Forkopimcam.", "Cuaca cerah sejak pagi.", "Acara ditutup doa bersama.",
-    "Sebanyak {n} relawan membantu.", "Warga diminta menjaga kebersihan.", "Kegiatan dimulai pukul {n}.00.",
-    "Antrean sempat mengular di depan balai desa.", "Ketua RT setempat ikut memantau.",
-    "Panitia menyiapkan {n} kursi untuk lansia.", "Dokumentasi diunggah ke akun resmi {a}.",
-    "Sore harinya hujan deras mengguyur {p}.", "Pedagang kopi ikut kebagian rezeki.",
-    "Rapat evaluasi digelar malam harinya.", "Semoga tetap rukun, bhâreng-bhâreng jaga Madura.",
+    "Camat {p} hadir bersama Forkopimcam.",
+    "Cuaca cerah sejak pagi.",
+    "Acara ditutup doa bersama.",
+    "Sebanyak {n} relawan membantu.",
+    "Warga diminta menjaga kebersihan.",
+    "Kegiatan dimulai pukul {n}.00.",
+    "Antrean sempat mengular di depan balai desa.",
+    "Ketua RT setempat ikut memantau.",
+    "Panitia menyiapkan {n} kursi untuk lansia.",
+    "Dokumentasi diunggah ke akun resmi {a}.",
+    "Sore harinya hujan deras mengguyur {p}.",
+    "Pedagang kopi ikut kebagian rezeki.",
+    "Rapat evaluasi digelar malam harinya.",
+    "Semoga tetap rukun, bhâreng-bhâreng jaga Madura.",
 ]
 STAGE_DAYS = [datetime(2024, 9, 1, 8, tzinfo=UTC) + timedelta(days=d) for d in range(0, 130, 3)]
 # --texts: the training files (names as in classifiers/datasets.py FILES) behind each kind of item
 REAL_FILES = {
-    "post": ("ibrohim2019_hatespeech_train.jsonl", "netifier_train.jsonl", "pilpres2019_sentiment.jsonl",
-             "negatives_emot_twitter_2018.jsonl", "negatives_smsa_indonlu.jsonl"),
-    "news": ("negatives_detik2025.jsonl", "negatives_insei_econ_news.jsonl",
-             "negatives_narasipal_headlines.jsonl", "turnbackhoax_claims_2015_2020_train.jsonl"),
+    "post": (
+        "ibrohim2019_hatespeech_train.jsonl",
+        "netifier_train.jsonl",
+        "pilpres2019_sentiment.jsonl",
+        "negatives_emot_twitter_2018.jsonl",
+        "negatives_smsa_indonlu.jsonl",
+    ),
+    "news": (
+        "negatives_detik2025.jsonl",
+        "negatives_insei_econ_news.jsonl",
+        "negatives_narasipal_headlines.jsonl",
+        "turnbackhoax_claims_2015_2020_train.jsonl",
+    ),
     "debunk": ("turnbackhoax_reports_vs_clarifications_train.jsonl",),  # rows with clarification == 1
 }
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -130,13 +179,21 @@ Entry = tuple[str, str, datetime, str | None]
 
 # --- synthetic data -----------------------------------------------------------------------------
 
+
 def _fill(template: str, rng: random.Random, when: datetime) -> str:
-    return template.format(a=rng.choice(ACTORS), t=rng.choice(TOPICS), p=rng.choice(PLACES),
-                           n=rng.randint(1, 40), k=rng.randint(1, 2), d=when.strftime("%d/%m/%Y"))
+    return template.format(
+        a=rng.choice(ACTORS),
+        t=rng.choice(TOPICS),
+        p=rng.choice(PLACES),
+        n=rng.randint(1, 40),
+        k=rng.randint(1, 2),
+        d=when.strftime("%d/%m/%Y"),
+    )
 
 
-def _repeat(out: list[Entry], roll: float, rng: random.Random, when: datetime,
-            tally: Counter[str]) -> Entry | None:
+def _repeat(
+    out: list[Entry], roll: float, rng: random.Random, when: datetime, tally: Counter[str]
+) -> Entry | None:
     """An exact (roll < 0.05) or near (roll < 0.08) repeat of an earlier item, else None. A repeat
     crosses into the social exports (no title) unless it repeats a fact-check entry."""
     if not out or roll >= 0.08:
@@ -150,8 +207,9 @@ def _repeat(out: list[Entry], roll: float, rng: random.Random, when: datetime,
     return kind, text.replace(".", "!", 1) + " #Sampang", when, title
 
 
-def _entries(n: int, rng: random.Random, tally: Counter[str],
-             fresh: Callable[[float, datetime], Entry]) -> list[Entry]:
+def _entries(
+    n: int, rng: random.Random, tally: Counter[str], fresh: Callable[[float, datetime], Entry]
+) -> list[Entry]:
     """``n`` items with random dates across the stages: an exact or near repeat of an earlier one
     (:func:`_repeat`), else ``fresh(roll, when)``; the roll (uniform in [0, 1)) picks the item's kind."""
     out: list[Entry] = []
@@ -231,8 +289,12 @@ class _Cycle:
         return self.rows[self.order.pop()], self.passes
 
 
-def _real_texts(n: int, rng: random.Random, pools: dict[str, list[tuple[str | None, str]]],
-                tally: Counter[str] | None = None) -> list[Entry]:
+def _real_texts(
+    n: int,
+    rng: random.Random,
+    pools: dict[str, list[tuple[str | None, str]]],
+    tally: Counter[str] | None = None,
+) -> list[Entry]:
     """(kind, text, time, title) for ``n`` items drawn from real texts: the template mode's kinds,
     shares, repeats and dates, with a reused row made distinct by one filled-in EXTRA sentence."""
     from pantau.domain.text import normalise_for_hash
@@ -275,19 +337,23 @@ def _xml(text: str) -> str:
 
 
 def _rss(path: Path, title: str, entries: list[Entry], base: str) -> None:
-    parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>{title}</title>'
-             f"<link>{base}</link><description>bench</description>"]
+    parts = [
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel><title>{title}</title>'
+        f"<link>{base}</link><description>bench</description>"
+    ]
     for i, (_, text, when, item_title) in enumerate(entries):
         head = _xml(item_title or text.split(". ")[0][:90])
-        parts.append(f"<item><title>{head}</title><link>{base}/{i}</link><guid>{base}/{i}</guid>"
-                     f"<pubDate>{format_datetime(when)}</pubDate><description>{_xml(text)}</description></item>")
+        parts.append(
+            f"<item><title>{head}</title><link>{base}/{i}</link><guid>{base}/{i}</guid>"
+            f"<pubDate>{format_datetime(when)}</pubDate><description>{_xml(text)}</description></item>"
+        )
     parts.append("</channel></rss>\n")
     path.write_text("".join(parts), encoding="utf-8")
 
 
-def write_sources(n: int, folder: Path, seed: int = 7,
-                  pools: dict[str, list[tuple[str | None, str]]] | None = None
-                  ) -> tuple[list[dict[str, Any]], str]:
+def write_sources(
+    n: int, folder: Path, seed: int = 7, pools: dict[str, list[tuple[str | None, str]]] | None = None
+) -> tuple[list[dict[str, Any]], str]:
     """Write ``n`` items into 20 files under ``folder``: template texts, or rows of ``pools``
     (:func:`load_texts`) when given; return their source configs and a line describing the items."""
     rng = random.Random(seed)
@@ -308,20 +374,47 @@ def write_sources(n: int, folder: Path, seed: int = 7,
         path = folder / f"social_{s:02d}.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for i, (_, text, when, _) in enumerate(posts):
-                fh.write(json.dumps({"id": f"{s}-{i}", "text": text, "author": f"user{rng.randrange(5000)}",
-                                     "created_at": when.isoformat(), "url": f"https://sosmed.example/{s}/{i}",
-                                     "platform": "facebook"}, ensure_ascii=False) + "\n")
-        sources.append({"name": f"social-{s:02d}", "kind": "social_export", "location": str(path),
-                        "trust": 0.2, "options": {"format": "jsonl"}})
+                fh.write(
+                    json.dumps(
+                        {
+                            "id": f"{s}-{i}",
+                            "text": text,
+                            "author": f"user{rng.randrange(5000)}",
+                            "created_at": when.isoformat(),
+                            "url": f"https://sosmed.example/{s}/{i}",
+                            "platform": "facebook",
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+        sources.append(
+            {
+                "name": f"social-{s:02d}",
+                "kind": "social_export",
+                "location": str(path),
+                "trust": 0.2,
+                "options": {"format": "jsonl"},
+            }
+        )
     for s, entries in enumerate(news):
         path = folder / f"news_{s}.xml"
         _rss(path, f"Kabar {s}", entries, f"https://kabar{s}.example")
-        sources.append({"name": f"news-{s}", "kind": "rss", "location": str(path), "trust": 0.7,
-                        "language": "ind"})
+        sources.append(
+            {"name": f"news-{s}", "kind": "rss", "location": str(path), "trust": 0.7, "language": "ind"}
+        )
     path = folder / "klarifikasi.xml"
     _rss(path, "Klarifikasi", debunks, "https://polres.example/klarifikasi")
-    sources.append({"name": "klarifikasi", "kind": "factcheck_feed", "location": str(path),
-                    "actor": "polres-sampang", "trust": 0.9, "language": "ind"})
+    sources.append(
+        {
+            "name": "klarifikasi",
+            "kind": "factcheck_feed",
+            "location": str(path),
+            "actor": "polres-sampang",
+            "trust": 0.9,
+            "language": "ind",
+        }
+    )
     return sources, describe(texts, tally)
 
 
@@ -333,14 +426,16 @@ def make_config(sources: list[dict[str, Any]]) -> dict[str, Any]:
 
 # --- databases ----------------------------------------------------------------------------------
 
+
 class Database:
     """A fresh database for one run: a SQLite file, or a PostgreSQL database dropped on exit."""
 
     def __init__(self, backend: str, folder: Path):
         self.backend = backend
         self.name = f"pantau_bench_{uuid.uuid4().hex[:10]}"
-        self.url = (f"sqlite:///{folder / (self.name + '.db')}" if backend == "sqlite"
-                    else f"{PG_SERVER}/{self.name}")
+        self.url = (
+            f"sqlite:///{folder / (self.name + '.db')}" if backend == "sqlite" else f"{PG_SERVER}/{self.name}"
+        )
 
     def __enter__(self) -> str:
         if self.backend == "postgres":
@@ -362,6 +457,7 @@ class Database:
 
 
 # --- measuring ----------------------------------------------------------------------------------
+
 
 class Meter:
     """Wall and CPU seconds of this process and its live children, and the RSS of the children."""
@@ -404,8 +500,11 @@ class Phases:
     def split(self, t0: float, t1: float) -> dict[str, float | None]:
         m = self.marks
         collect = m.get("collected", m.get("classify_start", t0)) - m.get("start", t0)
-        classify = m.get("classified", m.get("classify_start", t0)) - m.get("classify_start", t0) \
-            if "classified" in m else None
+        classify = (
+            m.get("classified", m.get("classify_start", t0)) - m.get("classify_start", t0)
+            if "classified" in m
+            else None
+        )
         after_classify = m.get("classified", m.get("classify_start", t0))
         matching = (m["matched"] - after_classify) if "matched" in m else None
         return {"collect+store": collect, "classify": classify, "matching": matching, "total": t1 - t0}
@@ -426,7 +525,7 @@ def run_direct(url: str, config: dict[str, Any], batch_size: int) -> tuple[dict[
     pending = steps.pending_item_ids(url, None)
     batch_counts = []
     for i in range(0, len(pending), batch_size):
-        batch_counts.append(steps.classify_batch(url, None, config, pending[i:i + batch_size]))
+        batch_counts.append(steps.classify_batch(url, None, config, pending[i : i + batch_size]))
         print(".", end="", flush=True)
     t2 = time.perf_counter()
     match_counts = matching_step.match_items(url, None, config)
@@ -450,8 +549,9 @@ def _after_matching(url: str, config: dict[str, Any]) -> None:
     dispatch(url, config, now=now, wait_for_window=False)
 
 
-def run_flow(url: str, config: dict[str, Any], batch_size: int, runner: str = "threads"
-             ) -> tuple[dict[str, Any], dict[str, float | None]]:
+def run_flow(
+    url: str, config: dict[str, Any], batch_size: int, runner: str = "threads"
+) -> tuple[dict[str, Any], dict[str, float | None]]:
     from flows.monitor import monitor
     from flows.progress import set_reporter
 
@@ -475,38 +575,58 @@ def _rate(n: int, seconds: float | None) -> str:
     return f"{n / seconds:>9.0f}" if seconds else f"{'-':>9}"
 
 
-def report_row(label: str, n: int, counts: dict[str, Any], phases: dict[str, float | None],
-               cpu: float) -> None:
+def report_row(
+    label: str, n: int, counts: dict[str, Any], phases: dict[str, float | None], cpu: float
+) -> None:
     total = phases["total"] or 1e-9
     match = counts.get("matching", {})
-    print(f"\r{label:<22} {n:>7} {counts.get('new', 0):>7} {counts.get('scored', 0):>7} "
-          f"{counts.get('alerts', 0):>6} {match.get('claim_items', 0):>6} "
-          f"{_rate(n, phases['collect+store'])} {_rate(n, phases['classify'])} "
-          f"{_rate(n, phases['matching'])} "
-          f"{total:>8.1f} {n / total:>9.0f} {n / total / TARGET_PER_S:>6.2f} {cpu:>7.1f} "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>7.0f}", flush=True)
+    print(
+        f"\r{label:<22} {n:>7} {counts.get('new', 0):>7} {counts.get('scored', 0):>7} "
+        f"{counts.get('alerts', 0):>6} {match.get('claim_items', 0):>6} "
+        f"{_rate(n, phases['collect+store'])} {_rate(n, phases['classify'])} "
+        f"{_rate(n, phases['matching'])} "
+        f"{total:>8.1f} {n / total:>9.0f} {n / total / TARGET_PER_S:>6.2f} {cpu:>7.1f} "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>7.0f}",
+        flush=True,
+    )
 
 
-HEADER = (f"{'run':<22} {'items':>7} {'new':>7} {'scored':>7} {'alerts':>6} {'claim':>6} "
-          f"{'coll/s':>9} {'class/s':>9} {'match/s':>9} {'wall s':>8} {'items/s':>9} {'x tgt':>6} "
-          f"{'cpu s':>7} {'peakMB':>7}")
+HEADER = (
+    f"{'run':<22} {'items':>7} {'new':>7} {'scored':>7} {'alerts':>6} {'claim':>6} "
+    f"{'coll/s':>9} {'class/s':>9} {'match/s':>9} {'wall s':>8} {'items/s':>9} {'x tgt':>6} "
+    f"{'cpu s':>7} {'peakMB':>7}"
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, nargs="+", default=None,
-                        help="item counts (default 10000 100000; --quick: 2000)")
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both",
-                        help="database(s); PostgreSQL runs only the smallest size unless --pg-all")
+    parser.add_argument(
+        "--items", type=int, nargs="+", default=None, help="item counts (default 10000 100000; --quick: 2000)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres", "both"),
+        default="both",
+        help="database(s); PostgreSQL runs only the smallest size unless --pg-all",
+    )
     parser.add_argument("--pg-all", action="store_true", help="run every size on PostgreSQL too")
     parser.add_argument("--dask", action="store_true", help="also time a DaskTaskRunner flow (largest size)")
     parser.add_argument("--no-direct", action="store_true", help="skip the without-Prefect baseline")
-    parser.add_argument("--batch-size", type=int, default=1000,
-                        help="items per classify task (default: the product's default)")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1000,
+        help="items per classify task (default: the product's default)",
+    )
     parser.add_argument("--quick", action="store_true", help="2,000 items on SQLite, no baseline")
-    parser.add_argument("--texts", type=Path, metavar="DATA_DIR", default=None,
-                        help="take the item texts from the training JSONL files in DATA_DIR "
-                             "(e.g. ../shared/data/train) instead of the templates")
+    parser.add_argument(
+        "--texts",
+        type=Path,
+        metavar="DATA_DIR",
+        default=None,
+        help="take the item texts from the training JSONL files in DATA_DIR "
+        "(e.g. ../shared/data/train) instead of the templates",
+    )
     args = parser.parse_args()
     pools = load_texts(args.texts) if args.texts else None
     sizes = args.items or ([2000] if args.quick else [10_000, 100_000])
@@ -525,14 +645,20 @@ def main() -> None:
 
     classifier_for(None)  # load the model once, outside every timing
     meter = Meter()
-    print(f"target: {TARGET_PER_S:.0f} items/s (1,000,000 items/hour); cores: {os.cpu_count()}; "
-          f"load: {os.getloadavg()[0]:.1f}", flush=True)
+    print(
+        f"target: {TARGET_PER_S:.0f} items/s (1,000,000 items/hour); cores: {os.cpu_count()}; "
+        f"load: {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     if pools is None:
         print("item source: synthetic templates", flush=True)
     else:
-        print(f"item source: real texts from {args.texts} ("
-              + ", ".join(f"{kind} {len(rows)}" for kind, rows in pools.items())
-              + " distinct rows; reused with a filler sentence when N needs more)", flush=True)
+        print(
+            f"item source: real texts from {args.texts} ("
+            + ", ".join(f"{kind} {len(rows)}" for kind, rows in pools.items())
+            + " distinct rows; reused with a filler sentence when N needs more)",
+            flush=True,
+        )
     with prefect_test_harness(server_startup_timeout=180), tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(HEADER)
@@ -567,9 +693,11 @@ def main() -> None:
                 dask_s = walls.get(f"{backend} flow dask")
                 if flow_s and dask_s:
                     print(f"  Dask speed-up ({backend}, {n}): threads / dask = {flow_s / dask_s:.2f}")
-    print(f"peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
-          f"largest child seen {meter.child_peak_mb:.0f} MB (Prefect server / Dask worker), "
-          f"finished children {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"peak RSS: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, "
+        f"largest child seen {meter.child_peak_mb:.0f} MB (Prefect server / Dask worker), "
+        f"finished children {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

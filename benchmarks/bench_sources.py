@@ -29,8 +29,9 @@ CSV_COLUMNS = {"id": "kode", "text": "pesan", "author": "akun", "created_at": "t
 
 
 def export_options(fmt: str, columns: dict[str, str] | None = None) -> ExportOptions:
-    return ExportOptions.parse({"format": fmt, "author_key": "bench", "columns": columns},
-                               Location(path=Path("bench")))
+    return ExportOptions.parse(
+        {"format": fmt, "author_key": "bench", "columns": columns}, Location(path=Path("bench"))
+    )
 
 
 def _count(records) -> int:
@@ -38,28 +39,57 @@ def _count(records) -> int:
 
 
 CASES: list[tuple[str, list[str], Callable[[bytes], int]]] = [
-    ("rss", ["rss20_content_encoded.xml", "atom.xml", "rdf_iso8859.xml"],
-     lambda b: len(parse_feed(b, source="bench").items)),
-    ("factcheck_feed (rss parse)", ["factcheck/factcheck_feed.xml"],
-     lambda b: len(parse_feed(b, source="bench").items)),
-    ("html",
-     ["pages/article_kabar.html", "pages/article_selectors.html", "pages/article_wrong_charset.html"],
-     lambda b: int(parse_article(b, url="https://x.example.org/") is not None)),
-    ("telegram", ["telegram/channel_page1.html", "telegram/channel_page2.html"],
-     lambda b: len(parse_channel_page(b, source="bench").items)),
-    ("x_api_v2", ["exports/x_api_page.json", "exports/x_api_pages.jsonl"],
-     lambda b: len(parse_x_pages(b, source="bench").items)),
-    ("crowdtangle_csv", ["exports/crowdtangle.csv"],
-     lambda b: _count(iter_crowdtangle(io.BytesIO(b), source="bench", export=export_options("csv"),
-                                       columns=DEFAULT_COLUMNS))),
-    ("social_export jsonl", ["posts.jsonl"],
-     lambda b: _count(iter_export(io.BytesIO(b), source="bench", options=export_options("jsonl")))),
-    ("social_export csv", ["posts_semicolon.csv"],
-     lambda b: _count(iter_export(io.BytesIO(b), source="bench",
-                                  options=export_options("csv", CSV_COLUMNS)))),
-    ("whatsapp_export",
-     ["whatsapp/chat_android_id.txt", "whatsapp/chat_ios.txt", "whatsapp/chat_android_en.txt"],
-     lambda b: len(parse_chat(b, source="bench").items)),
+    (
+        "rss",
+        ["rss20_content_encoded.xml", "atom.xml", "rdf_iso8859.xml"],
+        lambda b: len(parse_feed(b, source="bench").items),
+    ),
+    (
+        "factcheck_feed (rss parse)",
+        ["factcheck/factcheck_feed.xml"],
+        lambda b: len(parse_feed(b, source="bench").items),
+    ),
+    (
+        "html",
+        ["pages/article_kabar.html", "pages/article_selectors.html", "pages/article_wrong_charset.html"],
+        lambda b: int(parse_article(b, url="https://x.example.org/") is not None),
+    ),
+    (
+        "telegram",
+        ["telegram/channel_page1.html", "telegram/channel_page2.html"],
+        lambda b: len(parse_channel_page(b, source="bench").items),
+    ),
+    (
+        "x_api_v2",
+        ["exports/x_api_page.json", "exports/x_api_pages.jsonl"],
+        lambda b: len(parse_x_pages(b, source="bench").items),
+    ),
+    (
+        "crowdtangle_csv",
+        ["exports/crowdtangle.csv"],
+        lambda b: _count(
+            iter_crowdtangle(
+                io.BytesIO(b), source="bench", export=export_options("csv"), columns=DEFAULT_COLUMNS
+            )
+        ),
+    ),
+    (
+        "social_export jsonl",
+        ["posts.jsonl"],
+        lambda b: _count(iter_export(io.BytesIO(b), source="bench", options=export_options("jsonl"))),
+    ),
+    (
+        "social_export csv",
+        ["posts_semicolon.csv"],
+        lambda b: _count(
+            iter_export(io.BytesIO(b), source="bench", options=export_options("csv", CSV_COLUMNS))
+        ),
+    ),
+    (
+        "whatsapp_export",
+        ["whatsapp/chat_android_id.txt", "whatsapp/chat_ios.txt", "whatsapp/chat_android_en.txt"],
+        lambda b: len(parse_chat(b, source="bench").items),
+    ),
     ("yudistira", ["factcheck/yudistira.json"], lambda b: len(parse_yudistira(b, source="bench").items)),
 ]
 
@@ -80,8 +110,9 @@ def main() -> None:
                 items += parse(content)
         elapsed = time.perf_counter() - started
         docs = args.repeat * len(documents)
-        print(f"{kind:<28} {docs:>6} {items:>7} {elapsed:>8.2f} {docs / elapsed:>9.0f} "
-              f"{items / elapsed:>9.0f}")
+        print(
+            f"{kind:<28} {docs:>6} {items:>7} {elapsed:>8.2f} {docs / elapsed:>9.0f} {items / elapsed:>9.0f}"
+        )
 
 
 if __name__ == "__main__":

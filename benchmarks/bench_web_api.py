@@ -34,14 +34,30 @@ from storage import accounts
 from storage.db import make_engine, migrate
 from storage.models import Alert, Item, Source
 
-DISTRICTS = ["Banyuates", "Camplong", "Jrengik", "Karang Penang", "Kedungdung", "Ketapang", "Omben",
-             "Pangarengan", "Robatal", "Sampang", "Sokobanah", "Sreseh", "Tambelangan", "Torjun"]
+DISTRICTS = [
+    "Banyuates",
+    "Camplong",
+    "Jrengik",
+    "Karang Penang",
+    "Kedungdung",
+    "Ketapang",
+    "Omben",
+    "Pangarengan",
+    "Robatal",
+    "Sampang",
+    "Sokobanah",
+    "Sreseh",
+    "Tambelangan",
+    "Torjun",
+]
 STAGES = ["campaign", "quiet_period", "voting_day", "counting_recapitulation", "disputes"]
 SIGNALS = ["hoax", "hate_speech", "sara", "abusive", "violence_threat", "vote_buying"]
 SEVERITIES = ["low", "medium", "medium", "high", "critical"]
 STATUSES = ["open", "open", "open", "acknowledged", "resolved", "dismissed"]
-WORDS = ("kotak suara tps pemilih paslon kampanye amplop serangan fajar warga desa kecamatan kpu bawaslu "
-         "polres hoaks kabar beredar dibakar dipindah surat suara saksi rekapitulasi").split()
+WORDS = (
+    "kotak suara tps pemilih paslon kampanye amplop serangan fajar warga desa kecamatan kpu bawaslu "
+    "polres hoaks kabar beredar dibakar dipindah surat suara saksi rekapitulasi"
+).split()
 QUERIES = [
     "",
     "signal=hoax",
@@ -51,8 +67,15 @@ QUERIES = [
     "q=amplop&district=Torjun",
     "actor=Polres%20Sampang&status=open",
 ]
-PAGES = ["/queue", "/queue?district=Omben", "/alerts", "/alerts?signal=hoax&district=Omben",
-         "/alerts?q=amplop", "/timeline", "/districts"]
+PAGES = [
+    "/queue",
+    "/queue?district=Omben",
+    "/alerts",
+    "/alerts?signal=hoax&district=Omben",
+    "/alerts?q=amplop",
+    "/timeline",
+    "/districts",
+]
 PASSWORD = "bench-password-123"
 
 
@@ -63,26 +86,59 @@ def build(path: Path, n: int, seed: int = 0) -> None:
     migrate(engine)
     start = datetime(2024, 9, 25, tzinfo=UTC)
     with Session(engine) as session, session.begin():
-        session.execute(insert(Source), [{"name": f"bench-{i}", "kind": "rss", "trust": 0.5, "enabled": True,
-                                          "location": f"https://b{i}.example", "created_at": start}
-                                         for i in range(8)])
+        session.execute(
+            insert(Source),
+            [
+                {
+                    "name": f"bench-{i}",
+                    "kind": "rss",
+                    "trust": 0.5,
+                    "enabled": True,
+                    "location": f"https://b{i}.example",
+                    "created_at": start,
+                }
+                for i in range(8)
+            ],
+        )
         for lo in range(0, n, 5000):
             items, alerts = [], []
             for i in range(lo, min(n, lo + 5000)):
                 when = start + timedelta(minutes=i * 90 * 24 * 60 // max(n, 1))
                 district, stage, signal = rng.choice(DISTRICTS), rng.choice(STAGES), rng.choice(SIGNALS)
                 text = " ".join(rng.choice(WORDS) for _ in range(40))
-                items.append({"id": i + 1, "source_id": rng.randint(1, 8), "url": f"https://b.example/{i}",
-                              "title": f"Kabar {i} {district}", "text": text, "published_at": when,
-                              "collected_at": when, "lang": "ind", "content_hash": f"{i:064x}",
-                              "stage": stage,
-                              "districts": [district], "actors": ["Polres Sampang"] if i % 7 == 0 else [],
-                              "raw": {}})
-                alerts.append({"kind": "flagged_item", "signal": signal, "item_id": i + 1,
-                               "severity": rng.choice(SEVERITIES), "stage": stage, "district": district,
-                               "status": rng.choice(STATUSES), "reason": f"{signal} 0.9: {text[:60]}",
-                               "details": {}, "dedupe_key": f"flagged_item:{i + 1}:{signal}",
-                               "created_at": when, "updated_at": when})
+                items.append(
+                    {
+                        "id": i + 1,
+                        "source_id": rng.randint(1, 8),
+                        "url": f"https://b.example/{i}",
+                        "title": f"Kabar {i} {district}",
+                        "text": text,
+                        "published_at": when,
+                        "collected_at": when,
+                        "lang": "ind",
+                        "content_hash": f"{i:064x}",
+                        "stage": stage,
+                        "districts": [district],
+                        "actors": ["Polres Sampang"] if i % 7 == 0 else [],
+                        "raw": {},
+                    }
+                )
+                alerts.append(
+                    {
+                        "kind": "flagged_item",
+                        "signal": signal,
+                        "item_id": i + 1,
+                        "severity": rng.choice(SEVERITIES),
+                        "stage": stage,
+                        "district": district,
+                        "status": rng.choice(STATUSES),
+                        "reason": f"{signal} 0.9: {text[:60]}",
+                        "details": {},
+                        "dedupe_key": f"flagged_item:{i + 1}:{signal}",
+                        "created_at": when,
+                        "updated_at": when,
+                    }
+                )
             session.execute(insert(Item), items)
             session.execute(insert(Alert), alerts)
         org = accounts.ensure_organisation(session, "Bench")
@@ -107,8 +163,12 @@ def free_port() -> int:
 
 def serve(path: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "PANTAU_WEB_SECRET": "b" * 40}
-    proc = subprocess.Popen([sys.executable, "-m", "pantau", "web", "--db", f"sqlite:///{path}", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pantau", "web", "--db", f"sqlite:///{path}", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     for _ in range(300):
         try:
             httpx.get(f"http://127.0.0.1:{port}/login", timeout=1)
@@ -143,11 +203,15 @@ def api_load(base: str, token: str, requests: int, concurrency: int) -> None:
         list(pool.map(worker, chunks))
     elapsed = time.perf_counter() - t0
     every = [x for v in latencies.values() for x in v]
-    print(f"API /api/v1/alerts: {requests} requests, {concurrency} clients: {requests / elapsed:.1f} req/s, "
-          f"p50 {pct(every, 50) * 1000:.0f} ms, p95 {pct(every, 95) * 1000:.0f} ms")
+    print(
+        f"API /api/v1/alerts: {requests} requests, {concurrency} clients: {requests / elapsed:.1f} req/s, "
+        f"p50 {pct(every, 50) * 1000:.0f} ms, p95 {pct(every, 95) * 1000:.0f} ms"
+    )
     for query, values in latencies.items():
-        print(f"  {query or '(no filter)':48s} p50 {pct(values, 50) * 1000:6.0f} ms  "
-              f"p95 {pct(values, 95) * 1000:6.0f} ms")
+        print(
+            f"  {query or '(no filter)':48s} p50 {pct(values, 50) * 1000:6.0f} ms  "
+            f"p95 {pct(values, 95) * 1000:6.0f} ms"
+        )
 
 
 def pages(base: str) -> None:

@@ -65,17 +65,21 @@ def run(args: argparse.Namespace) -> dict:
         post = rule_lift(name, prepared.rules, data.texts)
         policy = threshold_policy(name)
         report = {"n": len(data.texts), "positives": int(data.y.sum()), "arms": {}}
-        arms = (("default recipe", _model_learner(name, data, x, 0)),
-                ("+ e5 block", embedding_learner(name, data, x, emb, 0)))
+        arms = (
+            ("default recipe", _model_learner(name, data, x, 0)),
+            ("+ e5 block", embedding_learner(name, data, x, emb, 0)),
+        )
         for arm, learner in arms:
-            runs = run_nested(learner, data.y, data.g, data.c, SPLITS[name], policy,
-                              post=post)
-            report["arms"][arm] = {"pooled": _short(pooled_metrics(name, data.y, runs)),
-                                   "splits": {r.split.name: _short(split_report(name, data.y, data.g, r))
-                                              for r in runs}}
+            runs = run_nested(learner, data.y, data.g, data.c, SPLITS[name], policy, post=post)
+            report["arms"][arm] = {
+                "pooled": _short(pooled_metrics(name, data.y, runs)),
+                "splits": {r.split.name: _short(split_report(name, data.y, data.g, r)) for r in runs},
+            }
         fair = shipped["signals"].get(name, {})
-        report["fair_baseline"] = {"pooled": _short(fair["pooled_baseline"]),
-                                   "splits": {s: _short(v["baseline"]) for s, v in fair["splits"].items()}}
+        report["fair_baseline"] = {
+            "pooled": _short(fair["pooled_baseline"]),
+            "splits": {s: _short(v["baseline"]) for s, v in fair["splits"].items()},
+        }
         out["signals"][name] = report
         _print(name, report)
     out["seconds"] = round(time.time() - started, 1)

@@ -53,10 +53,13 @@ BAND = (0.2, 0.8)  # second stage: TF-IDF probabilities in this band are re-scor
 BETA, PRECISION_FLOOR = 0.5, 0.8
 # TrainingData samples with one random generator, so a set depends on the sets built before it:
 # all are built, always in this order, whatever --signals asks for.
-SIGNAL_SETS = {"hate_speech": lambda d: d.ibrohim_set("hate_speech"),
-               "abusive": lambda d: d.ibrohim_set("abusive"), "sara": lambda d: d.sara_set(),
-               "hoax": lambda d: d.hoax_set(),
-               "counter_narrative": lambda d: d.counter_set()}
+SIGNAL_SETS = {
+    "hate_speech": lambda d: d.ibrohim_set("hate_speech"),
+    "abusive": lambda d: d.ibrohim_set("abusive"),
+    "sara": lambda d: d.sara_set(),
+    "hoax": lambda d: d.hoax_set(),
+    "counter_narrative": lambda d: d.counter_set(),
+}
 ARMS = ("tfidf", "emb", "concat", "second_stage")
 
 
@@ -87,8 +90,9 @@ def _embedding_model(seed: int):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000,
-                                                              random_state=seed))
+    return make_pipeline(
+        StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
+    )
 
 
 def _concat(x, emb: np.ndarray, train: np.ndarray, weight: float = 1.0):
@@ -126,16 +130,27 @@ def evaluate_signal(name: str, data: SignalSet, x, emb: np.ndarray | None, seed:
         probs[arm] = [feat.calibrate(z, a, b) for z in zs]
     in_band = [(p >= BAND[0]) & (p <= BAND[1]) for p in probs["tfidf"]]
     if emb is not None:
-        probs["second_stage"] = [np.where(band, (p + q) / 2, p)
-                                 for band, p, q in zip(in_band, probs["tfidf"], probs["emb"], strict=True)]
-    report: dict = {"n": len(y), "positives": int(y.sum()),
-                    "band_share": round(float(np.mean(np.concatenate(in_band))), 4), "arms": {}}
+        probs["second_stage"] = [
+            np.where(band, (p + q) / 2, p)
+            for band, p, q in zip(in_band, probs["tfidf"], probs["emb"], strict=True)
+        ]
+    report: dict = {
+        "n": len(y),
+        "positives": int(y.sum()),
+        "band_share": round(float(np.mean(np.concatenate(in_band))), 4),
+        "arms": {},
+    }
     for arm in arms:
         p_pool = np.concatenate([probs[arm][i] for i in pooled])
         threshold = threshold_max_fbeta(y_pool, p_pool, beta=BETA, precision_floor=PRECISION_FLOOR)
-        report["arms"][arm] = {"threshold": threshold, "pooled": binary_metrics(y_pool, p_pool, threshold),
-                               "splits": {s.name: binary_metrics(y[m[1]], probs[arm][i], threshold)
-                                          for i, (s, m) in enumerate(zip(splits, masks, strict=True))}}
+        report["arms"][arm] = {
+            "threshold": threshold,
+            "pooled": binary_metrics(y_pool, p_pool, threshold),
+            "splits": {
+                s.name: binary_metrics(y[m[1]], probs[arm][i], threshold)
+                for i, (s, m) in enumerate(zip(splits, masks, strict=True))
+            },
+        }
     return report
 
 
@@ -148,8 +163,9 @@ def run_classify(args: argparse.Namespace, encoder: Encoder) -> dict:
     for name in args.signals:
         full = built[name]
         data = subsample(full, args.max_per_signal)
-        print(f"{name}: {len(data.texts)} of {len(full.texts)} texts ({int(data.y.sum())} positive)",
-              flush=True)
+        print(
+            f"{name}: {len(data.texts)} of {len(full.texts)} texts ({int(data.y.sum())} positive)", flush=True
+        )
         report = evaluate_signal(name, data, _tfidf(data.texts, slang), cache.get(data.texts), args.seed)
         report["sampled_from"] = len(full.texts)
         if args.full_tfidf and len(full.texts) > len(data.texts):
@@ -172,16 +188,20 @@ def _auc(m: dict) -> float:
 
 
 def print_signal(name: str, report: dict) -> None:
-    print(f"\n### {name} (n={report['n']} of {report['sampled_from']}, positives={report['positives']}, "
-          f"TF-IDF in band {BAND}: {report['band_share']:.0%})\n")
+    print(
+        f"\n### {name} (n={report['n']} of {report['sampled_from']}, positives={report['positives']}, "
+        f"TF-IDF in band {BAND}: {report['band_share']:.0%})\n"
+    )
     print("| split | arm | F1 | precision | recall | ROC AUC |\n|---|---|---|---|---|---|")
     first = report["arms"]["tfidf"]
     for split in [*first["splits"], "pooled (threshold choice)"]:
         for arm, r in report["arms"].items():
             m = r["pooled"] if split.startswith("pooled") else r["splits"][split]
             label = f"{split} (t={r['threshold']:.2f})" if split.startswith("pooled") else split
-            print(f"| {label} | {arm} | {m['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | "
-                  f"{_auc(m):.3f} |")
+            print(
+                f"| {label} | {arm} | {m['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                f"{_auc(m):.3f} |"
+            )
     print(flush=True)
 
 
@@ -193,8 +213,10 @@ def print_summary(out: dict) -> None:
         for arm, r in report["arms"].items():
             m = r["pooled"]
             f1s = [s["f1"] for s in r["splits"].values()]
-            print(f"| {name} | {arm} | {m['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | "
-                  f"{_auc(m):.3f} | {np.mean(f1s):.3f} | {min(f1s):.3f} |")
+            print(
+                f"| {name} | {arm} | {m['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                f"{_auc(m):.3f} | {np.mean(f1s):.3f} | {min(f1s):.3f} |"
+            )
     print(flush=True)
 
 
@@ -205,8 +227,11 @@ def _ranks(sims: np.ndarray, gold: np.ndarray) -> np.ndarray:
 
 
 def _retrieval(ranks: np.ndarray) -> dict[str, float]:
-    return {"recall@1": round(float(np.mean(ranks <= 1)), 4),
-            "recall@5": round(float(np.mean(ranks <= 5)), 4), "mrr": round(float(np.mean(1.0 / ranks)), 4)}
+    return {
+        "recall@1": round(float(np.mean(ranks <= 1)), 4),
+        "recall@5": round(float(np.mean(ranks <= 5)), 4),
+        "mrr": round(float(np.mean(1.0 / ranks)), 4),
+    }
 
 
 def _minmax(sims: np.ndarray) -> np.ndarray:
@@ -229,8 +254,11 @@ def run_match(args: argparse.Namespace, encoder: Encoder) -> dict:
 
     path = Path(args.data) / "turnbackhoax_reports_vs_clarifications_train.jsonl"
     reports = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    pairs = [s for s in (report_sections(r["text"]) for r in reports if not r["clarification"])
-             if "claim" in s and "answer" in s]
+    pairs = [
+        s
+        for s in (report_sections(r["text"]) for r in reports if not r["clarification"])
+        if "claim" in s and "answer" in s
+    ]
     claims = [cut(s["claim"], 500) for s in pairs]
     answers = [cut(s["answer"], 1000) for s in pairs]
     extra = [cut(clarification_body(r["text"]), 1000) for r in reports if r["clarification"]]
@@ -246,25 +274,36 @@ def run_match(args: argparse.Namespace, encoder: Encoder) -> dict:
     for corpus, size in (("answers only", len(answers)), ("answers + clarifications", len(docs))):
         dense = q @ d[:size].T
         lexical = (tq @ td[:size].T).toarray()
-        methods = {"tfidf char 2-5 cosine": lexical, f"dense ({encoder.name})": dense,
-                   "fusion 0.5*minmax each": 0.5 * _minmax(dense) + 0.5 * _minmax(lexical),
-                   "fusion reciprocal rank (k=60)": _rrf(dense, lexical)}
+        methods = {
+            "tfidf char 2-5 cosine": lexical,
+            f"dense ({encoder.name})": dense,
+            "fusion 0.5*minmax each": 0.5 * _minmax(dense) + 0.5 * _minmax(lexical),
+            "fusion reciprocal rank (k=60)": _rrf(dense, lexical),
+        }
         out["corpora"][corpus] = {m: _retrieval(_ranks(s, gold)) for m, s in methods.items()}
     print("\n| corpus | method | recall@1 | recall@5 | MRR |\n|---|---|---|---|---|")
     for corpus, methods in out["corpora"].items():
         for m, r in methods.items():
-            print(f"| {corpus} ({len(pairs)} queries) | {m} | {r['recall@1']:.3f} | {r['recall@5']:.3f} | "
-                  f"{r['mrr']:.3f} |")
+            print(
+                f"| {corpus} ({len(pairs)} queries) | {m} | {r['recall@1']:.3f} | {r['recall@5']:.3f} | "
+                f"{r['mrr']:.3f} |"
+            )
     return out
 
 
 def run_speed(args: argparse.Namespace, encoder: Encoder) -> dict:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = Path(args.data)
-    tweets = [json.loads(line)["text"] for line in (data / "ibrohim2019_hatespeech_train.jsonl")
-              .read_text(encoding="utf-8").splitlines()[:300]]
-    news = [cut(json.loads(line)["text"], 400) for line in (data / "negatives_detik2025.jsonl")
-            .read_text(encoding="utf-8").splitlines()[:100]]
+    tweets = [
+        json.loads(line)["text"]
+        for line in (data / "ibrohim2019_hatespeech_train.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()[:300]
+    ]
+    news = [
+        cut(json.loads(line)["text"], 400)
+        for line in (data / "negatives_detik2025.jsonl").read_text(encoding="utf-8").splitlines()[:100]
+    ]
     out = {"encoder": encoder.name, "threads": args.threads, "rss_mb_encoder_loaded": round(rss_before)}
     encoder.encode(tweets[:8])  # warm up
     for label, texts in (("tweets", tweets), ("news ~400 chars", news)):
@@ -272,9 +311,12 @@ def run_speed(args: argparse.Namespace, encoder: Encoder) -> dict:
         encoder.encode(texts, batch_size=64)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         # wall time depends on what else runs on the machine; CPU time much less so
-        out[label] = {"texts": len(texts), "mean_chars": round(float(np.mean([len(t) for t in texts]))),
-                      "texts_per_s": round(len(texts) / seconds, 1),
-                      "texts_per_cpu_s": round(len(texts) / cpu, 1)}
+        out[label] = {
+            "texts": len(texts),
+            "mean_chars": round(float(np.mean([len(t) for t in texts]))),
+            "texts_per_s": round(len(texts) / seconds, 1),
+            "texts_per_cpu_s": round(len(texts) / cpu, 1),
+        }
     out["load_average_1min"] = round(os.getloadavg()[0], 2)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(out, indent=1))
@@ -290,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/pantau-embeddings"))
     parser.add_argument("--signals", nargs="+", default=list(SIGNAL_SETS), choices=list(SIGNAL_SETS))
     parser.add_argument("--max-per-signal", type=int, default=4000)
-    parser.add_argument("--full-tfidf", action="store_true",
-                        help="classify: also run the TF-IDF arm on every row (reference for the sampling)")
+    parser.add_argument(
+        "--full-tfidf",
+        action="store_true",
+        help="classify: also run the TF-IDF arm on every row (reference for the sampling)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     args = parser.parse_args(argv)

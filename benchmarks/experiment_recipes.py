@@ -60,14 +60,24 @@ def run(args: argparse.Namespace) -> dict:
         post = rule_lift(name, prepared.rules, data.texts)
         report = {"arms": {}}
         fair = shipped["signals"][name]
-        report["fair baseline"] = {"pooled": _short(fair["pooled_baseline"]),
-                                   "splits": {s: _short(v["baseline"]) for s, v in fair["splits"].items()}}
+        report["fair baseline"] = {
+            "pooled": _short(fair["pooled_baseline"]),
+            "splits": {s: _short(v["baseline"]) for s, v in fair["splits"].items()},
+        }
         for recipe_name in args.recipes:
-            runs = run_nested(_model_learner(name, data, x, 0, RECIPES[recipe_name], n_word), data.y, data.g,
-                              data.c, SPLITS[name], threshold_policy(name), post=post)
+            runs = run_nested(
+                _model_learner(name, data, x, 0, RECIPES[recipe_name], n_word),
+                data.y,
+                data.g,
+                data.c,
+                SPLITS[name],
+                threshold_policy(name),
+                post=post,
+            )
             report["arms"][recipe_name] = {
                 "pooled": _short(pooled_metrics(name, data.y, runs)),
-                "splits": {r.split.name: _short(split_report(name, data.y, data.g, r)) for r in runs}}
+                "splits": {r.split.name: _short(split_report(name, data.y, data.g, r)) for r in runs},
+            }
             print(f"  {name}: {recipe_name} done ({time.time() - started:.0f} s)", flush=True)
         out["signals"][name] = report
         _print(name, report)
@@ -91,8 +101,9 @@ def _print(name: str, report: dict) -> None:
     for split in ["pooled", *report["fair baseline"]["splits"]]:
         base = report["fair baseline"]["pooled" if split == "pooled" else "splits"]
         base = base if split == "pooled" else base.get(split)
-        cells = [_cell(a["pooled"] if split == "pooled" else a["splits"].get(split), base)
-                 for a in arms.values()]
+        cells = [
+            _cell(a["pooled"] if split == "pooled" else a["splits"].get(split), base) for a in arms.values()
+        ]
         print(f"  {split[:44]:44s} " + " | ".join(f"{c:>16s}" for c in cells), flush=True)
 
 

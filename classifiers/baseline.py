@@ -24,8 +24,9 @@ def _fit(texts: Sequence[str], y: np.ndarray, seed: int, balanced: bool):
 
     vectoriser = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     x = vectoriser.fit_transform(texts)
-    model = LogisticRegression(max_iter=1000, solver="liblinear", random_state=seed,
-                               class_weight="balanced" if balanced else None)
+    model = LogisticRegression(
+        max_iter=1000, solver="liblinear", random_state=seed, class_weight="balanced" if balanced else None
+    )
     return vectoriser, model.fit(x, y)
 
 

@@ -51,22 +51,45 @@ def measure_costs(model_dir: Path, texts: Sequence[str], repeats: int = 3) -> di
     x = clf.vectoriser_.transform([apply_slang(b, clf.slang_) for b in basic])
     per = 1000.0 / max(1, len(texts))
     costs = {"texts": len(texts)}
-    costs["shared"] = _best(lambda: clf.vectoriser_.transform([apply_slang(basic_normalise(t), clf.slang_)
-                                                                for t in texts]), repeats) * 1000 * per
+    costs["shared"] = (
+        _best(
+            lambda: clf.vectoriser_.transform([apply_slang(basic_normalise(t), clf.slang_) for t in texts]),
+            repeats,
+        )
+        * 1000
+        * per
+    )
     models = list(clf.models_.values())
-    costs["model"] = float(np.mean([_best(lambda m=m: m.decision_function(x), repeats) for m in models
-                                    if m.coef_.shape[1] == x.shape[1]] or [0.0])) * 1000 * per
+    costs["model"] = (
+        float(
+            np.mean(
+                [
+                    _best(lambda m=m: m.decision_function(x), repeats)
+                    for m in models
+                    if m.coef_.shape[1] == x.shape[1]
+                ]
+                or [0.0]
+            )
+        )
+        * 1000
+        * per
+    )
     style = 0.0
     for name, (neutral, featuriser) in clf.style_.items():
+
         def with_style(distorted: Callable[[str], str], model=clf.models_[name], featuriser=featuriser):
-            return model.decision_function(hstack([x, featuriser.transform([distorted(t) for t in texts])],
-                                                  format="csr"))
+            return model.decision_function(
+                hstack([x, featuriser.transform([distorted(t) for t in texts])], format="csr")
+            )
 
         style += _best(lambda neutral=neutral: with_style(lambda t: distort(t, neutral)), repeats)
         style -= _best(lambda: with_style(lambda t: ""), repeats)
     costs["style"] = max(0.0, style) * 1000 * per
     costs["rules"] = _best(lambda: clf.rules_.score(basic, normalised=True), repeats) * 1000 * per
-    costs["language"] = _best(lambda: detect_language_batch(basic, clf.language_model_, normalised=True,
-                                                            features=x), repeats) * 1000 * per
+    costs["language"] = (
+        _best(lambda: detect_language_batch(basic, clf.language_model_, normalised=True, features=x), repeats)
+        * 1000
+        * per
+    )
     costs["total"] = _best(lambda: clf.score(records), repeats) * 1000 * per
     return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in costs.items()}

@@ -46,11 +46,18 @@ FILES = {
     "smsa": "negatives_smsa_indonlu.jsonl",
 }
 _VERDICT_TAG = re.compile(r"^\s*(\[[^\]]{1,25}\]|\((hoaks|hoax|salah|benar|disinformasi)\))\s*", re.I)
-_SECTION = re.compile(r"=*\s*\(?\b(NARASI|PENJELASAN|Penjelasan|FAKTA|Fakta|KESIMPULAN|SUMBER|REFERENSI|"
-                      r"KATEGORI|CATATAN|Klaim|KLAIM|Narasi)\b\)?\s*[:=]+\s*=*|={3,}")
+_SECTION = re.compile(
+    r"=*\s*\(?\b(NARASI|PENJELASAN|Penjelasan|FAKTA|Fakta|KESIMPULAN|SUMBER|REFERENSI|"
+    r"KATEGORI|CATATAN|Klaim|KLAIM|Narasi)\b\)?\s*[:=]+\s*=*|={3,}"
+)
 _TEMPLATE = re.compile(r"\bDebunk ini berisi\b|https?://\S+", re.I)
-_SECTION_KIND = {"narasi": "claim", "klaim": "claim", "penjelasan": "answer", "fakta": "answer",
-                 "kesimpulan": "answer"}
+_SECTION_KIND = {
+    "narasi": "claim",
+    "klaim": "claim",
+    "penjelasan": "answer",
+    "fakta": "answer",
+    "kesimpulan": "answer",
+}
 
 
 @dataclass
@@ -68,8 +75,14 @@ class SignalSet:
     copies_dropped: int = 0  # rows dropped because the set already held their cluster with that label
     before_dedup: tuple | None = None  # (groups, clusters, labels) as built, before drop_copies
 
-    def add(self, texts: list[str], label: int | list[int], group: str,
-            clusters: list[str] | None = None, docs: list[tuple[str, str] | None] | None = None) -> None:
+    def add(
+        self,
+        texts: list[str],
+        label: int | list[int],
+        group: str,
+        clusters: list[str] | None = None,
+        docs: list[tuple[str, str] | None] | None = None,
+    ) -> None:
         labels = label if isinstance(label, list) else [label] * len(texts)
         self.texts.extend(texts)
         self.labels.extend(labels)
@@ -163,7 +176,7 @@ def report_sections(text: str) -> dict[str, str]:
         if not kind:
             continue
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
-        body = _TEMPLATE.sub(" ", text[mark.end():end]).strip(" “”\"'")
+        body = _TEMPLATE.sub(" ", text[mark.end() : end]).strip(" “”\"'")
         if len(body) > 20 and kind not in parts:
             parts[kind] = body
     return parts
@@ -198,8 +211,15 @@ class TrainingData:
     ``part``: ``"train"`` (every row outside the sealed share), ``"sealed"`` (the sealed share only) or
     ``"all"``. ``sealed_percent`` is the sealed share of the clusters (0 disables it)."""
 
-    def __init__(self, data_dir: Path, seed: int = 0, extra_labels: tuple[Path, ...] = (), *,
-                 part: str = "train", sealed_percent: int = SEALED_PERCENT):
+    def __init__(
+        self,
+        data_dir: Path,
+        seed: int = 0,
+        extra_labels: tuple[Path, ...] = (),
+        *,
+        part: str = "train",
+        sealed_percent: int = SEALED_PERCENT,
+    ):
         if part not in PARTS:
             raise ValueError(f"part must be one of {', '.join(PARTS)}, not {part!r}")
         self.data_dir = Path(data_dir)
@@ -222,14 +242,16 @@ class TrainingData:
             owners.extend([i] * len(variants))
         clusters = near_duplicate_clusters(texts, owners)
         first = {owner: k for k, owner in reversed(list(enumerate(owners)))}
-        self.clusters_ = Clusters([clusters.keys[first[i]] for i in range(len(flat))],
-                                  clusters.exact_pairs, clusters.shingle_pairs)
+        self.clusters_ = Clusters(
+            [clusters.keys[first[i]] for i in range(len(flat))], clusters.exact_pairs, clusters.shingle_pairs
+        )
         for row, key in zip(flat, self.clusters_.keys, strict=True):
             row[_CLUSTER] = key
             row[_SEALED] = self.sealed_percent > 0 and is_sealed(key, self.sealed_percent)
         wanted = {"train": False, "sealed": True}.get(self.part)
-        self.rows_ = {key: [r for r in rows if wanted is None or r[_SEALED] == wanted]
-                      for key, rows in every.items()}
+        self.rows_ = {
+            key: [r for r in rows if wanted is None or r[_SEALED] == wanted] for key, rows in every.items()
+        }
         # reviewers' verdicts only ever add training rows (see _with_extra)
         self.extra_ = [r for r in extra if not r[_SEALED]] if self.part != "sealed" else []
         self.sealed_rows_ = sum(r[_SEALED] for r in flat)
@@ -248,8 +270,12 @@ class TrainingData:
         for row in getattr(self, "extra_", []):
             label = row.get(out.name)
             if label in (0, 1, True, False):
-                out.add([cut(str(row["text"]), MAX_CHARS)], int(label), str(row.get("group") or "extra"),
-                        [row[_CLUSTER]])
+                out.add(
+                    [cut(str(row["text"]), MAX_CHARS)],
+                    int(label),
+                    str(row.get("group") or "extra"),
+                    [row[_CLUSTER]],
+                )
         return out.drop_copies()
 
     def files(self) -> dict[str, Path]:
@@ -266,24 +292,46 @@ class TrainingData:
         rows = [r for r in self.rows_[key] if where is None or where(r)]
         return self._sample(rows, n, rng) if n else rows
 
-    def _add_rows(self, out: SignalSet, rows: list[dict], label: int | list[int], group: str,
-                  text=None) -> None:
+    def _add_rows(
+        self, out: SignalSet, rows: list[dict], label: int | list[int], group: str, text=None
+    ) -> None:
         text = text or (lambda r: join_title(r.get("title"), r.get("text")))
-        out.add([text(r) for r in rows], label, group, [r[_CLUSTER] for r in rows],
-                [long_doc(r.get("title"), r.get("text")) for r in rows])
+        out.add(
+            [text(r) for r in rows],
+            label,
+            group,
+            [r[_CLUSTER] for r in rows],
+            [long_doc(r.get("title"), r.get("text")) for r in rows],
+        )
 
-    def _add_texts(self, out: SignalSet, key: str, rng: np.random.Generator, n: int | None, label: int,
-                   group: str, where=None) -> None:
+    def _add_texts(
+        self,
+        out: SignalSet,
+        key: str,
+        rng: np.random.Generator,
+        n: int | None,
+        label: int,
+        group: str,
+        where=None,
+    ) -> None:
         self._add_rows(out, self._rows(key, rng, n, where), label, group)
 
-    def _add_news(self, out: SignalSet, key: str, n: int, lengths: np.ndarray, rng: np.random.Generator,
-                  group: str) -> None:
+    def _add_news(
+        self, out: SignalSet, key: str, n: int, lengths: np.ndarray, rng: np.random.Generator, group: str
+    ) -> None:
         """News negatives cut to lengths drawn from the positives' length distribution."""
         rows = self._rows(key, rng, n)
         cuts = rng.choice(lengths, size=len(rows)) if len(lengths) else np.full(len(rows), MAX_CHARS)
-        out.add([cut(join_title(r.get("title"), r.get("text")), max(40, int(c)))
-                 for r, c in zip(rows, cuts, strict=True)], 0, group, [r[_CLUSTER] for r in rows],
-                [long_doc(r.get("title"), r.get("text")) for r in rows])
+        out.add(
+            [
+                cut(join_title(r.get("title"), r.get("text")), max(40, int(c)))
+                for r, c in zip(rows, cuts, strict=True)
+            ],
+            0,
+            group,
+            [r[_CLUSTER] for r in rows],
+            [long_doc(r.get("title"), r.get("text")) for r in rows],
+        )
 
     def ordinary_text(self, out: SignalSet, rng: np.random.Generator, per_source: int = 3000) -> None:
         """Ordinary (non-hateful) posts: emotion tweets, positive/neutral reviews, political opinions,
@@ -291,10 +339,28 @@ class TrainingData:
         self._add_texts(out, "emot", rng, per_source, 0, "emot2018")
         self._add_texts(out, "smsa", rng, per_source, 0, "smsa", lambda r: r["sentiment"] != "negative")
         self._add_texts(out, "pilpres", rng, None, 0, "pilpres2019")
-        calm = {"positive", "neutral", "happy", "love", "food & beverages", "leisures", "sports",
-                "technology", "business", "culture & heritage", "slice of life"}
-        self._add_texts(out, "madurese", rng, 2000, 0, "madurese",
-                        lambda r: (r.get("sentiment") or r.get("label")) in calm)
+        calm = {
+            "positive",
+            "neutral",
+            "happy",
+            "love",
+            "food & beverages",
+            "leisures",
+            "sports",
+            "technology",
+            "business",
+            "culture & heritage",
+            "slice of life",
+        }
+        self._add_texts(
+            out,
+            "madurese",
+            rng,
+            2000,
+            0,
+            "madurese",
+            lambda r: (r.get("sentiment") or r.get("label")) in calm,
+        )
 
     def _ibrohim_fold(self, fold: int) -> list[dict]:
         """The Ibrohim rows of one of 4 hash folds (by the number in their id)."""
@@ -305,23 +371,38 @@ class TrainingData:
         out, rng = SignalSet(label), self._rng(label)
         for fold in range(4):
             rows = self._ibrohim_fold(fold)
-            self._add_rows(out, rows, [int(r[label]) for r in rows], f"ibrohim-f{fold}",
-                           lambda r: cut(r["text"], MAX_CHARS))
+            self._add_rows(
+                out,
+                rows,
+                [int(r[label]) for r in rows],
+                f"ibrohim-f{fold}",
+                lambda r: cut(r["text"], MAX_CHARS),
+            )
         self.ordinary_text(out, rng)
         return self._with_extra(out)
 
     def _netifier(self, out: SignalSet, label: str) -> None:
         for platform in ("twitter", "instagram", "kaskus"):
             rows = [r for r in self.rows_["netifier"] if r["platform"] == platform]
-            self._add_rows(out, rows, [int(r[label]) for r in rows], f"netifier-{platform}",
-                           lambda r: cut(r["text"], MAX_CHARS))
+            self._add_rows(
+                out,
+                rows,
+                [int(r[label]) for r in rows],
+                f"netifier-{platform}",
+                lambda r: cut(r["text"], MAX_CHARS),
+            )
 
     def sara_set(self) -> SignalSet:
         out, rng = SignalSet("sara"), self._rng("sara")
         for fold in range(4):  # the hash folds of ibrohim_set, so that splits can mix both sources
             rows = self._ibrohim_fold(fold)
-            self._add_rows(out, rows, [int(r["sara"]) for r in rows], f"ibrohim-f{fold}",
-                           lambda r: cut(r["text"], MAX_CHARS))
+            self._add_rows(
+                out,
+                rows,
+                [int(r["sara"]) for r in rows],
+                f"ibrohim-f{fold}",
+                lambda r: cut(r["text"], MAX_CHARS),
+            )
         self._netifier(out, "sara")
         self.ordinary_text(out, rng)
         return self._with_extra(out)
@@ -347,14 +428,24 @@ class TrainingData:
         rows = [r for r in self.rows_["reports"] if not r["clarification"]]
         parts = [(r, report_sections(r["text"]).get(kind)) for r in rows]
         parts = [(r, p) for r, p in parts if p]
-        out.add([cut(p, MAX_CHARS) for _, p in parts], label, group, [r[_CLUSTER] for r, _ in parts],
-                [long_doc(None, p) for _, p in parts])
+        out.add(
+            [cut(p, MAX_CHARS) for _, p in parts],
+            label,
+            group,
+            [r[_CLUSTER] for r, _ in parts],
+            [long_doc(None, p) for _, p in parts],
+        )
 
     def _clarifications(self, out: SignalSet, label: int) -> None:
         rows = [r for r in self.rows_["reports"] if r["clarification"]]
         bodies = [clarification_body(r["text"]) for r in rows]
-        out.add([cut(b, MAX_CHARS) for b in bodies], label, "tbh-clarifications", [r[_CLUSTER] for r in rows],
-                [long_doc(None, b) for b in bodies])
+        out.add(
+            [cut(b, MAX_CHARS) for b in bodies],
+            label,
+            "tbh-clarifications",
+            [r[_CLUSTER] for r in rows],
+            [long_doc(None, b) for b in bodies],
+        )
 
     def hoax_set(self) -> SignalSet:
         out, rng = SignalSet("hoax"), self._rng("hoax")
@@ -405,6 +496,11 @@ class TrainingData:
 
     def signal_sets(self) -> dict[str, SignalSet]:
         """Every set of a text model, by model name (the radicalism model feeds violence_threat)."""
-        return {"hate_speech": self.ibrohim_set("hate_speech"), "abusive": self.ibrohim_set("abusive"),
-                "sara": self.sara_set(), "radicalism": self.radicalism_set(), "hoax": self.hoax_set(),
-                "counter_narrative": self.counter_set()}
+        return {
+            "hate_speech": self.ibrohim_set("hate_speech"),
+            "abusive": self.ibrohim_set("abusive"),
+            "sara": self.sara_set(),
+            "radicalism": self.radicalism_set(),
+            "hoax": self.hoax_set(),
+            "counter_narrative": self.counter_set(),
+        }

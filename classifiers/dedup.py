@@ -83,9 +83,14 @@ class Clusters:
 
     def summary(self) -> dict[str, int]:
         sizes = np.bincount(np.unique(self.keys, return_inverse=True)[1])
-        return {"texts": len(self.keys), "clusters": int(sizes.size),
-                "texts_in_multi_clusters": int(sizes[sizes > 1].sum()), "largest_cluster": int(sizes.max()),
-                "exact_copies_joined": self.exact_pairs, "shingle_pairs_joined": self.shingle_pairs}
+        return {
+            "texts": len(self.keys),
+            "clusters": int(sizes.size),
+            "texts_in_multi_clusters": int(sizes[sizes > 1].sum()),
+            "largest_cluster": int(sizes.max()),
+            "exact_copies_joined": self.exact_pairs,
+            "shingle_pairs_joined": self.shingle_pairs,
+        }
 
 
 def near_duplicate_clusters(texts: Sequence[str], owners: Sequence[int] | None = None) -> Clusters:
@@ -126,7 +131,7 @@ def _join_shingle_copies(tokens: list[list[str]], representative: list[bool], uf
     for i, toks in enumerate(tokens):
         if not representative[i] or len(toks) < SHINGLE:
             continue
-        grams = {hash(" ".join(toks[k:k + SHINGLE])) for k in range(len(toks) - SHINGLE + 1)}
+        grams = {hash(" ".join(toks[k : k + SHINGLE])) for k in range(len(toks) - SHINGLE + 1)}
         sizes[i] = len(grams)
         docs.extend([i] * len(grams))
         hashes.extend(grams)
@@ -140,9 +145,12 @@ def _join_shingle_copies(tokens: list[list[str]], representative: list[bool], uf
     counts = np.diff(np.r_[starts, h.size])
     pair_keys = []
     n = len(tokens)
-    for start, count in zip(starts[(counts > 1) & (counts <= MAX_SHINGLE_DF)],
-                            counts[(counts > 1) & (counts <= MAX_SHINGLE_DF)], strict=True):
-        group = np.sort(d[start:start + count])
+    for start, count in zip(
+        starts[(counts > 1) & (counts <= MAX_SHINGLE_DF)],
+        counts[(counts > 1) & (counts <= MAX_SHINGLE_DF)],
+        strict=True,
+    ):
+        group = np.sort(d[start : start + count])
         a, b = np.triu_indices(count, k=1)
         pair_keys.append(group[a] * n + group[b])
     if not pair_keys:
@@ -158,20 +166,25 @@ def _join_shingle_copies(tokens: list[list[str]], representative: list[bool], uf
     return joined
 
 
-def purge(train: np.ndarray, test: np.ndarray, clusters: np.ndarray,
-          y: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, int]]:
+def purge(
+    train: np.ndarray, test: np.ndarray, clusters: np.ndarray, y: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, int]]:
     """``train`` without the rows whose cluster has a row in ``test``, and the near-copy counts.
 
     ``train``/``test`` are boolean masks over the rows of one set, ``clusters`` their cluster keys and
     ``y`` (optional) their labels, to count held-out positives with a copy on the training side."""
+
     def with_copy_in(mask: np.ndarray) -> np.ndarray:
         return test & np.isin(clusters, np.unique(clusters[mask]))
 
     touching = train & np.isin(clusters, np.unique(clusters[test]))
     kept = train & ~touching
     before, after = with_copy_in(train), with_copy_in(kept)
-    out = {"train_rows_dropped": int(touching.sum()), "test_rows_with_copy_before": int(before.sum()),
-           "test_rows_with_copy_after": int(after.sum())}
+    out = {
+        "train_rows_dropped": int(touching.sum()),
+        "test_rows_with_copy_before": int(before.sum()),
+        "test_rows_with_copy_after": int(after.sum()),
+    }
     if y is not None:
         pos = np.asarray(y) == 1
         out["test_positives"] = int((test & pos).sum())

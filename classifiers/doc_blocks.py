@@ -40,17 +40,34 @@ def recipes_table(manifest: Mapping, metrics: Mapping) -> str:
             margin = f" ({margins[name]:+.3f})" if name in margins else ""
             label = f"**{name}**" if name == shipped else name
             cands.append(f"{label} {f1}{margin}")
-        picks = [m.get("nested_choice", m).get("candidate", shipped)
-                 for _, m in sorted(r.get("splits", {}).items())]
+        picks = [
+            m.get("nested_choice", m).get("candidate", shipped)
+            for _, m in sorted(r.get("splits", {}).items())
+        ]
         chosen = ", ".join(f"{name} ×{picks.count(name)}" for name in dict.fromkeys(picks)) or DASH
         extra = " + style" if "style" in _blocks(manifest, signal) else ""
         cost = f"{_cost(metrics, 'model')}{' + ' + _cost(metrics, 'style') if extra else ''}"
-        rows.append([f"`{signal}`", _blocks(manifest, signal), "; ".join(cands), chosen,
-                     pooling.get(signal, DASH), cost])
-    return table(["signal", "feature blocks",
-                  "candidates: pooled outer F1 (worst split vs fair baseline; shipped in bold)",
-                  "chosen by the inner folds of each split", "pooling of long texts",
-                  "cost (ms per 1,000 texts)"], rows)
+        rows.append(
+            [
+                f"`{signal}`",
+                _blocks(manifest, signal),
+                "; ".join(cands),
+                chosen,
+                pooling.get(signal, DASH),
+                cost,
+            ]
+        )
+    return table(
+        [
+            "signal",
+            "feature blocks",
+            "candidates: pooled outer F1 (worst split vs fair baseline; shipped in bold)",
+            "chosen by the inner folds of each split",
+            "pooling of long texts",
+            "cost (ms per 1,000 texts)",
+        ],
+        rows,
+    )
 
 
 def costs_line(metrics: Mapping) -> str:
@@ -58,12 +75,14 @@ def costs_line(metrics: Mapping) -> str:
     c = metrics.get("costs")
     if not c:
         return "No cost measurement in this model's metrics."
-    return (f"Measured at training time on {c['texts']} tweet-length training texts, one process, CPU "
-            f"time in ms per 1,000 texts: shared TF-IDF featurisation {c['shared']:.1f}, one signal model "
-            f"{c['model']:.2f}, the hoax style block {c['style']:.1f}, rules {c['rules']:.1f}, language id "
-            f"{c['language']:.1f}; the whole classifier {c['total']:.1f} "
-            f"({1000 / c['total'] * 1000:,.0f} texts/s). A long text costs about one short text per "
-            f"window of 500 characters (at most 10).")
+    return (
+        f"Measured at training time on {c['texts']} tweet-length training texts, one process, CPU "
+        f"time in ms per 1,000 texts: shared TF-IDF featurisation {c['shared']:.1f}, one signal model "
+        f"{c['model']:.2f}, the hoax style block {c['style']:.1f}, rules {c['rules']:.1f}, language id "
+        f"{c['language']:.1f}; the whole classifier {c['total']:.1f} "
+        f"({1000 / c['total'] * 1000:,.0f} texts/s). A long text costs about one short text per "
+        f"window of 500 characters (at most 10)."
+    )
 
 
 def whole_document_table(manifest: Mapping, metrics: Mapping) -> str:
@@ -83,10 +102,29 @@ def whole_document_table(manifest: Mapping, metrics: Mapping) -> str:
                 m = e[how]
                 cell = f"{prf(m)} · {num(m.get('fpr'))}"
                 cells.append(f"**{cell}**" if how == shipped else cell)
-            rows.append([f"`{signal}`", name, num(e.get("documents")), num(e["lead"].get("positives")),
-                         num(per_doc, 1) if per_doc is not None else DASH, *cells])
-    return table(["signal", "split (held out)", "long texts", "positives", "windows per text",
-                  "lead window: P / R / F1 · FPR", "mean of windows", "max of windows"], rows)
+            rows.append(
+                [
+                    f"`{signal}`",
+                    name,
+                    num(e.get("documents")),
+                    num(e["lead"].get("positives")),
+                    num(per_doc, 1) if per_doc is not None else DASH,
+                    *cells,
+                ]
+            )
+    return table(
+        [
+            "signal",
+            "split (held out)",
+            "long texts",
+            "positives",
+            "windows per text",
+            "lead window: P / R / F1 · FPR",
+            "mean of windows",
+            "max of windows",
+        ],
+        rows,
+    )
 
 
 BY_SOURCE_SIGNALS = ("hate_speech", "abusive", "sara", "hoax", "counter_narrative")
@@ -98,8 +136,17 @@ def by_source_table(metrics: Mapping, signals: tuple[str, ...] = BY_SOURCE_SIGNA
     for signal in signals:
         for name, m in sorted(metrics.get("signals", {}).get(signal, {}).get("splits", {}).items()):
             for family, f in sorted(m.get("by_source", {}).items()):
-                rows.append([f"`{signal}`", name, family, num(f.get("n")), num(f.get("positives")), prf(f),
-                             num(f.get("roc_auc"))])
+                rows.append(
+                    [
+                        f"`{signal}`",
+                        name,
+                        family,
+                        num(f.get("n")),
+                        num(f.get("positives")),
+                        prf(f),
+                        num(f.get("roc_auc")),
+                    ]
+                )
     return table(["signal", "split (held out)", "source", "n", "positives", "P / R / F1", "ROC AUC"], rows)
 
 
@@ -112,8 +159,20 @@ def second_stage_table(metrics: Mapping) -> str:
     pooled = [("**pooled**", report["pooled"])] if "pooled" in report else []
     entries = pooled + sorted(report["splits"].items())
     for name, e in entries:
-        rows.append([name, f"{e['band_share']:.0%}", *(f"{num(e[k]['f1'])} / {num(e[k]['roc_auc'])}"
-                                                        for k in ("stage1", "stage2", "combined"))])
-    return table(["hoax split (held out)", "held-out rows in the band",
-                  "stage 1 (the shipped recipe) F1 / ROC AUC", "stage 2 alone",
-                  "combined (what --second-stage scores)"], rows)
+        rows.append(
+            [
+                name,
+                f"{e['band_share']:.0%}",
+                *(f"{num(e[k]['f1'])} / {num(e[k]['roc_auc'])}" for k in ("stage1", "stage2", "combined")),
+            ]
+        )
+    return table(
+        [
+            "hoax split (held out)",
+            "held-out rows in the band",
+            "stage 1 (the shipped recipe) F1 / ROC AUC",
+            "stage 2 alone",
+            "combined (what --second-stage scores)",
+        ],
+        rows,
+    )

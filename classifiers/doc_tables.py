@@ -35,38 +35,91 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT_WINDOW = 500  # characters of the body that feed the text models (classifiers/datasets.py)
 
 SOURCES = [
-    ("ibrohim2019_hatespeech_train.jsonl", "Ibrohim & Budi 2019, multi-label hate speech and abusive "
-     "language in Indonesian Twitter (okkyibrohim/id-multi-label-hate-speech-and-abusive-language-detection)",
-     "CC BY-NC-SA 4.0", "hate_speech, abusive, sara; ordinary text for language id"),
-    ("netifier_train.jsonl", "Netifier (ahmadizzan/netifier)", "CC BY-NC-SA 4.0 (NusaCrowd catalogue)",
-     "sara, radicalism (-> violence_threat)"),
-    ("turnbackhoax_claims_2015_2020_train.jsonl", "TurnBackHoax (Mafindo) claims, 'Indonesia False News'",
-     "unknown", "hoax, counter_narrative negatives"),
-    ("turnbackhoax_reports_vs_clarifications_train.jsonl", "TurnBackHoax scrape 2018-2021 (jibranfawaid)",
-     "none stated", "counter_narrative, hoax"),
-    ("madurese_indonesian_train.jsonl", "NusaX (Winata et al. 2023) and NusaWrites (Cahyawijaya et al. 2023)",
-     "CC BY-SA 4.0", "language id; Madurese negatives; protected Madurese words"),
-    ("pilpres2019_sentiment.jsonl", "Pilpres 2019 tweet sentiment", "unknown",
-     "negatives (political criticism that is not hate)"),
-    ("negatives_detik2025.jsonl", "detik.com 2025 (gabriellaclairine/indonesian-news-summarization-dataset)",
-     "none stated; publisher (c)", "hoax / counter_narrative negatives"),
-    ("negatives_insei_econ_news.jsonl", "INSEI economy news (CNN Indonesia, Antara, Okezone, Republika, "
-     "Kontan, Merdeka, Tempo)", "none stated; publisher (c)", "hoax / counter_narrative negatives"),
-    ("negatives_narasipal_headlines.jsonl", "NarasiPal headlines (Kompas, Tempo, Detik, CNN, CNBC,"
-     " Republika)",
-     "none stated; publisher (c)", "hoax / counter_narrative negatives"),
-    ("negatives_emot_twitter_2018.jsonl", "Saputri et al. 2018, Indonesian Twitter emotion",
-     "CC BY-NC-SA 4.0", "negatives; language id"),
-    ("negatives_smsa_indonlu.jsonl", "IndoNLU SmSA (positive/neutral rows only)",
-     "repo MIT; data licence not stated", "negatives; language id"),
-    ("kamus_alay_ibrohim2019.csv", "Ibrohim & Budi 2019 slang lexicon", "CC BY-NC-SA 4.0",
-     "slang table stored (filtered) in normaliser.json: a derived artifact"),
-    ("nusax_madurese_indonesian_lexicon.csv", "NusaX Indonesian-Madurese lexicon", "CC BY-SA 4.0",
-     "Madurese words protected from slang correction"),
+    (
+        "ibrohim2019_hatespeech_train.jsonl",
+        "Ibrohim & Budi 2019, multi-label hate speech and abusive "
+        "language in Indonesian Twitter "
+        "(okkyibrohim/id-multi-label-hate-speech-and-abusive-language-detection)",
+        "CC BY-NC-SA 4.0",
+        "hate_speech, abusive, sara; ordinary text for language id",
+    ),
+    (
+        "netifier_train.jsonl",
+        "Netifier (ahmadizzan/netifier)",
+        "CC BY-NC-SA 4.0 (NusaCrowd catalogue)",
+        "sara, radicalism (-> violence_threat)",
+    ),
+    (
+        "turnbackhoax_claims_2015_2020_train.jsonl",
+        "TurnBackHoax (Mafindo) claims, 'Indonesia False News'",
+        "unknown",
+        "hoax, counter_narrative negatives",
+    ),
+    (
+        "turnbackhoax_reports_vs_clarifications_train.jsonl",
+        "TurnBackHoax scrape 2018-2021 (jibranfawaid)",
+        "none stated",
+        "counter_narrative, hoax",
+    ),
+    (
+        "madurese_indonesian_train.jsonl",
+        "NusaX (Winata et al. 2023) and NusaWrites (Cahyawijaya et al. 2023)",
+        "CC BY-SA 4.0",
+        "language id; Madurese negatives; protected Madurese words",
+    ),
+    (
+        "pilpres2019_sentiment.jsonl",
+        "Pilpres 2019 tweet sentiment",
+        "unknown",
+        "negatives (political criticism that is not hate)",
+    ),
+    (
+        "negatives_detik2025.jsonl",
+        "detik.com 2025 (gabriellaclairine/indonesian-news-summarization-dataset)",
+        "none stated; publisher (c)",
+        "hoax / counter_narrative negatives",
+    ),
+    (
+        "negatives_insei_econ_news.jsonl",
+        "INSEI economy news (CNN Indonesia, Antara, Okezone, Republika, Kontan, Merdeka, Tempo)",
+        "none stated; publisher (c)",
+        "hoax / counter_narrative negatives",
+    ),
+    (
+        "negatives_narasipal_headlines.jsonl",
+        "NarasiPal headlines (Kompas, Tempo, Detik, CNN, CNBC, Republika)",
+        "none stated; publisher (c)",
+        "hoax / counter_narrative negatives",
+    ),
+    (
+        "negatives_emot_twitter_2018.jsonl",
+        "Saputri et al. 2018, Indonesian Twitter emotion",
+        "CC BY-NC-SA 4.0",
+        "negatives; language id",
+    ),
+    (
+        "negatives_smsa_indonlu.jsonl",
+        "IndoNLU SmSA (positive/neutral rows only)",
+        "repo MIT; data licence not stated",
+        "negatives; language id",
+    ),
+    (
+        "kamus_alay_ibrohim2019.csv",
+        "Ibrohim & Budi 2019 slang lexicon",
+        "CC BY-NC-SA 4.0",
+        "slang table stored (filtered) in normaliser.json: a derived artifact",
+    ),
+    (
+        "nusax_madurese_indonesian_lexicon.csv",
+        "NusaX Indonesian-Madurese lexicon",
+        "CC BY-SA 4.0",
+        "Madurese words protected from slang correction",
+    ),
 ]
 
 
 # --- what the metrics hold ------------------------------------------------------------------------
+
 
 def labelled_signals(metrics: Mapping) -> list[str]:
     """The signals evaluated on labelled data (they have pooled outer figures), sorted."""
@@ -91,14 +144,18 @@ def _split_label(signal: str, name: str) -> str:
 def pooled_copies(metrics: Mapping, signal: str) -> dict[str, int] | None:
     """The near-copy counts of the pooled splits added up (``None`` when no split has them)."""
     report_only = _report_only(signal)
-    counts = [m["near_copies"] for name, m in _splits(metrics, signal)
-              if name not in report_only and isinstance(m.get("near_copies"), dict)]
+    counts = [
+        m["near_copies"]
+        for name, m in _splits(metrics, signal)
+        if name not in report_only and isinstance(m.get("near_copies"), dict)
+    ]
     if not counts:
         return None
     return {k: sum(c.get(k, 0) for c in counts) for k in counts[0]}
 
 
 # --- tables ---------------------------------------------------------------------------------------
+
 
 def _nested_cell(m: Mapping | None) -> str:
     """F1 and ROC AUC of the candidate a split's own inner folds chose (and its name)."""
@@ -116,27 +173,64 @@ def outer_table(metrics: Mapping) -> str:
     for signal in labelled_signals(metrics):
         r = metrics["signals"][signal]
         pooled, base = r.get("pooled"), r.get("pooled_baseline")
-        rows.append([signal, "**pooled**", num(_get(pooled, "n")), num(_get(pooled, "positives")),
-                     "each split's", prf(pooled), aucs(pooled), prf(base), aucs(base),
-                     _nested_cell(r.get("pooled_nested_choice"))])
+        rows.append(
+            [
+                signal,
+                "**pooled**",
+                num(_get(pooled, "n")),
+                num(_get(pooled, "positives")),
+                "each split's",
+                prf(pooled),
+                aucs(pooled),
+                prf(base),
+                aucs(base),
+                _nested_cell(r.get("pooled_nested_choice")),
+            ]
+        )
         for name, m in _splits(metrics, signal):
             base = m.get("baseline")
             thr = f"{num(m.get('inner_threshold'), 2)} / {num(_get(base, 'inner_threshold'), 2)}"
-            rows.append([signal, _split_label(signal, name), num(m.get("n")), num(m.get("positives")), thr,
-                         prf(m), aucs(m), prf(base), aucs(base), _nested_cell(m.get("nested_choice"))])
+            rows.append(
+                [
+                    signal,
+                    _split_label(signal, name),
+                    num(m.get("n")),
+                    num(m.get("positives")),
+                    thr,
+                    prf(m),
+                    aucs(m),
+                    prf(base),
+                    aucs(base),
+                    _nested_cell(m.get("nested_choice")),
+                ]
+            )
         for name in sorted(r.get("skipped_splits", [])):
             skipped = f"{name} *(skipped: one class in training or nothing held out)*"
             rows.append([signal, skipped, *[DASH] * 8])
-    return table(["signal", "split (held out)", "n", "positives", "inner threshold (model / baseline)",
-                  "model P / R / F1", "model ROC / PR AUC", "fair baseline P / R / F1",
-                  "fair baseline ROC / PR AUC", "inner folds' own choice: F1 / ROC AUC"], rows)
+    return table(
+        [
+            "signal",
+            "split (held out)",
+            "n",
+            "positives",
+            "inner threshold (model / baseline)",
+            "model P / R / F1",
+            "model ROC / PR AUC",
+            "fair baseline P / R / F1",
+            "fair baseline ROC / PR AUC",
+            "inner folds' own choice: F1 / ROC AUC",
+        ],
+        rows,
+    )
 
 
 def _copies_cells(copies: Mapping | None) -> list[str]:
     c = copies or {}
-    return [num(c.get("train_rows_dropped")),
-            f"{num(c.get('test_rows_with_copy_before'))} → {num(c.get('test_rows_with_copy_after'))}",
-            f"{num(c.get('test_positives_with_copy_before'))} of {num(c.get('test_positives'))}"]
+    return [
+        num(c.get("train_rows_dropped")),
+        f"{num(c.get('test_rows_with_copy_before'))} → {num(c.get('test_rows_with_copy_after'))}",
+        f"{num(c.get('test_positives_with_copy_before'))} of {num(c.get('test_positives'))}",
+    ]
 
 
 def copies_table(metrics: Mapping) -> str:
@@ -145,15 +239,34 @@ def copies_table(metrics: Mapping) -> str:
     rows = []
     for signal in labelled_signals(metrics):
         r = metrics["signals"][signal]
-        rows.append([signal, "**pooled**", *_copies_cells(pooled_copies(metrics, signal)),
-                     prf(r.get("pooled_baseline_plain"))])
+        rows.append(
+            [
+                signal,
+                "**pooled**",
+                *_copies_cells(pooled_copies(metrics, signal)),
+                prf(r.get("pooled_baseline_plain")),
+            ]
+        )
         for name, m in _splits(metrics, signal):
-            rows.append([signal, _split_label(signal, name), *_copies_cells(m.get("near_copies")),
-                         prf(m.get("baseline_plain"))])
-    return table(["signal", "split (held out)", "training rows purged",
-                  "held-out rows with a near-copy in training: before → after purge",
-                  "held-out positives with a near-copy before purge", "plain baseline (0.5) P / R / F1"],
-                 rows)
+            rows.append(
+                [
+                    signal,
+                    _split_label(signal, name),
+                    *_copies_cells(m.get("near_copies")),
+                    prf(m.get("baseline_plain")),
+                ]
+            )
+    return table(
+        [
+            "signal",
+            "split (held out)",
+            "training rows purged",
+            "held-out rows with a near-copy in training: before → after purge",
+            "held-out positives with a near-copy before purge",
+            "plain baseline (0.5) P / R / F1",
+        ],
+        rows,
+    )
 
 
 def negative_groups_table(metrics: Mapping, signal: str = "hoax") -> str:
@@ -162,20 +275,37 @@ def negative_groups_table(metrics: Mapping, signal: str = "hoax") -> str:
     if signal in metrics.get("signals", {}):
         for name, m in _splits(metrics, signal):
             groups = sorted((g, v) for g, v in (m.get("groups") or {}).items() if v.get("positives") == 0)
-            shares = ", ".join(f"{g} {v['flag_rate'] * 100:.0f}%" for g, v in groups
-                               if isinstance(v.get("flag_rate"), float | int)) or DASH
+            shares = (
+                ", ".join(
+                    f"{g} {v['flag_rate'] * 100:.0f}%"
+                    for g, v in groups
+                    if isinstance(v.get("flag_rate"), float | int)
+                )
+                or DASH
+            )
             rows.append([_split_label(signal, name), shares])
-    return table([f"{signal} split (held out)", "flagged share of the held-out groups without positives"],
-                 rows)
+    return table(
+        [f"{signal} split (held out)", "flagged share of the held-out groups without positives"], rows
+    )
 
 
 def language_table(metrics: Mapping) -> str:
     """Language id, Madurese against Indonesian, per held-out corpus."""
-    rows = [[name, num(m.get("n")), num(m.get("positives")), num(m.get("threshold"), 2), prf(m),
-             num(m.get("fpr")), aucs(m)]
-            for name, m in sorted(metrics.get("language", {}).get("splits", {}).items())]
-    return table(["split (held out)", "n", "Madurese", "threshold", "P / R / F1", "FPR", "ROC / PR AUC"],
-                 rows)
+    rows = [
+        [
+            name,
+            num(m.get("n")),
+            num(m.get("positives")),
+            num(m.get("threshold"), 2),
+            prf(m),
+            num(m.get("fpr")),
+            aucs(m),
+        ]
+        for name, m in sorted(metrics.get("language", {}).get("splits", {}).items())
+    ]
+    return table(
+        ["split (held out)", "n", "Madurese", "threshold", "P / R / F1", "FPR", "ROC / PR AUC"], rows
+    )
 
 
 def sealed_table(metrics: Mapping) -> str:
@@ -186,31 +316,64 @@ def sealed_table(metrics: Mapping) -> str:
     rows = []
     for signal in sorted(model) or sorted(GATED_SIGNALS):
         m, b = model.get(signal) or {}, baseline.get(signal) or {}
-        rows.append([signal, num(m.get("n")), num(m.get("positives")), num(m.get("threshold"), 2), prf(m),
-                     num(m.get("roc_auc")), num(_get(m, "pr_auc")), num(m.get("ece")),
-                     num(m.get("flagged_share")), num(b.get("f1")), num(b.get("roc_auc")),
-                     num(_get(b.get("plain"), "f1"))])
-    return table(["signal", "n", "positives", "threshold", "model P / R / F1", "ROC AUC", "PR AUC", "ECE",
-                  "flagged share", "fair baseline F1", "fair baseline ROC AUC", "plain baseline (0.5) F1"],
-                 rows)
+        rows.append(
+            [
+                signal,
+                num(m.get("n")),
+                num(m.get("positives")),
+                num(m.get("threshold"), 2),
+                prf(m),
+                num(m.get("roc_auc")),
+                num(_get(m, "pr_auc")),
+                num(m.get("ece")),
+                num(m.get("flagged_share")),
+                num(b.get("f1")),
+                num(b.get("roc_auc")),
+                num(_get(b.get("plain"), "f1")),
+            ]
+        )
+    return table(
+        [
+            "signal",
+            "n",
+            "positives",
+            "threshold",
+            "model P / R / F1",
+            "ROC AUC",
+            "PR AUC",
+            "ECE",
+            "flagged share",
+            "fair baseline F1",
+            "fair baseline ROC AUC",
+            "plain baseline (0.5) F1",
+        ],
+        rows,
+    )
 
 
 def dedup_table(metrics: Mapping) -> str:
     """The near-duplicate clusters over all training texts and the sealed share."""
     d = metrics.get("dedup") or {}
-    rows = [["distinct training texts", num(d.get("texts"))],
-            ["near-duplicate clusters", num(d.get("clusters"))],
-            ["texts in a cluster of two or more", num(d.get("texts_in_multi_clusters"))],
-            ["largest cluster (texts)", num(d.get("largest_cluster"))],
-            ["pairs joined as exact copies", num(d.get("exact_copies_joined"))],
-            [f"pairs joined by {SHINGLE}-token shingles (containment ≥ {CONTAINMENT:g})",
-             num(d.get("shingle_pairs_joined"))],
-            [f"sealed rows (clusters whose key hash falls in the {num(d.get('sealed_percent'))} % share)",
-             num(d.get("sealed_rows"))]]
+    rows = [
+        ["distinct training texts", num(d.get("texts"))],
+        ["near-duplicate clusters", num(d.get("clusters"))],
+        ["texts in a cluster of two or more", num(d.get("texts_in_multi_clusters"))],
+        ["largest cluster (texts)", num(d.get("largest_cluster"))],
+        ["pairs joined as exact copies", num(d.get("exact_copies_joined"))],
+        [
+            f"pairs joined by {SHINGLE}-token shingles (containment ≥ {CONTAINMENT:g})",
+            num(d.get("shingle_pairs_joined")),
+        ],
+        [
+            f"sealed rows (clusters whose key hash falls in the {num(d.get('sealed_percent'))} % share)",
+            num(d.get("sealed_rows")),
+        ],
+    ]
     for signal in labelled_signals(metrics):
         dropped = (metrics["signals"][signal].get("near_copies") or {}).get("within_set_dropped")
-        rows.append([f"`{signal}` rows dropped: their cluster already in the set with that label",
-                     num(dropped)])
+        rows.append(
+            [f"`{signal}` rows dropped: their cluster already in the set with that label", num(dropped)]
+        )
     return table(["near-duplicate clusters", "value"], rows)
 
 
@@ -224,8 +387,9 @@ def thresholds_table(metrics: Mapping) -> str:
         policy = r.get("threshold_policy")
         if policy:
             rule = f"F{policy[0]:g}, precision ≥ {policy[1]:.2f}"
-            source = "pooled outer folds" + ("" if signal in shipped or not shipped else
-                                             " (not a product flag: feeds another signal)")
+            source = "pooled outer folds" + (
+                "" if signal in shipped or not shipped else " (not a product flag: feeds another signal)"
+            )
         else:
             rule, source = "fixed", r.get("note", "fixed (no labelled data)")
         rows.append([f"`{signal}`", num(r.get("threshold", shipped.get(signal)), 2), rule, source])
@@ -238,11 +402,14 @@ def artifacts_line(manifest: Mapping, metrics: Mapping) -> str:
     sizes = ", ".join(f"`{k}` {v['bytes'] / 1e6:.2f} MB" for k, v in sorted(artifacts.items()))
     total = sum(v["bytes"] for v in artifacts.values()) / 1e6
     seconds = num(metrics.get("training_seconds"), 1)
-    return (f"Model `{manifest.get('version', DASH)}`, trained in {seconds} s. "
-            f"Artifacts: {sizes or DASH}; total {total:.1f} MB.")
+    return (
+        f"Model `{manifest.get('version', DASH)}`, trained in {seconds} s. "
+        f"Artifacts: {sizes or DASH}; total {total:.1f} MB."
+    )
 
 
 # --- chart ----------------------------------------------------------------------------------------
+
 
 def threshold_chart(metrics: Mapping) -> str:
     """SVG: precision and recall over the cut of the pooled outer folds, model (solid) against the fair
@@ -253,8 +420,9 @@ def threshold_chart(metrics: Mapping) -> str:
     signals = labelled_signals(metrics) or ["(no signals)"]
     cols = min(3, len(signals))
     rows = -(-len(signals) // cols)
-    with matplotlib.rc_context({"svg.hashsalt": "pantau", "svg.fonttype": "none", "font.size": 8,
-                                "text.parse_math": False}):
+    with matplotlib.rc_context(
+        {"svg.hashsalt": "pantau", "svg.fonttype": "none", "font.size": 8, "text.parse_math": False}
+    ):
         fig = Figure(figsize=(3.1 * cols, 2.3 * rows + 0.5), layout="constrained")
         axes = fig.subplots(rows, cols, squeeze=False).ravel()
         for ax, signal in zip(axes, signals, strict=False):
@@ -264,8 +432,9 @@ def threshold_chart(metrics: Mapping) -> str:
                 for key, colour in (("precision", "#1f77b4"), ("recall", "#ff7f0e")) if curve else ():
                     ax.plot(curve["cut"], curve[key], style, color=colour, label=f"{key}, {who}")
             if not any(c for c, _, _ in curves):
-                ax.text(0.5, 0.5, "no curve in metrics.json", ha="center", va="center",
-                        transform=ax.transAxes)
+                ax.text(
+                    0.5, 0.5, "no curve in metrics.json", ha="center", va="center", transform=ax.transAxes
+                )
             if isinstance(r.get("threshold"), float | int):
                 ax.axvline(r["threshold"], color="#444444", linestyle=":", label="shipped threshold")
             if r.get("threshold_policy"):
@@ -275,7 +444,7 @@ def threshold_chart(metrics: Mapping) -> str:
             ax.set_ylim(0, 1.02)
             ax.set_xlabel("cut")
             ax.spines[["top", "right"]].set_visible(False)
-        for ax in axes[len(signals):]:
+        for ax in axes[len(signals) :]:
             ax.set_visible(False)
         handles, labels = axes[0].get_legend_handles_labels()
         if handles:
@@ -287,15 +456,16 @@ def threshold_chart(metrics: Mapping) -> str:
 
 # --- the model card -------------------------------------------------------------------------------
 
+
 def render_model_card(manifest: Mapping, metrics: Mapping) -> str:
     """``MODEL_CARD.md`` of a trained model."""
     sources = "\n".join(f"| `{f}` | {origin} | {lic} | {use} |" for f, origin, lic, use in SOURCES)
-    return f"""# Pantau signal classifier `{manifest.get('version', DASH)}`
+    return f"""# Pantau signal classifier `{manifest.get("version", DASH)}`
 
 Seven signals per text (`hoax`, `hate_speech`, `sara`, `abusive`, `violence_threat`, `vote_buying`,
 `counter_narrative`), each a probability in 0..1, plus a language code (`ind`, `mad`, `jav`, `eng`, `und`).
-scikit-learn {manifest.get('sklearn_version', DASH)}, skops {manifest.get('skops_version', DASH)}, \
-seed {manifest.get('seed', DASH)}.
+scikit-learn {manifest.get("sklearn_version", DASH)}, skops {manifest.get("skops_version", DASH)}, \
+seed {manifest.get("seed", DASH)}.
 {artifacts_line(manifest, metrics)}
 
 This card is generated from `metrics.json` and `manifest.json` (`python -m classifiers.doc_tables`).
@@ -428,11 +598,26 @@ BLOCKS: dict[str, Block] = {
     "by-source": lambda _, m: by_source_table(m),
     "second-stage": lambda _, m: second_stage_table(m),
 }
-CLASSIFIERS_BLOCKS = ("run", "thresholds", "recipes", "costs", "outer", "by-source", "whole-document",
-                      "second-stage", "copies", "hoax-groups", "language", "sealed")
+CLASSIFIERS_BLOCKS = (
+    "run",
+    "thresholds",
+    "recipes",
+    "costs",
+    "outer",
+    "by-source",
+    "whole-document",
+    "second-stage",
+    "copies",
+    "hoax-groups",
+    "language",
+    "sealed",
+)
 EVALUATION_BLOCKS = ("dedup", "sealed", "thresholds")
-_BLOCK = re.compile(r"(<!-- generated:([\w-]+) \(python -m classifiers\.doc_tables\) -->\n)(.*?)"
-                    r"(<!-- /generated:\2 -->)", re.S)
+_BLOCK = re.compile(
+    r"(<!-- generated:([\w-]+) \(python -m classifiers\.doc_tables\) -->\n)(.*?)"
+    r"(<!-- /generated:\2 -->)",
+    re.S,
+)
 
 
 def fill_blocks(text: str, contents: Mapping[str, str]) -> str:
@@ -457,8 +642,10 @@ class Paths:
 
 def load(model_dir: Path) -> tuple[dict, dict]:
     """``(manifest, metrics)`` of a model directory."""
-    return tuple(json.loads((Path(model_dir) / name).read_text(encoding="utf-8"))
-                 for name in ("manifest.json", "metrics.json"))
+    return tuple(
+        json.loads((Path(model_dir) / name).read_text(encoding="utf-8"))
+        for name in ("manifest.json", "metrics.json")
+    )
 
 
 def expected(paths: Paths = Paths()) -> dict[Path, str]:
@@ -468,8 +655,9 @@ def expected(paths: Paths = Paths()) -> dict[Path, str]:
     docs = ((paths.classifiers_doc, CLASSIFIERS_BLOCKS), (paths.evaluation_doc, EVALUATION_BLOCKS))
     for doc, names in docs:
         try:
-            out[doc] = fill_blocks(doc.read_text(encoding="utf-8"),
-                                   {n: BLOCKS[n](manifest, metrics) for n in names})
+            out[doc] = fill_blocks(
+                doc.read_text(encoding="utf-8"), {n: BLOCKS[n](manifest, metrics) for n in names}
+            )
         except ValueError as e:
             raise ValueError(f"{doc}: {e}") from None
     out[paths.chart] = threshold_chart(metrics)
@@ -504,8 +692,10 @@ def _shown(path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write (or --check) the model card, the docs' generated "
-                                                 "tables and the threshold chart from metrics.json.")
+    parser = argparse.ArgumentParser(
+        description="Write (or --check) the model card, the docs' generated "
+        "tables and the threshold chart from metrics.json."
+    )
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file differs")
     args = parser.parse_args(argv)

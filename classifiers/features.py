@@ -18,10 +18,21 @@ CHAR_FEATURES = 90_000
 
 
 VECTORISER_PARAMS: dict[str, dict] = {
-    "word": {"analyzer": "word", "ngram_range": (1, 2), "min_df": 3, "max_df": 0.5,
-             "max_features": WORD_FEATURES, "token_pattern": r"(?u)\b\w[\w']*\b"},
-    "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 3, "max_df": 0.5,
-             "max_features": CHAR_FEATURES},
+    "word": {
+        "analyzer": "word",
+        "ngram_range": (1, 2),
+        "min_df": 3,
+        "max_df": 0.5,
+        "max_features": WORD_FEATURES,
+        "token_pattern": r"(?u)\b\w[\w']*\b",
+    },
+    "char": {
+        "analyzer": "char_wb",
+        "ngram_range": (2, 5),
+        "min_df": 3,
+        "max_df": 0.5,
+        "max_features": CHAR_FEATURES,
+    },
 }
 
 
@@ -90,8 +101,9 @@ def build_linear_model(seed: int = 0, c: float = 1.0):
     """L2 logistic regression with balanced class weights (liblinear: deterministic, fast on sparse)."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=1000,
-                              random_state=seed)
+    return LogisticRegression(
+        C=c, class_weight="balanced", solver="liblinear", max_iter=1000, random_state=seed
+    )
 
 
 def shrink_model(model) -> None:
@@ -119,13 +131,19 @@ def top_contributions(model, x_row, names: Sequence[str], k: int = 5) -> list[st
     Word n-grams come first; character n-grams (shown as «...») fill up when words are too few.
     """
     row = x_row.tocsr()
-    return top_contributions_of(np.asarray(model.coef_)[0], row.indices, row.data,
-                                lambda j: names[j].partition("__")[::2], k=k)
+    return top_contributions_of(
+        np.asarray(model.coef_)[0], row.indices, row.data, lambda j: names[j].partition("__")[::2], k=k
+    )
 
 
-def top_contributions_of(coef: np.ndarray, indices: np.ndarray, data: np.ndarray,
-                         term: Callable[[int], tuple[str, str]], k: int = 5,
-                         is_word: np.ndarray | None = None) -> list[str]:
+def top_contributions_of(
+    coef: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    term: Callable[[int], tuple[str, str]],
+    k: int = 5,
+    is_word: np.ndarray | None = None,
+) -> list[str]:
     """:func:`top_contributions` on one row given as CSR ``indices``/``data``; ``term(j)`` gives the
     (part, n-gram) of column ``j`` (e.g. :meth:`FastTfidf.term`). ``is_word`` (optional, one flag per
     entry of ``indices``: a word n-gram?) lets only the top ``k`` of each kind be named."""
@@ -134,8 +152,13 @@ def top_contributions_of(coef: np.ndarray, indices: np.ndarray, data: np.ndarray
     return top_terms(data * coef[indices], indices, term, k, is_word)
 
 
-def top_terms(contrib: np.ndarray, indices: np.ndarray, term: Callable[[int], tuple[str, str]],
-              k: int = 5, is_word: np.ndarray | None = None) -> list[str]:
+def top_terms(
+    contrib: np.ndarray,
+    indices: np.ndarray,
+    term: Callable[[int], tuple[str, str]],
+    k: int = 5,
+    is_word: np.ndarray | None = None,
+) -> list[str]:
     """:func:`top_contributions_of` given the contributions ``coef[indices] * data`` of one row."""
     positive = np.flatnonzero(contrib > 0)
     order = positive[np.argsort(-contrib[positive], kind="stable")]
@@ -192,7 +215,7 @@ class _Block:
             if size <= n:  # a word shorter than n is counted once, whole (as sklearn does)
                 grams.append(w)
                 break
-            grams.extend([w[i:i + n] for i in range(size - n + 1)])
+            grams.extend([w[i : i + n] for i in range(size - n + 1)])
         return np.array([c for c in map(self.vocabulary.get, grams) if c is not None], dtype=np.int32)
 
     def char_columns(self, word: str) -> np.ndarray:
@@ -240,7 +263,7 @@ class FastTfidf:
         words = list(words) if words is not None else self.single_words()
         for block in self.blocks_:
             if block.analyzer == "char_wb":
-                for word in words[:_CACHE_LIMIT // 2]:
+                for word in words[: _CACHE_LIMIT // 2]:
                     block.char_columns(word)
 
     def block(self, name: str) -> _Block:
@@ -262,8 +285,11 @@ class FastTfidf:
             rows_parts.append(np.repeat(np.arange(n, dtype=np.int32), sizes))
         cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int32)
         rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int32)
-        counts = sp.csr_matrix((np.ones(cols.size, dtype=np.float32), (rows, cols)),
-                               shape=(n, self.n_features_), dtype=np.float32)
+        counts = sp.csr_matrix(
+            (np.ones(cols.size, dtype=np.float32), (rows, cols)),
+            shape=(n, self.n_features_),
+            dtype=np.float32,
+        )
         counts.sum_duplicates()
         return self.weight(counts)
 
@@ -303,8 +329,9 @@ class FastTfidf:
         rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
         part = np.searchsorted(self.starts_, x.indices, side="right") - 1
         key = rows * len(self.blocks_) + part
-        norms = np.sqrt(np.bincount(key, weights=data.astype(np.float64) ** 2,
-                                    minlength=x.shape[0] * len(self.blocks_)))
+        norms = np.sqrt(
+            np.bincount(key, weights=data.astype(np.float64) ** 2, minlength=x.shape[0] * len(self.blocks_))
+        )
         data /= norms[key].astype(np.float32)
         return x
 

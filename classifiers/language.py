@@ -37,7 +37,8 @@ LANGS = ("ind", "mad", "jav", "eng")
 
 # Distinctive Javanese (ngoko and krama) function words and frequent verbs; words shared with
 # Indonesian ("aku", "kok", "apa") are left out on purpose.
-JAVANESE_WORDS = frozenset("""
+JAVANESE_WORDS = frozenset(
+    """
 ora ojo aja opo piye kepiye ngopo ngapa sing iki iku kuwi kae wis uwis wes durung arep pengen karo
 nang neng ning ono onok mergo amarga amargi tenan saiki mengko sampeyan panjenengan kula kulo mboten
 nggih inggih dereng sampun badhe wonten kaliyan punika niki menika monggo mangan turu mulih lunga
@@ -45,9 +46,11 @@ omah ngene ngono ngunu dadi seko soko teko tekan bocah apik elek gedhe cilik ake
 wae bae ae dhewe dewe awakmu kowe koe ngerti ngomong diomongke diomongi sopo endi ndi kabeh rak
 lak yo wingi sesuk mlaku ketok weruh ngerteni kudu iso isa isoh gelem ngombe maem bapakne ibune
 jenenge ngendi kenek pancen ojok gak-gak nek lek ben-ben mbok tak-kandani kandani
-""".split())
+""".split()
+)
 # Madurese function words and frequent words (NusaX/NusaWrites spelling, diacritics folded).
-MADURESE_WORDS = frozenset("""
+MADURESE_WORDS = frozenset(
+    """
 engkok engko sengko sengkok ta' tak ta enjek enje' endhak ndhak bik ben se ka dhari deri ghebey
 ghabay gabay reya jareya jriya jiya kiya kaju bennya' bannya banne bhunten ongghu ongguh mon mun
 oreng orang' kabbhi kabbi kabbhienna la lah bada bade tada' tade tadek polana polana dhalem dalem
@@ -55,18 +58,23 @@ maske sakejja' sapa dhimma ngoca' ekoca mele mellea pesse pessena nyaman bang ke
 ngakan ngenom abhali mole entar andhi' andi' ghi' ghik la' lakar sittong duwa' tello' empa'
 dhaddhi dhadhi bisa' pas kaula sampeyan panjhenengan bhasa tadha' paggun ngerenga ngetek
 sataretanan taretan eson bula kalaban arapa dhapa' dhateng tor ban kalamon atabe otabe
-""".split())
-ENGLISH_WORDS = frozenset("""
+""".split()
+)
+ENGLISH_WORDS = frozenset(
+    """
 the and is are was were be been you your to of in on at that this it its for not with have has had
 i my me we our they their he she his her what will would just do does did but so if from all can
 no yes there here which who when where how why about because very really also an or than then them
-""".split())
-INDONESIAN_WORDS = frozenset("""
+""".split()
+)
+INDONESIAN_WORDS = frozenset(
+    """
 yang dan di ke dari ini itu tidak akan sudah dengan untuk pada adalah saya kami kita mereka juga
 bisa ada karena atau sangat banyak harus belum jangan lebih dalam oleh seperti bahwa kalau gak
 nggak enggak aja sih dong banget udah lagi tapi mau apa kamu anda dia sama bagaimana kenapa mengapa
 telah sedang masih hanya semua setiap tersebut para agar supaya namun menjadi dapat ingin
-""".split())
+""".split()
+)
 _LEXICONS = {"ind": INDONESIAN_WORDS, "mad": MADURESE_WORDS, "jav": JAVANESE_WORDS, "eng": ENGLISH_WORDS}
 MIN_TOKENS = 2
 MIN_LETTERS = 5
@@ -117,8 +125,15 @@ class CharLanguageModel:
     featurising again; texts are then mapped with the model's ``slang`` table first, as for the signals.
     """
 
-    def __init__(self, featuriser: Any, weights: np.ndarray, intercept: float, *,
-                 slang: Mapping[str, str] | None = None, shared: bool = False):
+    def __init__(
+        self,
+        featuriser: Any,
+        weights: np.ndarray,
+        intercept: float,
+        *,
+        slang: Mapping[str, str] | None = None,
+        shared: bool = False,
+    ):
         self.featuriser = featuriser
         self.weights = np.asarray(weights, dtype=np.float64)
         self.intercept = float(intercept)
@@ -142,7 +157,7 @@ def _padded_weights(model: Any, n_features: int, offset: int) -> tuple[np.ndarra
     sign = 1.0 if str(model.classes_[1]) == "mad" else -1.0
     coef = np.asarray(model.coef_, dtype=np.float64).ravel()
     weights = np.zeros(n_features, dtype=np.float64)
-    weights[offset:offset + coef.size] = sign * coef
+    weights[offset : offset + coef.size] = sign * coef
     return weights, sign * float(np.asarray(model.intercept_).ravel()[0])
 
 
@@ -151,8 +166,9 @@ def language_bundle(model: Any, block: str = "char") -> dict:
     return {"format": LANGUAGE_FORMAT, "block": block, "model": model}
 
 
-def language_model_from_bundle(bundle: dict, featuriser: Any = None,
-                               slang: Mapping[str, str] | None = None) -> CharLanguageModel:
+def language_model_from_bundle(
+    bundle: dict, featuriser: Any = None, slang: Mapping[str, str] | None = None
+) -> CharLanguageModel:
     """A :class:`CharLanguageModel` from a stored bundle.
 
     New bundles (:func:`language_bundle`) need the signal models' ``featuriser`` (a FastTfidf) and
@@ -174,8 +190,14 @@ def language_model_from_bundle(bundle: dict, featuriser: Any = None,
     return CharLanguageModel(featuriser, weights, intercept, slang=slang, shared=True)
 
 
-def fit_language_model(data: Any, splits: Sequence[Any], featuriser: Any, slang: Mapping[str, str],
-                       seed: int = 0, block: str = "char") -> tuple[Any, dict]:
+def fit_language_model(
+    data: Any,
+    splits: Sequence[Any],
+    featuriser: Any,
+    slang: Mapping[str, str],
+    seed: int = 0,
+    block: str = "char",
+) -> tuple[Any, dict]:
     """Fit the Madurese-vs-Indonesian regression on the shared ``block`` of ``featuriser``.
 
     ``data`` is a labelled, grouped set (``texts``, ``y``, ``g``; 1 = Madurese) and ``splits`` the
@@ -189,12 +211,13 @@ def fit_language_model(data: Any, splits: Sequence[Any], featuriser: Any, slang:
 
     part = featuriser.block(block)
     x = featuriser.transform([apply_slang(basic_normalise(t), slang) for t in data.texts])
-    x = x[:, part.offset:part.offset + len(part.terms)].tocsr()
+    x = x[:, part.offset : part.offset + len(part.terms)].tocsr()
     labels = np.where(data.y == 1, "mad", "ind")
 
     def build() -> Any:
-        return LogisticRegression(C=LANGUAGE_C, solver="liblinear", class_weight="balanced",
-                                  random_state=seed)
+        return LogisticRegression(
+            C=LANGUAGE_C, solver="liblinear", class_weight="balanced", random_state=seed
+        )
 
     report: dict = {"features": f"shared {block} block", "splits": {}}
     for split in splits:
@@ -269,8 +292,9 @@ def _prepared(texts: list[str], normalised: bool) -> tuple[list[str], list[list[
     return clean, [tokens(t) for t in clean]
 
 
-def language_shares_batch(texts: list[str], model: Any | None = None, *, normalised: bool = False,
-                          features: Any = None) -> list[dict[str, float]]:
+def language_shares_batch(
+    texts: list[str], model: Any | None = None, *, normalised: bool = False, features: Any = None
+) -> list[dict[str, float]]:
     """Per-language shares (summing to 1, or all 0 when there is no evidence) for each text.
 
     ``normalised=True`` says the texts already went through :func:`basic_normalise`; ``features`` is
@@ -288,8 +312,9 @@ def _dominant(words: list[str], shares: dict[str, float]) -> str:
     return best if shares[best] > 0 and not math.isnan(shares[best]) else "und"
 
 
-def detect_language_batch(texts: list[str], model: Any | None = None, *, normalised: bool = False,
-                          features: Any = None) -> list[str]:
+def detect_language_batch(
+    texts: list[str], model: Any | None = None, *, normalised: bool = False, features: Any = None
+) -> list[str]:
     """The dominant language code of each text ("ind", "mad", "jav", "eng" or "und")."""
     clean, words = _prepared(texts, normalised)
     probs = _mad_probabilities(clean, model, features)
@@ -307,5 +332,3 @@ def detect_language(text: str, model: Any | None = None) -> str:
         return "und"
     chosen = model if model is not None else _default_language_model()
     return detect_language_batch([text], chosen)[0]
-
-

@@ -23,9 +23,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ECE_BINS", "SignalMetrics", "binary_metrics", "expected_calibration_error",
-           "per_group_rates", "pr_curve", "precision_recall_at", "signal_metrics",
-           "threshold_max_fbeta", "threshold_min_for_precision"]
+__all__ = [
+    "ECE_BINS",
+    "SignalMetrics",
+    "binary_metrics",
+    "expected_calibration_error",
+    "per_group_rates",
+    "pr_curve",
+    "precision_recall_at",
+    "signal_metrics",
+    "threshold_max_fbeta",
+    "threshold_min_for_precision",
+]
 
 ECE_BINS = 10
 # The flag threshold grid of the signals: cuts below 0.3 make a flag mean little (design choice).
@@ -45,8 +54,9 @@ def _arrays(y, p) -> tuple[np.ndarray, np.ndarray]:
     return y.astype(int), p
 
 
-def expected_calibration_error(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray,
-                               bins: int = ECE_BINS) -> float:
+def expected_calibration_error(
+    y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray, bins: int = ECE_BINS
+) -> float:
     """ECE over ``bins`` equal-width probability bins: ``sum_b |B_b|/n * |mean(y_b) - mean(p_b)|``.
 
     Bin ``b`` holds ``b/bins <= p < (b+1)/bins``; the last bin also holds ``p == 1``. Empty input: 0.
@@ -97,19 +107,35 @@ class SignalMetrics:
 
     def to_dict(self, digits: int = 4) -> dict[str, float | int | str | None]:
         """A JSON-ready dict, floats rounded to ``digits``."""
+
         def r(x: float | None) -> float | None:
             return None if x is None or np.isnan(x) else round(float(x), digits)
 
-        return {"signal": self.signal, "threshold": r(self.threshold), "n": self.n,
-                "positives": self.positives, "flagged": self.flagged,
-                "precision": r(self.precision), "recall": r(self.recall), "f1": r(self.f1),
-                "fpr": r(self.fpr), "roc_auc": r(self.roc_auc), "pr_auc": r(self.pr_auc),
-                "ece": r(self.ece), "flagged_share": r(self.flagged_share),
-                "confusion": {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn}}
+        return {
+            "signal": self.signal,
+            "threshold": r(self.threshold),
+            "n": self.n,
+            "positives": self.positives,
+            "flagged": self.flagged,
+            "precision": r(self.precision),
+            "recall": r(self.recall),
+            "f1": r(self.f1),
+            "fpr": r(self.fpr),
+            "roc_auc": r(self.roc_auc),
+            "pr_auc": r(self.pr_auc),
+            "ece": r(self.ece),
+            "flagged_share": r(self.flagged_share),
+            "confusion": {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn},
+        }
 
 
-def signal_metrics(signal: str, y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray,
-                   threshold: float | np.ndarray, bins: int = ECE_BINS) -> SignalMetrics:
+def signal_metrics(
+    signal: str,
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    threshold: float | np.ndarray,
+    bins: int = ECE_BINS,
+) -> SignalMetrics:
     """Metrics of one signal at ``threshold`` (one cut, or one cut per line when lines pooled from
     several folds keep their own fold's cut; ``threshold`` is then recorded as NaN).
 
@@ -131,20 +157,47 @@ def signal_metrics(signal: str, y: Sequence[int] | np.ndarray, p: Sequence[float
 
         auc = float(roc_auc_score(y, p))
         ap = float(average_precision_score(y, p))
-    return SignalMetrics(signal=signal, threshold=float(threshold), n=int(y.size),
-                         positives=int(pos.sum()), tp=tp, fp=fp, fn=fn, tn=tn,
-                         precision=precision, recall=recall, f1=f1, roc_auc=auc, pr_auc=ap,
-                         ece=expected_calibration_error(y, p, bins),
-                         flagged_share=(tp + fp) / y.size if y.size else 0.0)
+    return SignalMetrics(
+        signal=signal,
+        threshold=float(threshold),
+        n=int(y.size),
+        positives=int(pos.sum()),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        roc_auc=auc,
+        pr_auc=ap,
+        ece=expected_calibration_error(y, p, bins),
+        flagged_share=(tp + fp) / y.size if y.size else 0.0,
+    )
 
 
-def binary_metrics(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray,
-                   threshold: float) -> dict[str, float | int | None]:
+def binary_metrics(
+    y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray, threshold: float
+) -> dict[str, float | int | None]:
     """:func:`signal_metrics` as a flat dict (``n``, ``positives``, ``precision``, ``recall``, ``f1``,
     ``fpr``, ``roc_auc``, ``pr_auc``, ``ece``, ``flagged_share``, ``threshold``), rounded to 4 digits."""
     m = signal_metrics("", y, p, threshold).to_dict()
-    return {k: m[k] for k in ("threshold", "n", "positives", "precision", "recall", "f1", "fpr",
-                              "roc_auc", "pr_auc", "ece", "flagged_share")}
+    return {
+        k: m[k]
+        for k in (
+            "threshold",
+            "n",
+            "positives",
+            "precision",
+            "recall",
+            "f1",
+            "fpr",
+            "roc_auc",
+            "pr_auc",
+            "ece",
+            "flagged_share",
+        )
+    }
 
 
 def _fbeta(precision: np.ndarray, recall: np.ndarray, beta: float) -> np.ndarray:
@@ -165,9 +218,15 @@ def _precision_recall_grid(y: np.ndarray, p: np.ndarray, grid: Sequence[float]):
     return cuts, tp, flagged, precision, recall
 
 
-def threshold_max_fbeta(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray, *,
-                        beta: float = 1.0, precision_floor: float = 0.0,
-                        min_recall: float = MIN_RECALL, grid: Sequence[float] = SIGNAL_GRID) -> float:
+def threshold_max_fbeta(
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    *,
+    beta: float = 1.0,
+    precision_floor: float = 0.0,
+    min_recall: float = MIN_RECALL,
+    grid: Sequence[float] = SIGNAL_GRID,
+) -> float:
     """The cut of ``grid`` maximising F-beta among cuts reaching ``precision_floor`` with at least
     ``min_recall`` (else the best F-beta overall); 0.5 when ``y`` has one class only. Ties: lowest cut."""
     y, p = _arrays(y, p)
@@ -183,10 +242,13 @@ def threshold_max_fbeta(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.n
     return 0.5
 
 
-def threshold_min_for_precision(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray, *,
-                                min_precision: float = 0.9,
-                                grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2))
-                                ) -> float:
+def threshold_min_for_precision(
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    *,
+    min_precision: float = 0.9,
+    grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)),
+) -> float:
     """The lowest cut of ``grid`` whose precision is at least ``min_precision`` (the highest cut if
     none reaches it)."""
     y, p = _arrays(y, p)
@@ -195,8 +257,9 @@ def threshold_min_for_precision(y: Sequence[int] | np.ndarray, p: Sequence[float
     return float(cuts[np.flatnonzero(ok)[0]]) if ok.any() else float(cuts[-1])
 
 
-def precision_recall_at(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray,
-                        cut: float) -> tuple[float, float]:
+def precision_recall_at(
+    y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray, cut: float
+) -> tuple[float, float]:
     """Precision and recall of ``p >= cut``; precision is 1.0 when nothing is flagged (matching's
     convention: no wrong answer was given)."""
     y, p = _arrays(y, p)
@@ -206,26 +269,39 @@ def precision_recall_at(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.n
     return precision, recall
 
 
-def pr_curve(y: Sequence[int] | np.ndarray, p: Sequence[float] | np.ndarray,
-             grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2).tolist())
-             ) -> dict[str, list[float]]:
+def pr_curve(
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2).tolist()),
+) -> dict[str, list[float]]:
     """Precision, recall and F1 at each cut of ``grid`` (lists, rounded to 4 digits)."""
     y, p = _arrays(y, p)
     cuts, _, _, precision, recall = _precision_recall_grid(y, p, grid)
     f1 = _fbeta(precision, recall, 1.0)
-    return {"cut": [round(float(c), 2) for c in cuts], "precision": np.round(precision, 4).tolist(),
-            "recall": np.round(recall, 4).tolist(), "f1": np.round(f1, 4).tolist()}
+    return {
+        "cut": [round(float(c), 2) for c in cuts],
+        "precision": np.round(precision, 4).tolist(),
+        "recall": np.round(recall, 4).tolist(),
+        "f1": np.round(f1, 4).tolist(),
+    }
 
 
-def per_group_rates(groups: Sequence[str] | np.ndarray, y: Sequence[int] | np.ndarray,
-                    p: Sequence[float] | np.ndarray, threshold: float) -> dict:
+def per_group_rates(
+    groups: Sequence[str] | np.ndarray,
+    y: Sequence[int] | np.ndarray,
+    p: Sequence[float] | np.ndarray,
+    threshold: float,
+) -> dict:
     """Flag rate and mean score per group: where do false flags come from?"""
     groups = np.asarray(groups)
     y, p = _arrays(y, p)
     out = {}
     for g in sorted(set(groups.tolist())):
         m = groups == g
-        out[g] = {"n": int(m.sum()), "positives": int(y[m].sum()),
-                  "flag_rate": round(float(np.mean(p[m] >= threshold)), 4),
-                  "mean_score": round(float(np.mean(p[m])), 4)}
+        out[g] = {
+            "n": int(m.sum()),
+            "positives": int(y[m].sum()),
+            "flag_rate": round(float(np.mean(p[m] >= threshold)), 4),
+            "mean_score": round(float(np.mean(p[m])), 4),
+        }
     return out

@@ -46,8 +46,9 @@ Learner = Callable[[np.ndarray], Scorer]
 PostProcess = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (row indices, calibrated p) -> final p
 
 
-def outer_masks(split: Split, groups: np.ndarray, clusters: np.ndarray,
-                y: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+def outer_masks(
+    split: Split, groups: np.ndarray, clusters: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """The purged training mask, the held-out mask and the near-copy counts of one outer split."""
     train, test = split.masks(groups)
     train, copies = purge(train, test, clusters, y)
@@ -68,8 +69,9 @@ def _stratified_cluster_folds(rows: np.ndarray, y: np.ndarray, clusters: np.ndar
     return fold
 
 
-def inner_folds(train: np.ndarray, y: np.ndarray, groups: np.ndarray, clusters: np.ndarray,
-                k: int = INNER_FOLDS) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
+def inner_folds(
+    train: np.ndarray, y: np.ndarray, groups: np.ndarray, clusters: np.ndarray, k: int = INNER_FOLDS
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
     """``k`` (inner train, inner test) mask pairs inside ``train``, purged of shared clusters, and how
     they were cut: by ``"groups"`` when every inner training part keeps both classes, else by
     ``"clusters"`` (hash), else by ``"stratified clusters"`` (tiny sets). ``([], "none")`` when even
@@ -97,7 +99,8 @@ def inner_folds(train: np.ndarray, y: np.ndarray, groups: np.ndarray, clusters: 
             pairs.append((inner_train, test))
         share = [y[a].sum() / max(1, y[train].sum()) for a, _ in pairs]
         if all(len(set(y[a].tolist())) == 2 and b.any() for a, b in pairs) and (
-                kind != "groups" or min(share) >= MIN_POSITIVE_SHARE):
+            kind != "groups" or min(share) >= MIN_POSITIVE_SHARE
+        ):
             return pairs, kind
     return [], "none"
 
@@ -115,8 +118,9 @@ class Selection:
         return post(rows, p) if post else p
 
 
-def select(z: np.ndarray, y: np.ndarray, rows: np.ndarray, post: PostProcess | None,
-           policy: tuple[float, float]) -> Selection:
+def select(
+    z: np.ndarray, y: np.ndarray, rows: np.ndarray, post: PostProcess | None, policy: tuple[float, float]
+) -> Selection:
     """Platt parameters fitted on decision values ``z``, then the policy's threshold on the result.
     With one class only (tiny sets) there is nothing to fit: the learner's own logistic at 0.5. A
     non-positive fitted slope (predictions that rank backwards) is replaced by the plain logistic."""
@@ -151,9 +155,16 @@ def pooled_runs(results: Sequence[OuterResult]) -> list[OuterResult]:
     return [r for r in results if r.split.for_threshold]
 
 
-def _inner_selection(learner: Learner, train: np.ndarray, y: np.ndarray, groups: np.ndarray,
-                     clusters: np.ndarray, policy: tuple[float, float], post: PostProcess | None,
-                     k: int) -> tuple[Selection, str, float]:
+def _inner_selection(
+    learner: Learner,
+    train: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    clusters: np.ndarray,
+    policy: tuple[float, float],
+    post: PostProcess | None,
+    k: int,
+) -> tuple[Selection, str, float]:
     """Calibration and threshold chosen on the pooled inner-fold predictions of ``learner`` inside
     ``train``, how the folds were cut, and the inner F1 at that threshold (the candidate choice)."""
     pairs, kind = inner_folds(train, y, groups, clusters, k)
@@ -170,10 +181,17 @@ def _inner_selection(learner: Learner, train: np.ndarray, y: np.ndarray, groups:
     return inner, kind, f1
 
 
-def run_nested(learner: Learner | dict[str, Learner], y: np.ndarray, groups: np.ndarray,
-               clusters: np.ndarray, splits: Sequence[Split], policy: tuple[float, float],
-               post: PostProcess | None = None, k: int = INNER_FOLDS,
-               progress: Callable[[str], None] | None = None) -> list[OuterResult]:
+def run_nested(
+    learner: Learner | dict[str, Learner],
+    y: np.ndarray,
+    groups: np.ndarray,
+    clusters: np.ndarray,
+    splits: Sequence[Split],
+    policy: tuple[float, float],
+    post: PostProcess | None = None,
+    k: int = INNER_FOLDS,
+    progress: Callable[[str], None] | None = None,
+) -> list[OuterResult]:
     """The nested protocol of this module for one learner over every outer split.
 
     ``learner`` may be a dict of named candidates (feature blocks, weightings): in each outer split the
@@ -189,42 +207,68 @@ def run_nested(learner: Learner | dict[str, Learner], y: np.ndarray, groups: np.
             if progress:
                 progress(f"  {split.name}: skipped (one class on the training side or nothing held out)")
             continue
-        inner = {name: _inner_selection(fit, train, y, groups, clusters, policy, post, k)
-                 for name, fit in candidates.items()}
+        inner = {
+            name: _inner_selection(fit, train, y, groups, clusters, policy, post, k)
+            for name, fit in candidates.items()
+        }
         outer = {}
         for name, fit in candidates.items():
             sel = inner[name][0]
             scorer = fit(train)
             z = scorer(test)
             outer[name] = (scorer, z, sel.probabilities(z, np.flatnonzero(test), post), sel)
-        choice = max(candidates, key=lambda n: (np.nan_to_num(inner[n][2], nan=-1.0),
-                                                -list(candidates).index(n)))
+        choice = max(
+            candidates, key=lambda n: (np.nan_to_num(inner[n][2], nan=-1.0), -list(candidates).index(n))
+        )
         scorer, z, p, sel = outer[choice]
-        result = OuterResult(split, test, z, p, sel, inner[choice][1], train, copies, scorer, choice,
-                             {n: (o[1], o[2], o[3], o[0]) for n, o in outer.items()}
-                             if len(candidates) > 1 else {})
+        result = OuterResult(
+            split,
+            test,
+            z,
+            p,
+            sel,
+            inner[choice][1],
+            train,
+            copies,
+            scorer,
+            choice,
+            {n: (o[1], o[2], o[3], o[0]) for n, o in outer.items()} if len(candidates) > 1 else {},
+        )
         out.append(result)
         if progress:
             chosen = f", candidate {choice!r}" if len(candidates) > 1 else ""
-            progress(f"  {split.name}: inner threshold {sel.threshold:.2f} ({result.inner_kind} folds"
-                     f"{chosen}), held-out F1 {signal_metrics('', y[test], p, sel.threshold).f1:.3f}")
+            progress(
+                f"  {split.name}: inner threshold {sel.threshold:.2f} ({result.inner_kind} folds"
+                f"{chosen}), held-out F1 {signal_metrics('', y[test], p, sel.threshold).f1:.3f}"
+            )
     return out
 
 
-def _pooled(signal: str, y: np.ndarray, used: Sequence[OuterResult],
-            of: Callable[[OuterResult], tuple[np.ndarray, float]]):
+def _pooled(
+    signal: str,
+    y: np.ndarray,
+    used: Sequence[OuterResult],
+    of: Callable[[OuterResult], tuple[np.ndarray, float]],
+):
     """Metrics over the held-out rows of ``used``, each run's probabilities and threshold from ``of``."""
     parts = [of(r) for r in used]
-    return signal_metrics(signal, np.concatenate([y[r.test] for r in used]),
-                          np.concatenate([p for p, _ in parts]),
-                          np.concatenate([np.full(p.size, t) for p, t in parts]))
+    return signal_metrics(
+        signal,
+        np.concatenate([y[r.test] for r in used]),
+        np.concatenate([p for p, _ in parts]),
+        np.concatenate([np.full(p.size, t) for p, t in parts]),
+    )
 
 
 def candidate_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult], candidate: str):
     """One candidate's pooled outer figures (``SignalMetrics``): the ``for_threshold`` splits, each
     at that candidate's own inner threshold."""
-    return _pooled(signal, y, pooled_runs(results),
-                   lambda r: (r.candidates[candidate][1], r.candidates[candidate][2].threshold))
+    return _pooled(
+        signal,
+        y,
+        pooled_runs(results),
+        lambda r: (r.candidates[candidate][1], r.candidates[candidate][2].threshold),
+    )
 
 
 def as_candidate(result: OuterResult, candidate: str) -> OuterResult:
@@ -236,8 +280,9 @@ def as_candidate(result: OuterResult, candidate: str) -> OuterResult:
     return replace(result, z=z, p=p, inner=sel, scorer=scorer, choice=candidate)
 
 
-def worst_margin(signal: str, y: np.ndarray, runs: Sequence[OuterResult],
-                 baseline: Sequence[OuterResult]) -> float:
+def worst_margin(
+    signal: str, y: np.ndarray, runs: Sequence[OuterResult], baseline: Sequence[OuterResult]
+) -> float:
     """The smallest of (F1 - fair baseline F1) and (ROC AUC - fair baseline ROC AUC) over every split
     of ``runs`` (each side at its own inner threshold; ROC AUC where the held-out side has both classes)."""
     margins = []
@@ -250,8 +295,9 @@ def worst_margin(signal: str, y: np.ndarray, runs: Sequence[OuterResult],
     return min(margins) if margins else float("nan")
 
 
-def shipped_candidate(y: np.ndarray, results: Sequence[OuterResult],
-                      baseline: Sequence[OuterResult] | None = None) -> str:
+def shipped_candidate(
+    y: np.ndarray, results: Sequence[OuterResult], baseline: Sequence[OuterResult] | None = None
+) -> str:
     """The candidate for the model fitted on all rows.
 
     Without ``baseline``: the best pooled outer F1 over the ``for_threshold`` splits, each candidate at
@@ -282,26 +328,40 @@ def pooled_metrics(signal: str, y: np.ndarray, results: Sequence[OuterResult]) -
     return _pooled(signal, y, used, lambda r: (r.p, r.inner.threshold)).to_dict()
 
 
-def shipped_selection(y: np.ndarray, results: Sequence[OuterResult], post: PostProcess | None,
-                      policy: tuple[float, float], candidate: str | None = None) -> Selection:
+def shipped_selection(
+    y: np.ndarray,
+    results: Sequence[OuterResult],
+    post: PostProcess | None,
+    policy: tuple[float, float],
+    candidate: str | None = None,
+) -> Selection:
     """Calibration and threshold for the model fitted on all rows: chosen on the pooled outer
     decision values of the ``for_threshold`` splits (of ``candidate``'s fits, when given)."""
     used = pooled_runs(results)
     if not used:
         return Selection(1.0, 0.0, 0.5)
     zs = [r.candidates[candidate][0] if candidate and r.candidates else r.z for r in used]
-    return select(np.concatenate(zs), np.concatenate([y[r.test] for r in used]),
-                  np.concatenate([np.flatnonzero(r.test) for r in used]), post, policy)
+    return select(
+        np.concatenate(zs),
+        np.concatenate([y[r.test] for r in used]),
+        np.concatenate([np.flatnonzero(r.test) for r in used]),
+        post,
+        policy,
+    )
 
 
 def split_report(signal: str, y: np.ndarray, groups: np.ndarray, result: OuterResult) -> dict:
     """The held-out figures of one outer split at its inner threshold."""
     yt = y[result.test]
-    return {**signal_metrics(signal, yt, result.p, result.inner.threshold).to_dict(),
-            "inner_threshold": result.inner.threshold, "inner_folds": result.inner_kind,
-            "train_size": int(result.train.sum()), "near_copies": result.copies,
-            "groups": per_group_rates(groups[result.test], yt, result.p, result.inner.threshold),
-            "by_source": by_source(signal, yt, groups[result.test], result.p, result.inner.threshold)}
+    return {
+        **signal_metrics(signal, yt, result.p, result.inner.threshold).to_dict(),
+        "inner_threshold": result.inner.threshold,
+        "inner_folds": result.inner_kind,
+        "train_size": int(result.train.sum()),
+        "near_copies": result.copies,
+        "groups": per_group_rates(groups[result.test], yt, result.p, result.inner.threshold),
+        "by_source": by_source(signal, yt, groups[result.test], result.p, result.inner.threshold),
+    }
 
 
 def by_source(signal: str, y: np.ndarray, groups: np.ndarray, p: np.ndarray, threshold: float) -> dict:

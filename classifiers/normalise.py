@@ -34,8 +34,24 @@ _WORD_TOKEN = re.compile(r"[a-z\u00c0-\u024f']+")
 # Words that are commonly joined in hashtags; a light split keeps the parts visible to the model.
 # Region-free on purpose (issue 13): place names belong to the config's region, not to the normaliser,
 # so another regency gets the same features.
-_HASHTAG_PARTS = ("tolak", "lawan", "stop", "anti", "ganti", "save", "pilkada", "pemilu", "politik",
-                  "uang", "hoaks", "hoax", "damai", "presiden", "jokowi", "prabowo")
+_HASHTAG_PARTS = (
+    "tolak",
+    "lawan",
+    "stop",
+    "anti",
+    "ganti",
+    "save",
+    "pilkada",
+    "pemilu",
+    "politik",
+    "uang",
+    "hoaks",
+    "hoax",
+    "damai",
+    "presiden",
+    "jokowi",
+    "prabowo",
+)
 
 
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff]+[\ufe0f\u200d]*")
@@ -102,7 +118,7 @@ def tokens(text: str) -> list[str]:
 
 
 def fold_diacritics(word: str) -> str:
-    """"bâgi" -> "bagi", "pèssè" -> "pesse": Madurese spelling is often written without diacritics."""
+    """ "bâgi" -> "bagi", "pèssè" -> "pesse": Madurese spelling is often written without diacritics."""
     if word.isascii():
         return word
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
@@ -142,8 +158,15 @@ def build_slang_map(kamus_csv: Path, protected: Iterable[str] = ()) -> dict[str,
             continue
         key = basic_normalise(row[0])
         value = basic_normalise(row[1])
-        if (not key or not value or key == value or " " in key or key.isdigit()
-                or key in keep_out or fold_diacritics(key) in keep_out):
+        if (
+            not key
+            or not value
+            or key == value
+            or " " in key
+            or key.isdigit()
+            or key in keep_out
+            or fold_diacritics(key) in keep_out
+        ):
             continue
         table.setdefault(key, value)
     return table

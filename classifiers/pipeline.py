@@ -45,8 +45,10 @@ def _load_style(path: Path) -> dict[str, tuple[frozenset[str], FastTfidf]]:
     """Per model name: the neutral words and the fast featuriser of its style block (none when absent)."""
     if not path.exists():
         return {}
-    return {name: (frozenset(state["neutral"].tolist()), FastTfidf(state["vectoriser"]))
-            for name, state in load_skops(path).items()}
+    return {
+        name: (frozenset(state["neutral"].tolist()), FastTfidf(state["vectoriser"]))
+        for name, state in load_skops(path).items()
+    }
 
 
 class SignalClassifier:
@@ -54,8 +56,9 @@ class SignalClassifier:
 
     ``places``: the region's place names for the rules that need them (see :class:`RuleScorer`)."""
 
-    def __init__(self, model_dir: Path | None = None, *, places: Sequence[str] = (),
-                 second_stage: bool = False):
+    def __init__(
+        self, model_dir: Path | None = None, *, places: Sequence[str] = (), second_stage: bool = False
+    ):
         self.model_dir = model_dir
         self.places = tuple(places)
         self.second_stage = second_stage
@@ -66,8 +69,10 @@ class SignalClassifier:
         directory = Path(self.model_dir) if self.model_dir is not None else DEFAULT_MODEL_DIR
         missing = [name for name in REQUIRED if not (directory / name).exists()]
         if missing:
-            raise ModelError(f"model directory {directory} lacks {', '.join(missing)}; train one with "
-                             f"'python -m classifiers.training DATA_DIR {directory}'")
+            raise ModelError(
+                f"model directory {directory} lacks {', '.join(missing)}; train one with "
+                f"'python -m classifiers.training DATA_DIR {directory}'"
+            )
         try:
             manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
             slang = json.loads((directory / "normaliser.json").read_text(encoding="utf-8"))["slang"]
@@ -85,8 +90,9 @@ class SignalClassifier:
         self.slang_ = slang
         self.vectoriser_ = FastTfidf(load_skops(directory / "vectoriser.skops"))
         self.models_ = load_skops(directory / "signals.skops")
-        self.language_model_ = language_model_from_bundle(load_skops(directory / "language.skops"),
-                                                          self.vectoriser_, slang)
+        self.language_model_ = language_model_from_bundle(
+            load_skops(directory / "language.skops"), self.vectoriser_, slang
+        )
         self.rules_ = RuleScorer(ALL_RULES, places=self.places).compile()
         self.style_ = _load_style(directory / STYLE_FILE)
         if self.second_stage:  # opt-in: needs the embeddings extra and second_stage.skops
@@ -114,8 +120,9 @@ class SignalClassifier:
                 features[name] = xm
         return out
 
-    def score(self, records: Sequence[Mapping[str, Any]], *,
-              source_prior: SourcePrior | None = None) -> list[ScoreResult]:
+    def score(
+        self, records: Sequence[Mapping[str, Any]], *, source_prior: SourcePrior | None = None
+    ) -> list[ScoreResult]:
         """Score a batch of records (each with ``text``; optional ``title``, ``url``).
 
         A long text is scored by all of its windows (:mod:`classifiers.windows`), a short one by its
@@ -131,19 +138,30 @@ class SignalClassifier:
         windows, owners, first = flat_windows(titles, bodies)
         leads = [windows[j] for j in first]  # each record's title + lead window
         basic: dict[str, str] = {}  # raw text -> basic_normalise(text), shared with the rules pass
-        x = self.vectoriser_.transform([apply_slang(basic_normalise_cached(w, basic), self.slang_)
-                                        for w in windows])
+        x = self.vectoriser_.transform(
+            [apply_slang(basic_normalise_cached(w, basic), self.slang_) for w in windows]
+        )
         model_features: dict | None = {} if self.second_stage_ is not None else None
         z = self._decisions(x, windows, model_features)
-        probs = {name: calibrate(pool(zw, owners, first, self.pooling_.get(name, POOLING)),
-                                 *self.calibration_[name]) for name, zw in z.items()}
-        rule_rows, langs = rules_and_languages(titles, bodies, self.rules_, self.language_model_,
-                                               features=x if len(windows) == len(leads) else x[first],
-                                               cache=basic)
+        probs = {
+            name: calibrate(
+                pool(zw, owners, first, self.pooling_.get(name, POOLING)), *self.calibration_[name]
+            )
+            for name, zw in z.items()
+        }
+        rule_rows, langs = rules_and_languages(
+            titles,
+            bodies,
+            self.rules_,
+            self.language_model_,
+            features=x if len(windows) == len(leads) else x[first],
+            cache=basic,
+        )
         contributions = _Contributions(x, self.vectoriser_)
         ends = np.append(first[1:], len(windows))
-        combined = [self._combine(i, probs, rules) if leads[i].strip() else None
-                    for i, rules in enumerate(rule_rows)]
+        combined = [
+            self._combine(i, probs, rules) if leads[i].strip() else None for i, rules in enumerate(rule_rows)
+        ]
         if model_features is not None:
             self._rescore_hoax(combined, rule_rows, model_features[SECOND_STAGE_SIGNAL], owners, first, leads)
         results = []
@@ -157,23 +175,33 @@ class SignalClassifier:
                 model = "radicalism" if s == "violence_threat" else s
                 row = first[i]  # the window that pushed this model's score most
                 if model in z and ends[i] - first[i] > 1:
-                    row += int(np.argmax(z[model][first[i]:ends[i]]))
+                    row += int(np.argmax(z[model][first[i] : ends[i]]))
                 return self._explain(s, x, int(row), why_rules.get(s, []), contributions)
 
-            results.append(finish_result(scores, url=records[i].get("url"), prior=prior,
-                                         thresholds=self.thresholds_, explain=explain, lang=langs[i],
-                                         model_version=self.version_))
+            results.append(
+                finish_result(
+                    scores,
+                    url=records[i].get("url"),
+                    prior=prior,
+                    thresholds=self.thresholds_,
+                    explain=explain,
+                    lang=langs[i],
+                    model_version=self.version_,
+                )
+            )
         return results
 
-    def _rescore_hoax(self, combined: list, rule_rows: list, xm, owners: np.ndarray, first: np.ndarray,
-                      leads: list[str]) -> None:
+    def _rescore_hoax(
+        self, combined: list, rule_rows: list, xm, owners: np.ndarray, first: np.ndarray, leads: list[str]
+    ) -> None:
         """The opt-in second stage (:mod:`classifiers.second_stage`): in-band hoax scores re-scored."""
         from classifiers.second_stage import combine, in_band
 
         threshold = self.thresholds_[SECOND_STAGE_SIGNAL]
         stage1 = np.array([c[0][SECOND_STAGE_SIGNAL] if c else 0.0 for c in combined])
-        rows = np.flatnonzero(in_band(stage1, threshold, self.second_stage_.band)
-                              & np.array([c is not None for c in combined]))
+        rows = np.flatnonzero(
+            in_band(stage1, threshold, self.second_stage_.band) & np.array([c is not None for c in combined])
+        )
         if rows.size == 0:
             return
         stage2 = self.second_stage_
@@ -203,15 +231,20 @@ class SignalClassifier:
         scores = {s: round(min(1.0, max(0.0, scores[s])), 4) for s in SIGNALS}
         return scores, why
 
-    def _explain(self, signal: str, x, i: int, rule_reasons: list[str],
-                 contributions: _Contributions) -> list[str]:
+    def _explain(
+        self, signal: str, x, i: int, rule_reasons: list[str], contributions: _Contributions
+    ) -> list[str]:
         reasons = [f"rule {r}" for r in rule_reasons]
         model_name = "radicalism" if signal == "violence_threat" else signal
         if model_name in self.models_:
             start, end = x.indptr[i], x.indptr[i + 1]
             contrib = contributions.of(model_name, self.models_[model_name])[start:end]
-            reasons += top_terms(contrib, x.indices[start:end], self.vectoriser_.term,
-                                 is_word=contributions.is_word()[start:end])
+            reasons += top_terms(
+                contrib,
+                x.indices[start:end],
+                self.vectoriser_.term,
+                is_word=contributions.is_word()[start:end],
+            )
         return reasons[:8]
 
 
@@ -235,8 +268,9 @@ class _Contributions:
         return self._is_word
 
 
-def load_classifier(model_dir: Path | None = None, *, places: Sequence[str] = (),
-                    second_stage: bool = False) -> SignalClassifier:
+def load_classifier(
+    model_dir: Path | None = None, *, places: Sequence[str] = (), second_stage: bool = False
+) -> SignalClassifier:
     """Load the model in ``model_dir`` (default: the bundled :data:`DEFAULT_MODEL_DIR`).
 
     ``places``: the monitored region's place names (config region, districts and their spellings),

@@ -59,8 +59,11 @@ _LEXICAL = (DEFAULT, Recipe("C=4", c=4.0), Recipe("C=4, sources balanced", c=4.0
 CANDIDATES: dict[str, tuple[Recipe, ...]] = {
     "hate_speech": _LEXICAL,
     "abusive": _LEXICAL,
-    "sara": (DEFAULT, Recipe("C=1, sources balanced", balance_sources=True),
-             Recipe("C=4, sources balanced", c=4.0, balance_sources=True)),
+    "sara": (
+        DEFAULT,
+        Recipe("C=1, sources balanced", balance_sources=True),
+        Recipe("C=4, sources balanced", c=4.0, balance_sources=True),
+    ),
     "hoax": (DEFAULT, Recipe("C=1, shared block x0.5", shared_scale=0.5), Recipe("C=4", c=4.0)),
     "counter_narrative": (DEFAULT, Recipe("C=4", c=4.0)),
     "radicalism": (DEFAULT, Recipe("C=1, sources balanced", balance_sources=True)),
@@ -100,8 +103,9 @@ def column_scale(recipe: Recipe, width: int, n_shared: int, n_word: int | None) 
     scale[:n_shared] = recipe.shared_scale
     if recipe.char_scale != 1.0:
         if n_word is None:
-            raise ValueError(f"recipe {recipe.name!r} scales the character part: "
-                             "the word column count is needed")
+            raise ValueError(
+                f"recipe {recipe.name!r} scales the character part: the word column count is needed"
+            )
         scale[n_word:n_shared] *= recipe.char_scale
     return scale
 

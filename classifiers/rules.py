@@ -39,7 +39,8 @@ _NEGATION_BEFORE = re.compile(
     r"\b(tidak|tak|jangan|janganlah|bukan|tolak|menolak|anti|stop|lawan|melawan|cegah|mencegah|"
     r"larang|dilarang|melarang|hindari|tanpa|ja'|enjek|haram|no(?!\.?\s*\d)|katakan tidak|bebas|berantas|"
     r"perangi|memerangi|waspada|waspadai|awasi|mengawasi|pantau|ta'|enje'|bhunten|jha'|jha)(?!\w)"
-    r"[^.!?\n]{0,25}$")
+    r"[^.!?\n]{0,25}$"
+)
 _NEGATION_AFTER = re.compile(r"^\W{0,3}(tidak|tak|ta'|jangan|bukan|enje'|dilarang|haram)(?!\w)")
 _REPORT_CUES = re.compile(
     r"\b(mengimbau|imbau|imbauan|himbau|menghimbau|himbauan|sosialisasi|antisipasi|mengantisipasi|"
@@ -47,14 +48,16 @@ _REPORT_CUES = re.compile(
     r"diamankan|ditangkap|tersangka|terduga|pidana|sanksi|menindak|ditindak|penindakan|"
     r"dilaporkan|mengatakan|kata dia|ujarnya|ujar|jelasnya|tegasnya|"
     r"menyebutkan|kapolres|kapolsek|polres|polda|polisi|aparat|menelusuri|ditelusuri|unit siber|"
-    r"bawaslu|panwaslu|gakkumdu|satgas|kemendagri)\b")
+    r"bawaslu|panwaslu|gakkumdu|satgas|kemendagri)\b"
+)
 # Reported speech: the phrase is what someone else wrote or threatened ("akun yang mengancam membakar
 # TPS", "laporan dugaan pembagian amplop"), not the author's own call.
 _REPORTED_BEFORE = re.compile(
     r"\b(mengancam|ngancam|ancaman|diancam|menulis|menyebut|menuduh|tuduhan|dugaan|diduga|laporan|"
-    r"melaporkan|isu|soal|terkait|tentang)(?!\w)[^.!?\n]{0,30}$")
+    r"melaporkan|isu|soal|terkait|tentang)(?!\w)[^.!?\n]{0,30}$"
+)
 REPORTED_FACTOR = 0.3
-_HAS_QUOTE = re.compile("[\"“«]")
+_HAS_QUOTE = re.compile('["“«]')
 _QUOTED = re.compile(r"\"[^\"]{0,200}\"|“[^”]{0,200}”|«[^»]{0,200}»")
 
 
@@ -153,7 +156,7 @@ class LiteralIndex:
     """
 
     def __init__(self, patterns: Sequence[str]):
-        self.always: list[int] = []          # rules without known literals: always searched
+        self.always: list[int] = []  # rules without known literals: always searched
         self.short: list[tuple[str, int]] = []  # literals shorter than three characters
         self.by_prefix: dict[str, list[tuple[str, int]]] = {}
         for i, pattern in enumerate(patterns):
@@ -174,7 +177,7 @@ class LiteralIndex:
         found = self._pieces.get(piece)
         if found is None:
             padded = f" {piece} "
-            found = frozenset({padded[k:k + 3] for k in range(len(padded) - 2)} & self.prefixes)
+            found = frozenset({padded[k : k + 3] for k in range(len(padded) - 2)} & self.prefixes)
             if len(self._pieces) >= _PIECE_CACHE_LIMIT:
                 self._pieces.clear()
             self._pieces[piece] = found
@@ -208,13 +211,13 @@ class Rule:
     pattern: str
     weight: float
     meaning: str
-    near: str | None = None          # the rule fires only if this also matches within ``window`` chars
+    near: str | None = None  # the rule fires only if this also matches within ``window`` chars
     window: int = 80
-    near_places: bool = False        # a place word of the scorer (``RuleScorer(places=...)``) also counts
+    near_places: bool = False  # a place word of the scorer (``RuleScorer(places=...)``) also counts
     #                                  as ``near``; the lexicon names no place of a particular region
-    negatable: bool = True           # a preceding negation weakens it
-    reportable: bool = True          # report/appeal wording in the text weakens it
-    reported_speech: bool = True     # "... yang mengancam <phrase>" just before it weakens it
+    negatable: bool = True  # a preceding negation weakens it
+    reportable: bool = True  # report/appeal wording in the text weakens it
+    reported_speech: bool = True  # "... yang mengancam <phrase>" just before it weakens it
 
 
 @dataclass(frozen=True)
@@ -294,23 +297,26 @@ class RuleScorer:
             for match in pattern.finditer(prepared):
                 start, end = match.span()
                 if near is not None:
-                    around = prepared[max(0, start - rule.window): end + rule.window]
+                    around = prepared[max(0, start - rule.window) : end + rule.window]
                     if not near.search(around):
                         continue
                 factor = 1.0
-                if rule.negatable and (_NEGATION_BEFORE.search(prepared[max(0, start - 40): start])
-                                       or _NEGATION_AFTER.search(prepared[end: end + 20])):
+                if rule.negatable and (
+                    _NEGATION_BEFORE.search(prepared[max(0, start - 40) : start])
+                    or _NEGATION_AFTER.search(prepared[end : end + 20])
+                ):
                     factor *= NEGATION_FACTOR
                 if rule.reportable:
                     if reported is None:
                         reported = bool(_REPORT_CUES.search(prepared))
                     if reported:
                         factor *= REPORT_FACTOR
-                if rule.reported_speech and _REPORTED_BEFORE.search(prepared[max(0, start - 45): start]):
+                if rule.reported_speech and _REPORTED_BEFORE.search(prepared[max(0, start - 45) : start]):
                     factor *= REPORTED_FACTOR
                 if quoted is None:
-                    quoted = ([m.span() for m in _QUOTED.finditer(prepared)]
-                              if _HAS_QUOTE.search(prepared) else [])
+                    quoted = (
+                        [m.span() for m in _QUOTED.finditer(prepared)] if _HAS_QUOTE.search(prepared) else []
+                    )
                 if any(a <= start and end <= b for a, b in quoted):
                     factor *= QUOTE_FACTOR
                 hit = RuleHit(rule.name, match.group(0).strip(), rule.weight * factor, factor < 1.0)
@@ -324,12 +330,14 @@ class RuleScorer:
     def probability(hits: Sequence[RuleHit]) -> float:
         """``1 - exp(-s)``, clipped to [MIN_PROB, MAX_PROB]; ``s`` = full-strength weights plus the
         weakened (negated / reported / quoted) weights capped at :data:`DAMPENED_CAP`."""
-        total = (sum(h.weight for h in hits if not h.dampened)
-                 + min(DAMPENED_CAP, sum(h.weight for h in hits if h.dampened)))
+        total = sum(h.weight for h in hits if not h.dampened) + min(
+            DAMPENED_CAP, sum(h.weight for h in hits if h.dampened)
+        )
         return min(MAX_PROB, max(MIN_PROB, 1.0 - math.exp(-total)))
 
-    def score(self, texts: Sequence[str], *,
-              normalised: bool = False) -> list[dict[str, tuple[float, list[str]]]]:
+    def score(
+        self, texts: Sequence[str], *, normalised: bool = False
+    ) -> list[dict[str, tuple[float, list[str]]]]:
         """For each text: signal -> (probability, explanations "rule_name: phrase", strongest first)."""
         self._compiled()
         empty = self.probability([])

@@ -49,8 +49,9 @@ def sealed_records(sets: dict[str, SignalSet]) -> list[dict[str, Any]]:
     return lines
 
 
-def score_sealed(model: Any, sets: dict[str, SignalSet], signals: Sequence[str] = GATED_SIGNALS,
-                 batch_size: int = 512) -> dict[str, dict]:
+def score_sealed(
+    model: Any, sets: dict[str, SignalSet], signals: Sequence[str] = GATED_SIGNALS, batch_size: int = 512
+) -> dict[str, dict]:
     """Metrics of ``model`` per signal on the sealed lines, at the model's stored thresholds: the same
     computation as ``pantau eval`` on the exported file (:func:`classifiers.eval_report.evaluate_signals`)."""
     from classifiers.eval_report import evaluate_signals
@@ -59,14 +60,19 @@ def score_sealed(model: Any, sets: dict[str, SignalSet], signals: Sequence[str] 
     labels: dict[str, list[int]] = {s: [] for s in signals}
     probs: dict[str, list[float]] = {s: [] for s in signals}
     for start in range(0, len(lines), batch_size):
-        batch = lines[start:start + batch_size]
+        batch = lines[start : start + batch_size]
         for line, result in zip(batch, model.score([{"text": x["text"]} for x in batch]), strict=True):
             for s in signals:
                 if s in line:
                     labels[s].append(line[s])
                     probs[s].append(float(result.scores[s]))
-    report = evaluate_signals(labels, probs, {s: model.thresholds_[s] for s in signals},
-                              model_version=model.version_, signals=signals)
+    report = evaluate_signals(
+        labels,
+        probs,
+        {s: model.thresholds_[s] for s in signals},
+        model_version=model.version_,
+        signals=signals,
+    )
     return {s: m.to_dict() for s, m in report.overall.items()}
 
 

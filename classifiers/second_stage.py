@@ -189,7 +189,12 @@ def train_second_stage(
         post=post,
     )
     runs2 = run_nested(
-        embedding_learner(SIGNAL, data, x, emb, seed), data.y, data.g, data.c, SPLITS[SIGNAL], policy,
+        embedding_learner(SIGNAL, data, x, emb, seed),
+        data.y,
+        data.g,
+        data.c,
+        SPLITS[SIGNAL],
+        policy,
         post=post,
     )
     report = _combined_report(data.y, runs1, runs2)

@@ -37,8 +37,11 @@ class PriorMatch:
     counter_shift: float = 0.0
 
     def reason(self) -> str:
-        label = {"fact_checker": "fact-checker", "verified_outlet": "Dewan Pers-verified outlet",
-                 "low_credibility": "low-credibility domain (config)"}[self.kind]
+        label = {
+            "fact_checker": "fact-checker",
+            "verified_outlet": "Dewan Pers-verified outlet",
+            "low_credibility": "low-credibility domain (config)",
+        }[self.kind]
         return f"source prior: {label} {self.entry} ({self.hoax_shift:+.1f} log-odds)"
 
 
@@ -57,8 +60,10 @@ def _bundled(path: Path = BUNDLED_LIST) -> dict[str, tuple[str, ...]]:
     import yaml
 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {key: tuple(str(e["domain"]) for e in data.get(key) or ())
-            for key in ("verified_outlets", "fact_checkers")}
+    return {
+        key: tuple(str(e["domain"]) for e in data.get(key) or ())
+        for key in ("verified_outlets", "fact_checkers")
+    }
 
 
 @dataclass
@@ -71,9 +76,11 @@ class SourcePrior:
     @classmethod
     def from_config(cls, config: SourcePriorConfig | None = None) -> SourcePrior:
         config = config or SourcePriorConfig()
-        lists: dict[str, list[str]] = {"verified_outlet": list(config.verified_outlets),
-                                       "fact_checker": list(config.fact_checkers),
-                                       "low_credibility": list(config.low_credibility)}
+        lists: dict[str, list[str]] = {
+            "verified_outlet": list(config.verified_outlets),
+            "fact_checker": list(config.fact_checkers),
+            "low_credibility": list(config.low_credibility),
+        }
         if config.use_bundled:
             bundled = _bundled()
             lists["verified_outlet"] += bundled["verified_outlets"]
@@ -123,8 +130,9 @@ class SourcePrior:
         if "hoax" in out:
             out["hoax"] = round(shift_probability(out["hoax"], found.hoax_shift), 4)
         if found.counter_shift and "counter_narrative" in out:
-            out["counter_narrative"] = round(shift_probability(out["counter_narrative"],
-                                                               found.counter_shift), 4)
+            out["counter_narrative"] = round(
+                shift_probability(out["counter_narrative"], found.counter_shift), 4
+            )
         return out, found
 
 

@@ -28,15 +28,27 @@ MIN_DOC_SHARE = 0.01
 CLAIM_CUES = frozenset(
     "viralkan sebarkan bagikan share viral hoaks hoax waspada info penting tolong segera awas "
     "hati-hati berantai beredar broadcast forward teruskan gratis dapatkan klik link daftar hadiah "
-    "bantuan pemerintah resmi mohon ingat jangan".split())
+    "bantuan pemerintah resmi mohon ingat jangan".split()
+)
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _WORD = re.compile(r"\w+", re.UNICODE)
-STYLE_VECTORISER = {"analyzer": "word", "ngram_range": (1, 3), "min_df": 3, "max_df": 1.0,
-                    "max_features": 40_000, "token_pattern": r"\S+"}
+STYLE_VECTORISER = {
+    "analyzer": "word",
+    "ngram_range": (1, 3),
+    "min_df": 3,
+    "max_df": 1.0,
+    "max_features": 40_000,
+    "token_pattern": r"\S+",
+}
 
 
-def fit_neutral_words(texts: Sequence[str], groups: Sequence[str], *, min_groups: int = MIN_GROUPS,
-                      min_doc_share: float = MIN_DOC_SHARE) -> list[str]:
+def fit_neutral_words(
+    texts: Sequence[str],
+    groups: Sequence[str],
+    *,
+    min_groups: int = MIN_GROUPS,
+    min_doc_share: float = MIN_DOC_SHARE,
+) -> list[str]:
     """Words frequent in many groups (sorted), plus :data:`CLAIM_CUES`."""
     per_group: dict[str, Counter] = {}
     sizes: Counter = Counter()
@@ -91,8 +103,10 @@ class StyleFeatures:
         """Plain data for a skops artifact (sorted arrays, no callables)."""
         from classifiers.features import vectoriser_state
 
-        return {"neutral": np.array(sorted(self.neutral_), dtype=str),
-                "vectoriser": vectoriser_state(self.vectoriser_)}
+        return {
+            "neutral": np.array(sorted(self.neutral_), dtype=str),
+            "vectoriser": vectoriser_state(self.vectoriser_),
+        }
 
     @classmethod
     def from_state(cls, state: dict) -> StyleFeatures:

@@ -21,8 +21,9 @@ def fold(text: str) -> str:
 
 
 def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    alternatives = sorted({re.escape(fold(p).strip()) for p in phrases if p and p.strip()},
-                          key=len, reverse=True)
+    alternatives = sorted(
+        {re.escape(fold(p).strip()) for p in phrases if p and p.strip()}, key=len, reverse=True
+    )
     if not alternatives:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
@@ -37,8 +38,12 @@ class _Entry:
 class Tagger:
     """Finds configured districts and actors in a text. Build once per run, reuse for every item."""
 
-    def __init__(self, districts: list[DistrictConfig], actors: list[ActorConfig],
-                 candidates: list[CandidateConfig] | None = None):
+    def __init__(
+        self,
+        districts: list[DistrictConfig],
+        actors: list[ActorConfig],
+        candidates: list[CandidateConfig] | None = None,
+    ):
         self._districts = self._entries((d.name, d.phrases()) for d in districts)
         named = [(a.id, [a.name, *a.variants]) for a in actors]
         named += [(c.id, [c.name, *c.variants]) for c in candidates or []]

@@ -46,17 +46,24 @@ def basic_normalise_cached(text: str, cache: dict[str, str] | None) -> str:
     return out
 
 
-def rules_and_languages(titles: Sequence[str], bodies: Sequence[str], rules: RuleScorer,
-                        language_model: Any, *, features: Any = None, cache: dict[str, str] | None = None,
-                        ) -> tuple[list[dict[str, tuple[float, list[str]]]], list[str]]:
+def rules_and_languages(
+    titles: Sequence[str],
+    bodies: Sequence[str],
+    rules: RuleScorer,
+    language_model: Any,
+    *,
+    features: Any = None,
+    cache: dict[str, str] | None = None,
+) -> tuple[list[dict[str, tuple[float, list[str]]]], list[str]]:
     """Rule scores per signal and the language code of each (title, body) pair, in input order.
 
     ``features``: the shared TF-IDF matrix of the batch's model windows, which a language model over
     the shared features reads instead of featurising again; ``cache``: see :func:`basic_normalise_cached`.
     """
     full = [basic_normalise_cached(rule_text(t, b), cache) for t, b in zip(titles, bodies, strict=True)]
-    langs = detect_language_batch([cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True,
-                                  features=features)
+    langs = detect_language_batch(
+        [cut(f, LANGUAGE_CHARS) for f in full], language_model, normalised=True, features=features
+    )
     return rules.score(full, normalised=True), langs
 
 
@@ -65,14 +72,22 @@ def empty_result(model_version: str) -> ScoreResult:
     return ScoreResult(scores=dict.fromkeys(SIGNALS, 0.0), flags=[], lang="und", model_version=model_version)
 
 
-def finish_result(scores: dict[str, float], *, url: str | None, prior: SourcePrior,
-                  thresholds: Mapping[str, float], explain: Callable[[str], list[str]], lang: str,
-                  model_version: str) -> ScoreResult:
+def finish_result(
+    scores: dict[str, float],
+    *,
+    url: str | None,
+    prior: SourcePrior,
+    thresholds: Mapping[str, float],
+    explain: Callable[[str], list[str]],
+    lang: str,
+    model_version: str,
+) -> ScoreResult:
     """Both backends' last step for one record: apply the source prior from ``url``, flag the signals at
     their thresholds, explain each flag (``explain(signal)``) and name the prior where it applied."""
     scores, found = prior.apply(scores, url)
     flags = [s for s in SIGNALS if scores[s] >= thresholds[s]]
     explanations = {s: explain(s) for s in flags}
     note_prior(explanations, found)
-    return ScoreResult(scores=scores, flags=flags, lang=lang, explanations=explanations,
-                       model_version=model_version)
+    return ScoreResult(
+        scores=scores, flags=flags, lang=lang, explanations=explanations, model_version=model_version
+    )

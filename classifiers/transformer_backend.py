@@ -35,14 +35,26 @@ from classifiers.text_pass import empty_result, finish_result, rules_and_languag
 from classifiers.weights import COMBINE, FIXED_THRESHOLDS, RULE_LIFTS, noisy_or, threshold_policy
 from pantau.domain import SIGNALS, ModelError, ScoreResult
 
-__all__ = ["LABELS", "TransformerSignalClassifier", "is_transformer_model_dir", "load_transformer_classifier",
-           "train_transformer"]
+__all__ = [
+    "LABELS",
+    "TransformerSignalClassifier",
+    "is_transformer_model_dir",
+    "load_transformer_classifier",
+    "train_transformer",
+]
 
 LABELS = ("hoax", "hate_speech", "sara", "abusive", "counter_narrative")
 BACKEND = "transformers"
 # Whole sources held out to choose thresholds (each signal gets positives and negatives from them).
-VALIDATION_GROUPS = ("ibrohim-f3", "netifier-kaskus", "claims-2020", "tbh-report-answers",
-                     "news-narasipal", "pilpres2019", "social-pilpres")
+VALIDATION_GROUPS = (
+    "ibrohim-f3",
+    "netifier-kaskus",
+    "claims-2020",
+    "tbh-report-answers",
+    "news-narasipal",
+    "pilpres2019",
+    "social-pilpres",
+)
 
 
 def is_transformer_model_dir(path: Path | str | None) -> bool:
@@ -77,15 +89,22 @@ def _load_base(base_model: str) -> tuple[Any, Any]:
 
     local = Path(base_model).is_dir()
     if not local and _offline():
-        raise ModelError(f"base model {base_model!r} is not a local directory and HF_HUB_OFFLINE is set, so "
-                         "it cannot be downloaded; unset HF_HUB_OFFLINE (with internet) or pass a local "
-                         "directory")
+        raise ModelError(
+            f"base model {base_model!r} is not a local directory and HF_HUB_OFFLINE is set, so "
+            "it cannot be downloaded; unset HF_HUB_OFFLINE (with internet) or pass a local "
+            "directory"
+        )
     try:
         tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=local)
         model = AutoModelForSequenceClassification.from_pretrained(
-            base_model, num_labels=len(LABELS), problem_type="multi_label_classification",
-            id2label=dict(enumerate(LABELS)), label2id={s: i for i, s in enumerate(LABELS)},
-            local_files_only=local, ignore_mismatched_sizes=True)
+            base_model,
+            num_labels=len(LABELS),
+            problem_type="multi_label_classification",
+            id2label=dict(enumerate(LABELS)),
+            label2id={s: i for i, s in enumerate(LABELS)},
+            local_files_only=local,
+            ignore_mismatched_sizes=True,
+        )
     except (OSError, ValueError) as exc:
         hint = "" if local else " (a hub id needs internet; with HF_HUB_OFFLINE=1 pass a local directory)"
         raise ModelError(f"cannot load base model {base_model!r}{hint}: {exc}") from exc
@@ -98,8 +117,13 @@ def build_table(data: TrainingData) -> tuple[list[str], np.ndarray, np.ndarray]:
     Rows come from the same per-signal sets as the scikit-learn training; a text that several sets
     contain carries each of their labels, and it is a validation row when any of its groups is held out.
     """
-    sets = {"hate_speech": data.ibrohim_set("hate_speech"), "abusive": data.ibrohim_set("abusive"),
-            "sara": data.sara_set(), "hoax": data.hoax_set(), "counter_narrative": data.counter_set()}
+    sets = {
+        "hate_speech": data.ibrohim_set("hate_speech"),
+        "abusive": data.ibrohim_set("abusive"),
+        "sara": data.sara_set(),
+        "hoax": data.hoax_set(),
+        "counter_narrative": data.counter_set(),
+    }
     index: dict[str, int] = {}
     labels: list[list[float]] = []
     held: list[bool] = []
@@ -127,8 +151,9 @@ def masked_bce(logits: Any, targets: Any) -> Any:
     return (loss * mask).sum() / mask.sum().clamp(min=1)
 
 
-def _predict(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int,
-             batch_size: int) -> np.ndarray:
+def _predict(
+    model: Any, tokenizer: Any, texts: Sequence[str], max_length: int, batch_size: int
+) -> np.ndarray:
     """Sigmoid probabilities [n, 5], batched, under ``torch.inference_mode``."""
     import torch
 
@@ -136,14 +161,22 @@ def _predict(model: Any, tokenizer: Any, texts: Sequence[str], max_length: int,
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[start:start + batch_size]), truncation=True, max_length=max_length,
-                            padding=True, return_tensors="pt")
+            enc = tokenizer(
+                list(texts[start : start + batch_size]),
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             out.append(torch.sigmoid(model(**enc).logits).float().numpy())
     return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
 
 
-def combine(probs: Mapping[str, float], rules: Mapping[str, tuple[float, list[str]]],
-            weights: Mapping[str, float] = COMBINE) -> tuple[dict[str, float], dict[str, list[str]]]:
+def combine(
+    probs: Mapping[str, float],
+    rules: Mapping[str, tuple[float, list[str]]],
+    weights: Mapping[str, float] = COMBINE,
+) -> tuple[dict[str, float], dict[str, list[str]]]:
     """Model probabilities of :data:`LABELS` + rule scores -> the seven scores and rule reasons.
 
     Same formulas as the scikit-learn pipeline, except ``violence_threat`` = rules (no radicalism head).
@@ -160,9 +193,19 @@ def combine(probs: Mapping[str, float], rules: Mapping[str, tuple[float, list[st
     return {s: round(min(1.0, max(0.0, float(scores[s]))), 4) for s in SIGNALS}, why
 
 
-def train_transformer(data_dir: Path, out_dir: Path, *, base_model: str, epochs: int = 1,
-                      max_length: int = 128, batch_size: int = 16, max_rows: int | None = None, seed: int = 0,
-                      progress: Callable[[str], None] | None = None, learning_rate: float = 3e-5) -> dict:
+def train_transformer(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    base_model: str,
+    epochs: int = 1,
+    max_length: int = 128,
+    batch_size: int = 16,
+    max_rows: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    learning_rate: float = 3e-5,
+) -> dict:
     """Fine-tune ``base_model`` on the JSONL files of ``data_dir``; write the model and manifest to
     ``out_dir``; return the manifest. Raises ModelError when the base model cannot be loaded."""
     import torch
@@ -186,9 +229,14 @@ def train_transformer(data_dir: Path, out_dir: Path, *, base_model: str, epochs:
         order = rng.permutation(train_idx)
         total = 0.0
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            enc = tokenizer([texts[i] for i in batch], truncation=True, max_length=max_length, padding=True,
-                            return_tensors="pt")
+            batch = order[start : start + batch_size]
+            enc = tokenizer(
+                [texts[i] for i in batch],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             loss = masked_bce(model(**enc).logits, targets[batch])
             optimiser.zero_grad()
             loss.backward()
@@ -196,33 +244,50 @@ def train_transformer(data_dir: Path, out_dir: Path, *, base_model: str, epochs:
             total += float(loss.detach()) * len(batch)
             steps += 1
         say(f"epoch {epoch + 1}/{epochs}: mean masked BCE {total / max(1, len(order)):.4f}")
-    thresholds, metrics = _choose_thresholds(model, tokenizer, [texts[i] for i in val_idx], y[val_idx],
-                                             max_length, batch_size)
+    thresholds, metrics = _choose_thresholds(
+        model, tokenizer, [texts[i] for i in val_idx], y[val_idx], max_length, batch_size
+    )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)
     digest = hashlib.sha256((out_dir / "model.safetensors").read_bytes()).hexdigest()[:8]
-    manifest = {"backend": BACKEND, "version": f"tf-{datetime.now(UTC):%Y%m%d}-{digest}",
-                "base_model": base_model, "thresholds": thresholds, "labels": list(LABELS),
-                "max_length": max_length, "combine": dict(COMBINE),
-                "metrics": {"validation_groups": list(VALIDATION_GROUPS), "train_rows": int(len(train_idx)),
-                            "validation_rows": int(len(val_idx)), "epochs": epochs, "steps": steps,
-                            "seconds": round(time.perf_counter() - started, 1), "per_signal": metrics},
-                "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "seed": seed}
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+    manifest = {
+        "backend": BACKEND,
+        "version": f"tf-{datetime.now(UTC):%Y%m%d}-{digest}",
+        "base_model": base_model,
+        "thresholds": thresholds,
+        "labels": list(LABELS),
+        "max_length": max_length,
+        "combine": dict(COMBINE),
+        "metrics": {
+            "validation_groups": list(VALIDATION_GROUPS),
+            "train_rows": int(len(train_idx)),
+            "validation_rows": int(len(val_idx)),
+            "epochs": epochs,
+            "steps": steps,
+            "seconds": round(time.perf_counter() - started, 1),
+            "per_signal": metrics,
+        },
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": seed,
+    }
+    (out_dir / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     say(f"saved {manifest['version']} to {out_dir}")
     return manifest
 
 
-def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarray, max_length: int,
-                       batch_size: int) -> tuple[dict[str, float], dict[str, dict]]:
+def _choose_thresholds(
+    model: Any, tokenizer: Any, texts: list[str], y: np.ndarray, max_length: int, batch_size: int
+) -> tuple[dict[str, float], dict[str, dict]]:
     """Per-signal thresholds on the held-out sources, on the combined (model + rule lift) scores."""
     probs = _predict(model, tokenizer, texts, max_length, batch_size)
     rules = RuleScorer(ALL_RULES).compile().score([basic_normalise(t) for t in texts], normalised=True)
-    combined = [combine(dict(zip(LABELS, row, strict=True)), r)[0]
-                for row, r in zip(probs, rules, strict=True)]
+    combined = [
+        combine(dict(zip(LABELS, row, strict=True)), r)[0] for row, r in zip(probs, rules, strict=True)
+    ]
     thresholds = dict(FIXED_THRESHOLDS)
     metrics = {}
     for col, signal in enumerate(LABELS):
@@ -230,8 +295,9 @@ def _choose_thresholds(model: Any, tokenizer: Any, texts: list[str], y: np.ndarr
         truth = y[known, col].astype(int)
         p = np.asarray([c[signal] for c, k in zip(combined, known, strict=True) if k])
         beta, floor = threshold_policy(signal)
-        thresholds[signal] = (threshold_max_fbeta(truth, p, beta=beta, precision_floor=floor)
-                              if truth.size else 0.5)
+        thresholds[signal] = (
+            threshold_max_fbeta(truth, p, beta=beta, precision_floor=floor) if truth.size else 0.5
+        )
         metrics[signal] = binary_metrics(truth, p, thresholds[signal]) if truth.size else {"n": 0}
     return {s: float(thresholds[s]) for s in SIGNALS}, metrics
 
@@ -243,8 +309,9 @@ class TransformerSignalClassifier:
     ``places`` are the region's place names for the rules (see :class:`RuleScorer`).
     """
 
-    def __init__(self, model_dir: Path, *, quantize: bool = False, batch_size: int = 32,
-                 places: Sequence[str] = ()):
+    def __init__(
+        self, model_dir: Path, *, quantize: bool = False, batch_size: int = 32, places: Sequence[str] = ()
+    ):
         self.model_dir = model_dir
         self.quantize = quantize
         self.batch_size = batch_size
@@ -254,19 +321,24 @@ class TransformerSignalClassifier:
         """Read the manifest, tokenizer and model (local files only); raise ModelError when unusable."""
         directory = Path(self.model_dir)
         if not is_transformer_model_dir(directory):
-            raise ModelError(f"{directory}: no manifest.json with backend 'transformers'; train one with "
-                             "'pantau train --backend transformers'")
+            raise ModelError(
+                f"{directory}: no manifest.json with backend 'transformers'; train one with "
+                "'pantau train --backend transformers'"
+            )
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         unknown = set(SIGNALS) - set(manifest.get("thresholds", {}))
         if unknown or list(manifest.get("labels", [])) != list(LABELS):
-            raise ModelError(f"{directory}/manifest.json: missing thresholds {sorted(unknown)} or labels "
-                             f"other than {list(LABELS)}")
+            raise ModelError(
+                f"{directory}/manifest.json: missing thresholds {sorted(unknown)} or labels "
+                f"other than {list(LABELS)}"
+            )
         try:
             import torch
             from transformers import AutoModelForSequenceClassification, AutoTokenizer
         except ImportError as exc:
-            raise ModelError("the transformers backend needs the extra: pip install 'pantau[transformers]'") \
-                from exc
+            raise ModelError(
+                "the transformers backend needs the extra: pip install 'pantau[transformers]'"
+            ) from exc
         _quiet_transformers()
         try:
             tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
@@ -296,8 +368,9 @@ class TransformerSignalClassifier:
             self.load()
         return _predict(self.model_, self.tokenizer_, list(texts), self.max_length_, self.batch_size)
 
-    def score(self, records: Sequence[Mapping[str, Any]], *,
-              source_prior: SourcePrior | None = None) -> list[ScoreResult]:
+    def score(
+        self, records: Sequence[Mapping[str, Any]], *, source_prior: SourcePrior | None = None
+    ) -> list[ScoreResult]:
         """Score a batch of records (each with ``text``; optional ``title``, ``url``).
 
         ``source_prior`` (default: the bundled credible-source list) moves hoax scores by the URL."""
@@ -322,9 +395,17 @@ class TransformerSignalClassifier:
             def explain(s: str, why: dict = why) -> list[str]:
                 return ([f"rule {r}" for r in why.get(s, [])] or ["model"])[:8]
 
-            results.append(finish_result(scores, url=records[i].get("url"), prior=prior,
-                                         thresholds=self.thresholds_, explain=explain, lang=langs[i],
-                                         model_version=self.version_))
+            results.append(
+                finish_result(
+                    scores,
+                    url=records[i].get("url"),
+                    prior=prior,
+                    thresholds=self.thresholds_,
+                    explain=explain,
+                    lang=langs[i],
+                    model_version=self.version_,
+                )
+            )
         return results
 
 
@@ -335,8 +416,9 @@ def _bundled_language_model() -> Any | None:
     return _default_language_model()
 
 
-def load_transformer_classifier(model_dir: Path, *, quantize: bool = False,
-                                places: Sequence[str] = ()) -> TransformerSignalClassifier:
+def load_transformer_classifier(
+    model_dir: Path, *, quantize: bool = False, places: Sequence[str] = ()
+) -> TransformerSignalClassifier:
     """Load the transformers model in ``model_dir`` (see :func:`is_transformer_model_dir`); ``places``:
     the region's place names for the rules."""
     return TransformerSignalClassifier(model_dir, quantize=quantize, places=places).load()

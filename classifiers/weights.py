@@ -14,8 +14,13 @@ roughly one strong phrase (weight >= 0.7) without dampening context.
 
 from __future__ import annotations
 
-COMBINE: dict[str, float] = {"radicalism_weight": 0.45, "counter_narrative_rules": 0.5, "hoax_rules": 0.6,
-                             "sara_rules": 0.6, "hate_sara_rules": 0.5}
+COMBINE: dict[str, float] = {
+    "radicalism_weight": 0.45,
+    "counter_narrative_rules": 0.5,
+    "hoax_rules": 0.6,
+    "sara_rules": 0.6,
+    "hate_sara_rules": 0.5,
+}
 
 # Which rule signal lifts which model signal, with which weight key (training and scoring share it).
 RULE_LIFTS: dict[str, tuple[str, str]] = {
@@ -30,6 +35,7 @@ FIXED_THRESHOLDS: dict[str, float] = {"vote_buying": 0.5, "violence_threat": 0.5
 def noisy_or(p, weight: float, cue):
     """Every combination above: ``1 - (1 - p) * (1 - weight * cue)`` (floats or numpy arrays)."""
     return 1 - (1 - p) * (1 - weight * cue)
+
 
 # Signals whose model also reads the topic-neutral style block (classifiers/style.py).
 STYLE_SIGNALS: tuple[str, ...] = ("hoax",)

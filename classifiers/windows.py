@@ -30,20 +30,22 @@ POOLINGS = ("mean", "max", "lead")
 POOLING = "mean"
 
 
-def document_windows(title: str | None, body: str | None, size: int = MAX_CHARS,
-                     max_windows: int = MAX_WINDOWS) -> list[str]:
+def document_windows(
+    title: str | None, body: str | None, size: int = MAX_CHARS, max_windows: int = MAX_WINDOWS
+) -> list[str]:
     """The windows of one document, the title + lead window first (always at least one, maybe empty)."""
     lead, rest = lead_and_rest(title, body, size)
     windows = [lead]
     while rest and len(windows) < max_windows:
         piece = cut(rest, size)
         windows.append(piece)
-        rest = rest[len(piece):].lstrip()
+        rest = rest[len(piece) :].lstrip()
     return windows
 
 
-def flat_windows(titles: Sequence[str], bodies: Sequence[str], size: int = MAX_CHARS,
-                 max_windows: int = MAX_WINDOWS) -> tuple[list[str], np.ndarray, np.ndarray]:
+def flat_windows(
+    titles: Sequence[str], bodies: Sequence[str], size: int = MAX_CHARS, max_windows: int = MAX_WINDOWS
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every document's windows in one list, the owner (document index) of each window, and the index of
     each document's first (lead) window."""
     flat: list[str] = []

@@ -38,8 +38,10 @@ MAX_ROUNDS = 5  # items arriving in the period while the backfill runs are picke
 
 # --- plain steps (no Prefect) ----------------------------------------------------------------------
 
-def score_batch(database_url: str, model_dir: str | None, config: dict[str, Any],
-                item_ids: list[int]) -> dict[str, int]:
+
+def score_batch(
+    database_url: str, model_dir: str | None, config: dict[str, Any], item_ids: list[int]
+) -> dict[str, int]:
     """Score the items of ``item_ids`` still lacking a score from the model, in one transaction.
 
     Only scores are written (no tags, no alerts). Counts: ``scored`` (new scores), ``flagged``
@@ -51,14 +53,16 @@ def score_batch(database_url: str, model_dir: str | None, config: dict[str, Any]
     with Session(engine_for(database_url)) as session, session.begin():
         rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
         prior = SourcePrior.from_config(region.source_prior)
-        results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows],
-                              source_prior=prior)
+        results = model.score(
+            [{"text": r.text, "title": r.title, "url": r.url} for r in rows], source_prior=prior
+        )
         for result in results:
             harm = set(result.flags) - {"counter_narrative"}
             counts["flagged"] += bool(harm)
             counts.update(f"flag_{flag}" for flag in result.flags)
-        counts["scored"] = repo.save_scores(session, model.version_,
-                                            [(r.id, res) for r, res in zip(rows, results, strict=True)])
+        counts["scored"] = repo.save_scores(
+            session, model.version_, [(r.id, res) for r, res in zip(rows, results, strict=True)]
+        )
         failpoint("classify.before_commit")
     failpoint("classify.after_commit")
     return dict(counts)
@@ -88,15 +92,16 @@ def finish_job(database_url: str, job_id: int, error: str | None = None) -> dict
             job = backfills.get_job(session, job_id)
         else:
             job = backfills.finish(session, job_id)
-    return {"id": job.id, "status": job.status, "total": job.total, "done": job.done,
-            "counts": job.counts}
+    return {"id": job.id, "status": job.status, "total": job.total, "done": job.done, "counts": job.counts}
 
 
 # --- Prefect tasks and flow ------------------------------------------------------------------------
 
+
 @task(name="backfill-batch", cache_policy=None)
-def backfill_batch_task(database_url: str, model_dir: str | None, config: dict[str, Any],
-                        item_ids: list[int], raise_alerts: bool) -> dict[str, Any]:
+def backfill_batch_task(
+    database_url: str, model_dir: str | None, config: dict[str, Any], item_ids: list[int], raise_alerts: bool
+) -> dict[str, Any]:
     if raise_alerts:
         counts = steps.classify_batch(database_url, model_dir, config, item_ids)
         return {k: v for k, v in counts.items() if k != "by_signal"}
@@ -104,8 +109,15 @@ def backfill_batch_task(database_url: str, model_dir: str | None, config: dict[s
 
 
 @flow(name="backfill", log_prints=False, validate_parameters=True)
-def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, since: datetime,
-             until: datetime, batch_size: int = 500, raise_alerts: bool = False) -> dict[str, Any]:
+def backfill(
+    database_url: str,
+    config: dict[str, Any],
+    model_dir: str | None,
+    since: datetime,
+    until: datetime,
+    batch_size: int = 500,
+    raise_alerts: bool = False,
+) -> dict[str, Any]:
     """Score the period's items that lack a score from ``model_dir``'s version; returns a summary."""
     from prefect.context import FlowRunContext
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -114,8 +126,14 @@ def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, s
     region = PantauConfig.model_validate(config)
     version = region_classifier(model_dir, region).version_
     job = start_job(database_url, version, since, until)
-    report("backfill_started", job_id=job["id"], model_version=version, total=job["total"],
-           done=job["done"], resumed=job["resumed"])
+    report(
+        "backfill_started",
+        job_id=job["id"],
+        model_version=version,
+        total=job["total"],
+        done=job["done"],
+        resumed=job["resumed"],
+    )
     sequential = isinstance(FlowRunContext.get().task_runner, ThreadPoolTaskRunner)
     scored, scored_ids, rounds, match_counts = 0, [], 0, None
     try:
@@ -123,11 +141,12 @@ def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, s
             ids = pending(database_url, version, since, until)
             if not ids:
                 break
-            batches = [ids[i:i + batch_size] for i in range(0, len(ids), batch_size)]
+            batches = [ids[i : i + batch_size] for i in range(0, len(ids), batch_size)]
             report("classify_started", items=len(ids), batches=len(batches))
             round_scored = 0
-            for batch, counts in _run_batches(database_url, model_dir, config, batches, raise_alerts,
-                                              sequential):
+            for batch, counts in _run_batches(
+                database_url, model_dir, config, batches, raise_alerts, sequential
+            ):
                 record_batch(database_url, job["id"], counts)
                 round_scored += int(counts.get("scored", 0))
                 report("batch_done", size=len(batch), **counts)
@@ -142,14 +161,30 @@ def backfill(database_url: str, config: dict[str, Any], model_dir: str | None, s
         finish_job(database_url, job["id"], error=f"{type(exc).__name__}: {exc}")
         raise
     final = finish_job(database_url, job["id"])
-    return {"job_id": job["id"], "model_version": version, "status": final["status"],
-            "total": final["total"], "done": final["done"], "already_done": job["done"],
-            "resumed": job["resumed"], "scored": scored, "rounds": rounds, "counts": final["counts"],
-            "matching": match_counts, "seconds": round(time.monotonic() - started, 3)}
+    return {
+        "job_id": job["id"],
+        "model_version": version,
+        "status": final["status"],
+        "total": final["total"],
+        "done": final["done"],
+        "already_done": job["done"],
+        "resumed": job["resumed"],
+        "scored": scored,
+        "rounds": rounds,
+        "counts": final["counts"],
+        "matching": match_counts,
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
-def _run_batches(database_url: str, model_dir: str | None, config: dict[str, Any],
-                 batches: list[list[int]], raise_alerts: bool, sequential: bool):
+def _run_batches(
+    database_url: str,
+    model_dir: str | None,
+    config: dict[str, Any],
+    batches: list[list[int]],
+    raise_alerts: bool,
+    sequential: bool,
+):
     """Yield (batch, counts) as batches finish: in order on threads, as completed on Dask."""
     if sequential or len(batches) < 2:
         for batch in batches:

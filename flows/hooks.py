@@ -27,9 +27,13 @@ _log = logging.getLogger(__name__)
 def on_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """Record the failure and alert (Prefect ``on_failure`` / ``on_crashed`` hook)."""
     try:
-        alert_id = record_run_failure(dict(flow_run.parameters or {}), str(flow_run.id),
-                                      flow_run.name, crashed=state.is_crashed(),
-                                      message=state.message or state.name)
+        alert_id = record_run_failure(
+            dict(flow_run.parameters or {}),
+            str(flow_run.id),
+            flow_run.name,
+            crashed=state.is_crashed(),
+            message=state.message or state.name,
+        )
     except Exception:  # noqa: BLE001 - a hook must not raise
         _log.exception("could not record the failure of flow run %s", getattr(flow_run, "id", "?"))
         return
@@ -38,8 +42,15 @@ def on_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
         dispatch_safely(parameters["database_url"], parameters.get("config") or {})
 
 
-def record_run_failure(parameters: dict[str, Any], flow_run_id: str, name: str, *, crashed: bool,
-                       message: str, now: datetime | None = None) -> int | None:
+def record_run_failure(
+    parameters: dict[str, Any],
+    flow_run_id: str,
+    name: str,
+    *,
+    crashed: bool,
+    message: str,
+    now: datetime | None = None,
+) -> int | None:
     """Close the run's record and raise its ``run_failed`` alert (once per flow run); returns the
     new alert's id, or None when it existed already or the parameters name no database."""
     database_url = parameters.get("database_url")
@@ -51,11 +62,21 @@ def record_run_failure(parameters: dict[str, Any], flow_run_id: str, name: str, 
     with Session(engine_for(database_url)) as session, session.begin():
         runs = end_flow_run(session, flow_run_id, status=status, error=message)
         alert_id, created = raise_alert(
-            session, kind="run_failed", severity="high",
+            session,
+            kind="run_failed",
+            severity="high",
             reason=f"monitoring run {name} {status}: {message}"[:2000],
-            dedupe_key=f"run_failed:{flow_run_id}", stage=region.stage_at(as_of),
-            details={"flow_run_id": flow_run_id, "flow_run_name": name, "status": status,
-                     "message": message[:2000], "runs": runs, "as_of": as_of.isoformat()})
+            dedupe_key=f"run_failed:{flow_run_id}",
+            stage=region.stage_at(as_of),
+            details={
+                "flow_run_id": flow_run_id,
+                "flow_run_name": name,
+                "status": status,
+                "message": message[:2000],
+                "runs": runs,
+                "as_of": as_of.isoformat(),
+            },
+        )
     return alert_id if created else None
 
 

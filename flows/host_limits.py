@@ -28,8 +28,9 @@ def limit_name(location: str) -> str | None:
     return PREFIX + parts.hostname.lower().rstrip(".")
 
 
-def ensure_host_limits(sources: list[dict[str, Any]], per_host: int, *,
-                       reset_slots: bool = False) -> list[str]:
+def ensure_host_limits(
+    sources: list[dict[str, Any]], per_host: int, *, reset_slots: bool = False
+) -> list[str]:
     """Create (or resize to ``per_host``) the limit of every host among the enabled sources.
 
     ``reset_slots``: also free every occupied slot. Only for a run that knows no other run is active: a
@@ -62,6 +63,7 @@ def host_slot(location: str, *, timeout_seconds: float = 600) -> Iterator[None]:
         return
     from prefect.concurrency.sync import concurrency
 
-    with concurrency(name, occupy=1, timeout_seconds=timeout_seconds, lease_duration=LEASE_SECONDS,
-                     strict=False):
+    with concurrency(
+        name, occupy=1, timeout_seconds=timeout_seconds, lease_duration=LEASE_SECONDS, strict=False
+    ):
         yield

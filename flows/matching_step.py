@@ -70,10 +70,16 @@ class _Known:
     score: float
 
 
-def match_items(database_url: str, model_dir: str | None, config: dict[str, Any], *,
-                item_ids: list[int] | None = None, recent_days: int | None = 365,
-                threshold: float | None = None,
-                cluster_threshold: float = CLUSTER_THRESHOLD) -> dict[str, int]:
+def match_items(
+    database_url: str,
+    model_dir: str | None,
+    config: dict[str, Any],
+    *,
+    item_ids: list[int] | None = None,
+    recent_days: int | None = 365,
+    threshold: float | None = None,
+    cluster_threshold: float = CLUSTER_THRESHOLD,
+) -> dict[str, int]:
     """Run the matching step over the pending items (or only ``item_ids``); return its counts.
 
     ``threshold`` (default: the matching engine's calibrated one) decides known-hoax matches and
@@ -87,8 +93,11 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
     region = PantauConfig.model_validate(config)
     model = region_classifier(model_dir, region)
     place_words = tuple(region.region_names())  # the region as a whole: in nearly every item, weighs less
-    match_config = MatchConfig(recent_days=recent_days, place_words=place_words,
-                               **({} if threshold is None else {"threshold": threshold}))
+    match_config = MatchConfig(
+        recent_days=recent_days,
+        place_words=place_words,
+        **({} if threshold is None else {"threshold": threshold}),
+    )
     counts: Counter[str] = Counter()
     with Session(engine_for(database_url)) as session, session.begin():
         candidates = store.items_to_match(session, model.version_, item_ids)
@@ -119,8 +128,9 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
         counts["matches"] += store.record_matches(session, new_matches, backend=match_config.backend)
 
         seeds = _seeds(session, others, roles, known)
-        claim_of = _cluster(session, others, seeds, max(cluster_threshold, match_config.threshold), since,
-                            counts, place_words)
+        claim_of = _cluster(
+            session, others, seeds, max(cluster_threshold, match_config.threshold), since, counts, place_words
+        )
         roles.update(dict.fromkeys(claim_of, "claim"))
         touched = set(claim_of.values())
         cited = _Answers(session, region)
@@ -129,13 +139,15 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
             for k in known.get(item_id, []):  # best match first
                 counts["links"] += cited.link(claim_id, k.answer_id, k.score)
                 if not alerted and answer_time[k.answer_id] <= by_id[item_id].time:
-                    counts["known_hoax_alerts"] += _raise_known_hoax(session, cited, by_id[item_id],
-                                                                     claim_id, k)
+                    counts["known_hoax_alerts"] += _raise_known_hoax(
+                        session, cited, by_id[item_id], claim_id, k
+                    )
                     alerted = True
         # counter-narrative -> claim member search runs the other way round (an answer as the query),
         # which the ranker was not trained on: the symmetric pair score decides those links
-        link_config = MatchConfig(recent_days=recent_days, place_words=place_words, backend="lexical",
-                                  threshold=threshold)
+        link_config = MatchConfig(
+            recent_days=recent_days, place_words=place_words, backend="lexical", threshold=threshold
+        )
         counts["links"] += _link_answers(session, region, answers, link_config, since, touched)
         store.refresh_claim_spread(session, touched)
         store.mark_checked(session, roles)
@@ -144,8 +156,9 @@ def match_items(database_url: str, model_dir: str | None, config: dict[str, Any]
     return {key: counts[key] for key in COUNT_KEYS}
 
 
-def _seeds(session: Session, items: list[store.MatchCandidate], roles: dict[int, str],
-           known: dict[int, list[_Known]]) -> set[int]:
+def _seeds(
+    session: Session, items: list[store.MatchCandidate], roles: dict[int, str], known: dict[int, list[_Known]]
+) -> set[int]:
     """The items that may start a claim: a repeat of a known hoax (it matched a stored
     counter-narrative), an item a reviewer gave the verdict hoax, or a hoax-flagged item whose hoax
     alert is one a reviewer sees as one (:func:`storage.claims.alert_level_items`) in a language the
@@ -154,8 +167,11 @@ def _seeds(session: Session, items: list[store.MatchCandidate], roles: dict[int,
     ids = [c.id for c in flagged]
     alert_level = store.alert_level_items(session, ids)
     reviewed = store.reviewer_hoax_items(session, [c.id for c in items])
-    return (set(known) | reviewed
-            | {c.id for c in flagged if c.id in alert_level and (c.lang or "und") in CLAIM_LANGS})
+    return (
+        set(known)
+        | reviewed
+        | {c.id for c in flagged if c.id in alert_level and (c.lang or "und") in CLAIM_LANGS}
+    )
 
 
 def _thresholds(model: Any, region: PantauConfig, item: store.MatchCandidate) -> dict[str, float]:
@@ -178,17 +194,27 @@ def _role(item: store.MatchCandidate, thresholds: dict[str, float]) -> str:
     return "other"
 
 
-def _known_matches(index: MatchIndex, items: list[store.MatchCandidate],
-                   threshold: float) -> dict[int, list[_Known]]:
+def _known_matches(
+    index: MatchIndex, items: list[store.MatchCandidate], threshold: float
+) -> dict[int, list[_Known]]:
     if not items or not len(index):
         return {}
     results = index.search_many([c.full_text for c in items], SEARCH_K, at=[c.time for c in items])
-    return {c.id: [_Known(int(m.id), m.score) for m in found if m.score >= threshold]
-            for c, found in zip(items, results, strict=True)}
+    return {
+        c.id: [_Known(int(m.id), m.score) for m in found if m.score >= threshold]
+        for c, found in zip(items, results, strict=True)
+    }
 
 
-def _cluster(session: Session, items: list[store.MatchCandidate], seeds: set[int], threshold: float,
-             since: datetime | None, counts: Counter[str], place_words: tuple[str, ...]) -> dict[int, int]:
+def _cluster(
+    session: Session,
+    items: list[store.MatchCandidate],
+    seeds: set[int],
+    threshold: float,
+    since: datetime | None,
+    counts: Counter[str],
+    place_words: tuple[str, ...],
+) -> dict[int, int]:
     """Cluster new items with the stored claim members; return new item id -> claim id.
 
     A cluster joins the claim of a stored member it holds; else it becomes a new claim if one of its
@@ -246,14 +272,26 @@ class _Answers:
             return False
         self._linked.add((claim_id, answer_id))
         text, credit = self.get(answer_id)
-        return store.link_counter_narrative(self.session, claim_id=claim_id, item_id=answer_id,
-                                            actor=credit.actor, actor_category=credit.category,
-                                            attribution=credit.basis, published_at=text.time,
-                                            confidence=round(score, 4))
+        return store.link_counter_narrative(
+            self.session,
+            claim_id=claim_id,
+            item_id=answer_id,
+            actor=credit.actor,
+            actor_category=credit.category,
+            attribution=credit.basis,
+            published_at=text.time,
+            confidence=round(score, 4),
+        )
 
 
-def _link_answers(session: Session, region: PantauConfig, answers: list[store.MatchCandidate],
-                  config: MatchConfig, since: datetime | None, touched: set[int]) -> int:
+def _link_answers(
+    session: Session,
+    region: PantauConfig,
+    answers: list[store.MatchCandidate],
+    config: MatchConfig,
+    since: datetime | None,
+    touched: set[int],
+) -> int:
     """Link new counter-narratives to the claims whose members they match."""
     if not answers:
         return 0
@@ -274,26 +312,48 @@ def _link_answers(session: Session, region: PantauConfig, answers: list[store.Ma
         credit = attribute(answer.source_actor, answer.actors, region.actors)
         for claim_id, score in sorted(best.items()):
             linked += store.link_counter_narrative(
-                session, claim_id=claim_id, item_id=answer.id, actor=credit.actor,
-                actor_category=credit.category, attribution=credit.basis, published_at=answer.time,
-                confidence=round(score, 4))
+                session,
+                claim_id=claim_id,
+                item_id=answer.id,
+                actor=credit.actor,
+                actor_category=credit.category,
+                attribution=credit.basis,
+                published_at=answer.time,
+                confidence=round(score, 4),
+            )
             touched.add(claim_id)
     return linked
 
 
-def _raise_known_hoax(session: Session, cited: _Answers, item: store.MatchCandidate, claim_id: int,
-                     known: _Known) -> bool:
+def _raise_known_hoax(
+    session: Session, cited: _Answers, item: store.MatchCandidate, claim_id: int, known: _Known
+) -> bool:
     debunk, credit = cited.get(known.answer_id)
     actor, category = credit.actor, credit.category
     severity = "high" if item.stage in HOT_STAGES else "medium"
     title = debunk.title or debunk.text[:120]
-    reason = f"known hoax: matches the counter-narrative \"{title}\"" + (f" by {actor}" if actor else "")
+    reason = f'known hoax: matches the counter-narrative "{title}"' + (f" by {actor}" if actor else "")
     _, created = raise_alert(
-        session, kind="known_hoax", severity=severity, reason=reason,
-        dedupe_key=f"known_hoax:{item.id}", item_id=item.id, claim_id=claim_id, stage=item.stage,
+        session,
+        kind="known_hoax",
+        severity=severity,
+        reason=reason,
+        dedupe_key=f"known_hoax:{item.id}",
+        item_id=item.id,
+        claim_id=claim_id,
+        stage=item.stage,
         district=item.districts[0] if item.districts else None,
-        details={"score": round(known.score, 4), "title": item.title,
-                 "debunk": {"item_id": debunk.id, "url": debunk.url, "title": debunk.title,
-                            "actor": actor, "actor_category": category,
-                            "published_at": debunk.time.astimezone(UTC).isoformat()}})
+        details={
+            "score": round(known.score, 4),
+            "title": item.title,
+            "debunk": {
+                "item_id": debunk.id,
+                "url": debunk.url,
+                "title": debunk.title,
+                "actor": actor,
+                "actor_category": category,
+                "published_at": debunk.time.astimezone(UTC).isoformat(),
+            },
+        },
+    )
     return created

@@ -50,16 +50,18 @@ def _transient(task, task_run, state) -> bool:
 
 
 @task(name="collect-source", retry_condition_fn=_transient, cache_policy=None)
-def collect_source_task(database_url: str, source: dict[str, Any], source_id: int,
-                        http: dict[str, Any], run_id: int) -> dict[str, Any]:
+def collect_source_task(
+    database_url: str, source: dict[str, Any], source_id: int, http: dict[str, Any], run_id: int
+) -> dict[str, Any]:
     try:
         return _collect_source(database_url, source, source_id, http, run_id)
     except DBAPIError as exc:  # the source fails, and its message (in the log too) holds no stored values
         raise StoreFailedError(db_error_summary(exc)) from None
 
 
-def _collect_source(database_url: str, source: dict[str, Any], source_id: int,
-                    http: dict[str, Any], run_id: int) -> dict[str, Any]:
+def _collect_source(
+    database_url: str, source: dict[str, Any], source_id: int, http: dict[str, Any], run_id: int
+) -> dict[str, Any]:
     if steps.streams(source):  # stored in batches as it is read: memory does not grow with the export
         with host_slot(source["location"]):
             counts = steps.stream_store(source, http, database_url, source_id, run_id)
@@ -75,8 +77,9 @@ def _collect_source(database_url: str, source: dict[str, Any], source_id: int,
 
 
 @task(name="fetch-url-answers", cache_policy=None)
-def url_answers_task(database_url: str, config: dict[str, Any], run_id: int,
-                     now: datetime | None) -> dict[str, int]:
+def url_answers_task(
+    database_url: str, config: dict[str, Any], run_id: int, now: datetime | None
+) -> dict[str, int]:
     """The pages of counter-narratives reviewers gave as URLs (flows/url_answers.py)."""
     counts = url_answers.fetch_url_answers(database_url, config, run_id, now=now)
     report("url_answers_done", **counts)
@@ -84,8 +87,9 @@ def url_answers_task(database_url: str, config: dict[str, Any], run_id: int,
 
 
 @task(name="classify-batch", cache_policy=None)
-def classify_batch_task(database_url: str, model_dir: str | None, config: dict[str, Any],
-                        item_ids: list[int]) -> dict[str, Any]:
+def classify_batch_task(
+    database_url: str, model_dir: str | None, config: dict[str, Any], item_ids: list[int]
+) -> dict[str, Any]:
     counts = steps.classify_batch(database_url, model_dir, config, item_ids)
     report("batch_done", size=len(item_ids), **counts)
     return counts
@@ -107,10 +111,20 @@ def alert_rules_task(database_url: str, config: dict[str, Any], now: datetime) -
     return {"folded": folded, "spikes": spikes}
 
 
-@flow(name="monitor", log_prints=False, validate_parameters=True,
-      on_failure=[on_run_failure], on_crashed=[on_run_failure])
-def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = None,
-            batch_size: int = 500, as_of: datetime | None = None) -> dict[str, Any]:
+@flow(
+    name="monitor",
+    log_prints=False,
+    validate_parameters=True,
+    on_failure=[on_run_failure],
+    on_crashed=[on_run_failure],
+)
+def monitor(
+    database_url: str,
+    config: dict[str, Any],
+    model_dir: str | None = None,
+    batch_size: int = 500,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
     """One monitoring cycle over every enabled source of ``config``; returns the Run's counts.
 
     ``as_of`` is the run's notion of "now" for time-window rules (silent sources, spikes,
@@ -130,10 +144,8 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
     delays = HttpConfig.model_validate(http).retry_delays()
     report("run_started", run_id=run_id, sources=len(sources))
     try:
-        collect = collect_source_task.with_options(retries=len(delays),
-                                                   retry_delay_seconds=delays or 0)
-        futures = [collect.submit(database_url, s, source_ids[s["name"]], http, run_id)
-                   for s in sources]
+        collect = collect_source_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
+        futures = [collect.submit(database_url, s, source_ids[s["name"]], http, run_id) for s in sources]
         source_counts = []
         for source, future in zip(sources, futures, strict=True):
             future.wait()
@@ -143,10 +155,10 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
             else:
                 message = _failure_message(state)
                 logger.warning("source %s failed: %s", source["name"], message)
-                source_counts.append(_failed_source(database_url, source["name"],
-                                                    source_ids[source["name"]], run_id, message))
-                report("source_done", source=source["name"], fetched=0, new=0, duplicate=0,
-                       error=message)
+                source_counts.append(
+                    _failed_source(database_url, source["name"], source_ids[source["name"]], run_id, message)
+                )
+                report("source_done", source=source["name"], fetched=0, new=0, duplicate=0, error=message)
 
         _heartbeat(database_url, run_id)
         silent = steps.check_silent_sources(database_url, config, now=now)
@@ -156,11 +168,14 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
         # pages of reviewers' URL answers, stored before scoring so they are scored and matched too;
         # a failure here (never expected: fetch errors are recorded per link) leaves the run going
         answer_state = url_answers_task(database_url, config, run_id, as_of_utc, return_state=True)
-        answer_counts = (answer_state.result() if answer_state.is_completed()
-                         else {"url_answers_error": _failure_message(answer_state)})
+        answer_counts = (
+            answer_state.result()
+            if answer_state.is_completed()
+            else {"url_answers_error": _failure_message(answer_state)}
+        )
 
         pending = steps.pending_item_ids(database_url, model_dir, PantauConfig.model_validate(config))
-        batches = [pending[i:i + batch_size] for i in range(0, len(pending), batch_size)]
+        batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
         report("classify_started", items=len(pending), batches=len(batches))
         batch_counts = _classify(database_url, model_dir, config, batches)
         # Claims, known hoaxes and counter-narrative links, over every scored item not yet matched.
@@ -188,17 +203,24 @@ def monitor(database_url: str, config: dict[str, Any], model_dir: str | None = N
             logger.warning("claim folding / spike detection failed: %s", counts["alert_rules_error"])
         counts["notifications"] = dispatch_safely(database_url, config, now=as_of_utc or datetime.now(UTC))
         steps.finish(database_url, run_id, counts)
-        logger.info("run %s: %s new, %s duplicate, %s alerts", run_id, counts["new"],
-                    counts["duplicate"], counts["alerts"])
+        logger.info(
+            "run %s: %s new, %s duplicate, %s alerts",
+            run_id,
+            counts["new"],
+            counts["duplicate"],
+            counts["alerts"],
+        )
         return counts
     except BaseException as exc:
-        steps.finish(database_url, run_id, {"run_id": run_id}, status="failed",
-                     error=f"{type(exc).__name__}: {exc}")
+        steps.finish(
+            database_url, run_id, {"run_id": run_id}, status="failed", error=f"{type(exc).__name__}: {exc}"
+        )
         raise
 
 
-def _classify(database_url: str, model_dir: str | None, config: dict[str, Any],
-              batches: list[list[int]]) -> list[dict[str, Any]]:
+def _classify(
+    database_url: str, model_dir: str | None, config: dict[str, Any], batches: list[list[int]]
+) -> list[dict[str, Any]]:
     """Score the batches: one after another in this process (SQLite has one writer, and scoring is
     CPU-bound under the GIL), or all at once when the flow runs on a process-based task runner (Dask)."""
     from prefect.context import FlowRunContext
@@ -240,7 +262,6 @@ def _failure_message(state) -> str:
     return state.message or "failed"
 
 
-def _failed_source(database_url: str, name: str, source_id: int, run_id: int,
-                   message: str) -> dict[str, Any]:
+def _failed_source(database_url: str, name: str, source_id: int, run_id: int, message: str) -> dict[str, Any]:
     result = CollectResult(source=name, error=message, error_reason=SkipReason.FETCH_ERROR)
     return steps.store(database_url, name, source_id, run_id, result)

@@ -42,8 +42,9 @@ def classifier_for(model_dir: str | None, places: Sequence[str] = (), second_sta
         if model is None:
             from classifiers import load_classifier
 
-            model = load_classifier(Path(model_dir) if model_dir else None, places=key[1],
-                                    second_stage=key[2])
+            model = load_classifier(
+                Path(model_dir) if model_dir else None, places=key[1], second_stage=key[2]
+            )
             _classifiers[key] = model
         return model
 

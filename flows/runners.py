@@ -33,9 +33,15 @@ def task_runner_for(spec: str | None, *, n_workers: int | None = None) -> Any:
         workers = n_workers or os.cpu_count() or 1
         if workers < 1:
             raise ConfigError(f"n_workers must be at least 1, not {workers}", field="runner")
-        runner = _dask_runner(cluster_class="distributed.LocalCluster",
-                            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                            "processes": True, "dashboard_address": ":0"})
+        runner = _dask_runner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": ":0",
+            },
+        )
         share_prefect_api()
         return runner
     match = _ADDRESS.match(name)
@@ -44,8 +50,7 @@ def task_runner_for(spec: str | None, *, n_workers: int | None = None) -> Any:
         if not 0 < port < 65536:
             raise ConfigError(f"port {port} out of range in runner {name!r}", field="runner")
         return _dask_runner(address=f"tcp://{match['host']}:{port}")
-    raise ConfigError(f"unknown task runner {name!r}; use one of: {', '.join(KNOWN_SPECS)}",
-                      field="runner")
+    raise ConfigError(f"unknown task runner {name!r}; use one of: {', '.join(KNOWN_SPECS)}", field="runner")
 
 
 def share_prefect_api() -> str | None:
@@ -84,6 +89,8 @@ def _dask_runner(**kwargs: Any) -> Any:
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:
-        raise ConfigError(f"the Dask task runner needs the 'scale' extra (pip install 'pantau[scale]'): "
-                          f"{exc}", field="runner") from None
+        raise ConfigError(
+            f"the Dask task runner needs the 'scale' extra (pip install 'pantau[scale]'): {exc}",
+            field="runner",
+        ) from None
     return DaskTaskRunner(**kwargs)

@@ -69,12 +69,19 @@ class MonitorService:
     ``before_run(as_of)`` is called before each run is started (tests use it to let sources grow).
     """
 
-    def __init__(self, load_plan: Callable[[], RunPlan], *, clock: Clock | None = None,
-                 until: datetime | None = None, max_runs: int | None = None,
-                 retry_after: timedelta = timedelta(minutes=1),
-                 before_run: Callable[[datetime], None] | None = None,
-                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
-                 deployment_name: str | None = None, query_seconds: float = 1.0):
+    def __init__(
+        self,
+        load_plan: Callable[[], RunPlan],
+        *,
+        clock: Clock | None = None,
+        until: datetime | None = None,
+        max_runs: int | None = None,
+        retry_after: timedelta = timedelta(minutes=1),
+        before_run: Callable[[datetime], None] | None = None,
+        on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        deployment_name: str | None = None,
+        query_seconds: float = 1.0,
+    ):
         self.load_plan = load_plan
         self.clock = clock or SystemClock()
         self.until = until
@@ -97,11 +104,16 @@ class MonitorService:
 
         plan = self._current_plan()
         name = self.deployment_name or f"pantau-{_slug(plan.region.region)}"
-        runner = Runner(name=f"{name}-runner", query_seconds=self.query_seconds, limit=1,
-                        pause_on_shutdown=False)
+        runner = Runner(
+            name=f"{name}-runner", query_seconds=self.query_seconds, limit=1, pause_on_shutdown=False
+        )
         deployment_id = await runner.aadd_flow(
-            monitor, name=name, concurrency_limit=1, tags=["pantau"],
-            description="Pantau monitoring run; scheduled by `pantau serve` on the stage calendar.")
+            monitor,
+            name=name,
+            concurrency_limit=1,
+            tags=["pantau"],
+            description="Pantau monitoring run; scheduled by `pantau serve` on the stage calendar.",
+        )
         self.on_event("deployment", {"name": f"monitor/{name}", "id": str(deployment_id)})
         runner_task = asyncio.create_task(runner.start())
         self._runner = runner
@@ -145,22 +157,45 @@ class MonitorService:
             self.before_run(now)
         flow_run = await client.create_flow_run_from_deployment(
             deployment_id,
-            parameters={"database_url": plan.database_url, "config": plan.config,
-                        "model_dir": plan.model_dir, "batch_size": plan.batch_size,
-                        "as_of": now.isoformat()},
-            tags=["pantau", f"stage:{region.stage_at(now) or 'none'}"])
-        served = ServedRun(flow_run_id=str(flow_run.id), as_of=now, stage=region.stage_at(now),
-                           interval=interval_at(region, now))
+            parameters={
+                "database_url": plan.database_url,
+                "config": plan.config,
+                "model_dir": plan.model_dir,
+                "batch_size": plan.batch_size,
+                "as_of": now.isoformat(),
+            },
+            tags=["pantau", f"stage:{region.stage_at(now) or 'none'}"],
+        )
+        served = ServedRun(
+            flow_run_id=str(flow_run.id),
+            as_of=now,
+            stage=region.stage_at(now),
+            interval=interval_at(region, now),
+        )
         self.log.runs.append(served)
-        self.on_event("run_started", {"as_of": now, "stage": served.stage, "interval": served.interval,
-                                      "flow_run_id": served.flow_run_id})
+        self.on_event(
+            "run_started",
+            {
+                "as_of": now,
+                "stage": served.stage,
+                "interval": served.interval,
+                "flow_run_id": served.flow_run_id,
+            },
+        )
         timeout = region.schedule.run_timeout.total_seconds()
         state = await _wait_final(client, flow_run.id, timeout)
         await self._until_released(flow_run.id)
         served.state = state.type.value if state is not None else "TIMED_OUT"
         served.message = state.message if state is not None else f"no final state after {timeout:.0f} s"
-        self.on_event("run_finished", {"as_of": now, "state": served.state, "message": served.message,
-                                       "flow_run_id": served.flow_run_id})
+        self.on_event(
+            "run_finished",
+            {
+                "as_of": now,
+                "state": served.state,
+                "message": served.message,
+                "flow_run_id": served.flow_run_id,
+            },
+        )
         return served
 
     async def _until_released(self, flow_run_id: Any, timeout: float = 60.0) -> None:

@@ -48,15 +48,24 @@ def detect_spikes(database_url: str, config: dict[str, Any], now: datetime | Non
         raised = 0
         for draft in drafts:
             _, created = raise_alert(
-                session, kind=draft.kind, severity=draft.severity, reason=draft.reason,
-                dedupe_key=draft.dedupe_key, signal=draft.signal, stage=draft.stage,
-                district=draft.district, details=draft.details, now=now)
+                session,
+                kind=draft.kind,
+                severity=draft.severity,
+                reason=draft.reason,
+                dedupe_key=draft.dedupe_key,
+                signal=draft.signal,
+                stage=draft.stage,
+                district=draft.district,
+                details=draft.details,
+                now=now,
+            )
             raised += created
     return {"checked": len(counts), "spikes": len(drafts), "raised": raised, "warming_up": 0}
 
 
-def fold_claims(database_url: str, config: dict[str, Any], claim_ids: list[int] | None = None,
-                now: datetime | None = None) -> dict[str, int]:
+def fold_claims(
+    database_url: str, config: dict[str, Any], claim_ids: list[int] | None = None, now: datetime | None = None
+) -> dict[str, int]:
     """Fold each claim's open alerts (or only those of ``claim_ids``) unless ``alerts.dedupe_claims`` is
     off; returns ``{"folded": n}``."""
     region = PantauConfig.model_validate(config)

@@ -46,8 +46,9 @@ def streams(source: dict[str, Any]) -> bool:
     return hasattr(get_source_kind(source["kind"]), "stream")
 
 
-def stream_store(source: dict[str, Any], http: dict[str, Any], database_url: str, source_id: int,
-                 run_id: int) -> dict[str, Any]:
+def stream_store(
+    source: dict[str, Any], http: dict[str, Any], database_url: str, source_id: int, run_id: int
+) -> dict[str, Any]:
     """Collect a streaming source and store it :data:`STREAM_BATCH` items per transaction; returns
     :func:`store`'s counts (without ``new_ids``). Memory stays bounded by a batch whatever the export's
     size. A fetch failure before the first record is raised (FetchError, so the task is retried); a
@@ -60,8 +61,15 @@ def stream_store(source: dict[str, Any], http: dict[str, Any], database_url: str
     config = SourceConfig.model_validate(source)
     kind = get_source_kind(config.kind)
     engine = engine_for(database_url)
-    counts: dict[str, Any] = {"source": config.name, "fetched": 0, "new": 0, "duplicate": 0,
-                              "skipped": {}, "notes": {}, "error": None}
+    counts: dict[str, Any] = {
+        "source": config.name,
+        "fetched": 0,
+        "new": 0,
+        "duplicate": 0,
+        "skipped": {},
+        "notes": {},
+        "error": None,
+    }
     batch: list[CollectedItem] = []
 
     def flush() -> None:
@@ -99,22 +107,35 @@ def stream_store(source: dict[str, Any], http: dict[str, Any], database_url: str
                 counts["skipped"][reason] = counts["skipped"].get(reason, 0) + n
     flush()
     with Session(engine) as session, session.begin():
-        repo.record_source_result(session, source_id, ok=counts["error"] is None, item_count=items,
-                                  error=counts["error"], at=datetime.now(UTC))
+        repo.record_source_result(
+            session,
+            source_id,
+            ok=counts["error"] is None,
+            item_count=items,
+            error=counts["error"],
+            at=datetime.now(UTC),
+        )
     failpoint("store.after_commit")
     return counts
 
 
-def store(database_url: str, source_name: str, source_id: int, run_id: int,
-          result: CollectResult) -> dict[str, Any]:
+def store(
+    database_url: str, source_name: str, source_id: int, run_id: int, result: CollectResult
+) -> dict[str, Any]:
     """Upsert a source's items (idempotent), record the source's health, return its counts."""
     engine = engine_for(database_url)
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         upserted = repo.upsert_items(session, source_id, run_id, result.items)
         failpoint("store.before_commit")
-        repo.record_source_result(session, source_id, ok=result.error is None,
-                                  item_count=len(result.items), error=result.error, at=now)
+        repo.record_source_result(
+            session,
+            source_id,
+            ok=result.error is None,
+            item_count=len(result.items),
+            error=result.error,
+            at=now,
+        )
     failpoint("store.after_commit")
     return {
         "source": source_name,
@@ -128,8 +149,9 @@ def store(database_url: str, source_name: str, source_id: int, run_id: int,
     }
 
 
-def start(database_url: str, config: dict[str, Any],
-          flow_run_id: str | None = None) -> tuple[int, dict[str, int]]:
+def start(
+    database_url: str, config: dict[str, Any], flow_run_id: str | None = None
+) -> tuple[int, dict[str, int]]:
     """Migrate the database, sync the configured sources and open a Run record.
 
     Returns the run id and the source ids by name.
@@ -142,8 +164,7 @@ def start(database_url: str, config: dict[str, Any],
         return repo.start_run(session, flow_run_id=flow_run_id), source_ids
 
 
-def check_silent_sources(database_url: str, config: dict[str, Any],
-                         now: datetime | None = None) -> list[int]:
+def check_silent_sources(database_url: str, config: dict[str, Any], now: datetime | None = None) -> list[int]:
     """Raise a 'silent_source' alert (once a day) for each enabled source gone quiet; return new alert ids.
 
     Quiet: its last new item (latest sighting) is older than ``silent_after_hours``, or it never
@@ -155,8 +176,9 @@ def check_silent_sources(database_url: str, config: dict[str, Any],
     with Session(engine_for(database_url)) as session, session.begin():
         ids = repo.source_ids(session)
         last_new = repo.last_new_item_at(session)
-        watched = [s for s in region.sources
-                   if s.enabled and s.silent_after_hours is not None and s.name in ids]
+        watched = [
+            s for s in region.sources if s.enabled and s.silent_after_hours is not None and s.name in ids
+        ]
         never = [ids[s.name] for s in watched if last_new.get(ids[s.name]) is None]
         clean_runs = repo.clean_run_starts(session, never) if never else {}
         for source in watched:
@@ -172,20 +194,32 @@ def check_silent_sources(database_url: str, config: dict[str, Any],
             hours = (now - since).total_seconds() / 3600
             if hours < source.silent_after_hours:
                 continue
-            reason = (f"{source.name} {what.format(hours=f'{hours:.0f}', runs=len(runs))} "
-                      f"(threshold {source.silent_after_hours:g} h)")
+            reason = (
+                f"{source.name} {what.format(hours=f'{hours:.0f}', runs=len(runs))} "
+                f"(threshold {source.silent_after_hours:g} h)"
+            )
             alert_id, created = repo.raise_alert(
-                session, kind="silent_source", severity="medium", reason=reason, source_id=sid,
+                session,
+                kind="silent_source",
+                severity="medium",
+                reason=reason,
+                source_id=sid,
                 dedupe_key=f"silent_source:{source.name}:{now.astimezone(UTC).date().isoformat()}",
-                details={"hours": round(hours, 1), "threshold_hours": source.silent_after_hours,
-                         "since": since.isoformat()}, now=now)
+                details={
+                    "hours": round(hours, 1),
+                    "threshold_hours": source.silent_after_hours,
+                    "since": since.isoformat(),
+                },
+                now=now,
+            )
             if created:
                 created_ids.append(alert_id)
     return created_ids
 
 
-def pending_item_ids(database_url: str, model_dir: str | None,
-                     region: PantauConfig | None = None) -> list[int]:
+def pending_item_ids(
+    database_url: str, model_dir: str | None, region: PantauConfig | None = None
+) -> list[int]:
     """Ids of stored items that have no score from the current model version yet, oldest first.
 
     ``region``: as in :func:`classify_batch` (its place names and ``classifier.second_stage``), so one
@@ -196,8 +230,9 @@ def pending_item_ids(database_url: str, model_dir: str | None,
         return [row.id for row in repo.items_needing_scores(session, version)]
 
 
-def classify_batch(database_url: str, model_dir: str | None, config: dict[str, Any],
-                   item_ids: list[int]) -> dict[str, Any]:
+def classify_batch(
+    database_url: str, model_dir: str | None, config: dict[str, Any], item_ids: list[int]
+) -> dict[str, Any]:
     """Score a batch of items, tag stage/districts/actors, and raise alerts; return counts."""
     region = PantauConfig.model_validate(config)
     model = region_classifier(model_dir, region)
@@ -208,25 +243,54 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
     with Session(engine) as session, session.begin():
         rows = repo.items_needing_scores(session, model.version_, item_ids=item_ids)
         prior = SourcePrior.from_config(region.source_prior)  # bundled credible-source list + the config's
-        results = model.score([{"text": r.text, "title": r.title, "url": r.url} for r in rows],
-                              source_prior=prior)
+        results = model.score(
+            [{"text": r.text, "title": r.title, "url": r.url} for r in rows], source_prior=prior
+        )
         scored, tags, drafts = [], [], []
         for row, result in zip(rows, results, strict=True):
             full_text = f"{row.title or ''}\n{row.text}"
             stage = region.stage_at(row.published_at)
             districts = tagger.districts(full_text)
-            tags.append({"id": row.id, "lang": result.lang, "stage": stage,
-                         "districts": districts, "actors": tagger.actors(full_text)})
+            tags.append(
+                {
+                    "id": row.id,
+                    "lang": result.lang,
+                    "stage": stage,
+                    "districts": districts,
+                    "actors": tagger.actors(full_text),
+                }
+            )
             scored.append((row.id, result))
             counts["flagged"] += bool(set(result.flags) - {"counter_narrative"})
             thresholds = effective_thresholds(model.thresholds_, region.alerts, stage)
-            drafts.extend(alerts_for_item(row.id, result, thresholds=thresholds, stage=stage,
-                                          districts=districts, source_trust=row.source_trust,
-                                          title=row.title))
-        raised = repo.raise_alerts(session, [
-            {"kind": d.kind, "severity": d.severity, "reason": d.reason, "dedupe_key": d.dedupe_key,
-             "signal": d.signal, "item_id": d.item_id, "stage": d.stage, "district": d.district,
-             "details": d.details} for d in drafts])
+            drafts.extend(
+                alerts_for_item(
+                    row.id,
+                    result,
+                    thresholds=thresholds,
+                    stage=stage,
+                    districts=districts,
+                    source_trust=row.source_trust,
+                    title=row.title,
+                )
+            )
+        raised = repo.raise_alerts(
+            session,
+            [
+                {
+                    "kind": d.kind,
+                    "severity": d.severity,
+                    "reason": d.reason,
+                    "dedupe_key": d.dedupe_key,
+                    "signal": d.signal,
+                    "item_id": d.item_id,
+                    "stage": d.stage,
+                    "district": d.district,
+                    "details": d.details,
+                }
+                for d in drafts
+            ],
+        )
         for draft, (_, created) in zip(drafts, raised, strict=True):
             counts["alerts"] += created
             by_signal[draft.signal or draft.kind] += created
@@ -237,15 +301,24 @@ def classify_batch(database_url: str, model_dir: str | None, config: dict[str, A
     return {**counts, "by_signal": dict(by_signal)}
 
 
-def finish(database_url: str, run_id: int, counts: dict[str, Any], *, status: str = "completed",
-           error: str | None = None) -> None:
+def finish(
+    database_url: str,
+    run_id: int,
+    counts: dict[str, Any],
+    *,
+    status: str = "completed",
+    error: str | None = None,
+) -> None:
     with Session(engine_for(database_url)) as session, session.begin():
         repo.finish_run(session, run_id, status=status, counts=counts, error=error)
 
 
-def merge_counts(source_counts: list[dict[str, Any]], batch_counts: list[dict[str, Any]],
-                 silent_alerts: list[int] | None = None,
-                 match_counts: dict[str, Any] | None = None) -> dict:
+def merge_counts(
+    source_counts: list[dict[str, Any]],
+    batch_counts: list[dict[str, Any]],
+    silent_alerts: list[int] | None = None,
+    match_counts: dict[str, Any] | None = None,
+) -> dict:
     """The Run record's counts: fetched, new, duplicate, skipped (by reason), flagged, alerts, ...
 
     ``silent_alerts`` (new 'silent_source' alert ids) count as ``silent_sources`` and in ``alerts``;

@@ -59,8 +59,9 @@ def _error(result: CollectResult | None) -> str | None:
     return result.error or "; ".join(f"{s.reason}: {s.detail}" for s in result.skipped) or None
 
 
-def fetch_url_answers(database_url: str, config: dict[str, Any], run_id: int | None, *,
-                      now: datetime | None = None) -> dict[str, int]:
+def fetch_url_answers(
+    database_url: str, config: dict[str, Any], run_id: int | None, *, now: datetime | None = None
+) -> dict[str, int]:
     """Fetch the pages of the URL answers that are due; returns the counts (:data:`COUNT_KEYS`)."""
     http = HttpConfig.model_validate(config.get("http", {}))
     counts = dict.fromkeys(COUNT_KEYS, 0)
@@ -69,20 +70,25 @@ def fetch_url_answers(database_url: str, config: dict[str, Any], run_id: int | N
     at = now or datetime.now(UTC)
     engine = engine_for(database_url)
     with Session(engine) as session:
-        due = claims_store.url_answers_to_fetch(session, now=at, retry_after=RETRY_AFTER,
-                                                max_attempts=MAX_ATTEMPTS)
+        due = claims_store.url_answers_to_fetch(
+            session, now=at, retry_after=RETRY_AFTER, max_attempts=MAX_ATTEMPTS
+        )
     for answer in due:
         counts["url_answers_tried"] += 1
         source = SourceConfig(name=SOURCE_NAME, kind="html", location=answer.url, trust=0.5)
         refused = None if http.reviewer_links_private_hosts else _refused_host(answer.url)
-        result = None if refused else steps.collect(source.model_dump(mode="json"),
-                                                    http.model_dump(mode="json"), database_url)
+        result = (
+            None
+            if refused
+            else steps.collect(source.model_dump(mode="json"), http.model_dump(mode="json"), database_url)
+        )
         with Session(engine) as session, session.begin():
             item_id = None
             if result is not None and result.items:
                 source_id = repo.sync_sources(session, [source])[SOURCE_NAME]
                 item_id = repo.upsert_items(session, source_id, run_id, result.items[:1]).ids[0]
-            claims_store.record_fetched_answer(session, answer.id, item_id, error=refused or _error(result),
-                                               now=at)
+            claims_store.record_fetched_answer(
+                session, answer.id, item_id, error=refused or _error(result), now=at
+            )
         counts["url_answers_fetched" if item_id is not None else "url_answers_failed"] += 1
     return counts

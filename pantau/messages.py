@@ -83,4 +83,4 @@ def reason_label(reason: str | None) -> str:
     found = _LEADING_CODE.match(reason)
     if found is None or found.group(1) not in _tables().get("signal", {}):
         return reason
-    return label("signal", found.group(1)) + reason[found.end():]
+    return label("signal", found.group(1)) + reason[found.end() :]

@@ -128,7 +128,7 @@ def load_settings(config_path: Path | str | None = None, **overrides: Any) -> Se
 def resolve_location(location: str, base_dir: Path) -> str:
     """``bundled:x`` -> the bundled examples; relative paths -> against the config's folder; URLs kept."""
     if location.startswith(BUNDLED_PREFIX):
-        return str(bundled_examples_dir() / location[len(BUNDLED_PREFIX):])
+        return str(bundled_examples_dir() / location[len(BUNDLED_PREFIX) :])
     if "://" in location:
         return location
     p = Path(location).expanduser()

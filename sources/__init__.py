@@ -51,8 +51,14 @@ def collect_source(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
         return failed(config.name, exc)
 
 
-def fetch_streaming(kind: str, location: str, on_item: Callable[[CollectedItem], None], *,
-                    http: HttpConfig | None = None, options: dict[str, Any] | None = None) -> CollectResult:
+def fetch_streaming(
+    kind: str,
+    location: str,
+    on_item: Callable[[CollectedItem], None],
+    *,
+    http: HttpConfig | None = None,
+    options: dict[str, Any] | None = None,
+) -> CollectResult:
     """:func:`fetch_to_items`, handing each item to ``on_item`` as it is read instead of keeping it
     (memory does not grow with an export of a streaming kind); the result holds the skips and the
     error, not the items. Kinds without ``stream`` are collected whole, then handed over."""
@@ -78,8 +84,9 @@ def fetch_streaming(kind: str, location: str, on_item: Callable[[CollectedItem],
         return result
 
 
-def fetch_to_items(kind: str, location: str, *, http: HttpConfig | None = None,
-                   options: dict[str, Any] | None = None) -> CollectResult:
+def fetch_to_items(
+    kind: str, location: str, *, http: HttpConfig | None = None, options: dict[str, Any] | None = None
+) -> CollectResult:
     """``pantau fetch KIND LOCATION``: run a throwaway source of ``kind`` against a URL or file."""
     config = SourceConfig(name="pantau-fetch", kind=kind, location=location, options=options or {})
     get_source_kind(kind)  # fail fast, before opening a client

@@ -81,8 +81,7 @@ def resolve_location(location: str) -> Location:
             raise FetchError("file:// URLs must be local", location=location, reason="unsupported_scheme")
         return Location(path=Path(url2pathname(unquote(parts.path))))
     if "://" in text:
-        raise FetchError(f"unsupported URL scheme {scheme!r}", location=location,
-                         reason="unsupported_scheme")
+        raise FetchError(f"unsupported URL scheme {scheme!r}", location=location, reason="unsupported_scheme")
     return Location(path=Path(text))  # also Windows paths like C:\feeds\x.xml
 
 
@@ -108,8 +107,9 @@ def open_stream(location: Location, fetcher: HttpFetcher) -> Iterator[BinaryIO]:
     except FileNotFoundError as exc:
         raise FetchError("no such file", location=str(location.path), reason="not_found") from exc
     except OSError as exc:
-        raise FetchError(f"cannot read: {exc.strerror or exc}", location=str(location.path),
-                         reason="unreadable") from exc
+        raise FetchError(
+            f"cannot read: {exc.strerror or exc}", location=str(location.path), reason="unreadable"
+        ) from exc
     with handle:
         yield handle
 
@@ -128,8 +128,9 @@ def load_document(config: SourceConfig, fetcher: HttpFetcher) -> Loaded | Collec
     if loaded.not_modified:
         return CollectResult(source=config.name)
     if looks_binary(loaded.content):
-        return CollectResult(source=config.name, error="not a text document (binary bytes)",
-                             error_reason=SkipReason.BINARY)
+        return CollectResult(
+            source=config.name, error="not a text document (binary bytes)", error_reason=SkipReason.BINARY
+        )
     return loaded
 
 
@@ -149,7 +150,9 @@ def check_options(config: SourceConfig, known: Collection[str]) -> Mapping[str, 
     """Reject option names a kind does not know (typos would otherwise be silently ignored)."""
     unknown = sorted(set(config.options) - set(known))
     if unknown:
-        raise ConfigError(f"unknown option(s) {', '.join(unknown)} for kind {config.kind!r}; "
-                          f"known: {', '.join(sorted(known)) or '(none)'}",
-                          field=f"sources.{config.name}.options")
+        raise ConfigError(
+            f"unknown option(s) {', '.join(unknown)} for kind {config.kind!r}; "
+            f"known: {', '.join(sorted(known)) or '(none)'}",
+            field=f"sources.{config.name}.options",
+        )
     return config.options

@@ -25,8 +25,16 @@ from sources.lines import iter_lines
 from sources.registry import register
 from sources.social_export import ExportOptions, check_not_binary, csv_records
 
-OPTIONS = ("columns", "author_key", "public_handles", "platform", "timezone", "delimiter",
-           "max_line_bytes", "keep_columns")
+OPTIONS = (
+    "columns",
+    "author_key",
+    "public_handles",
+    "platform",
+    "timezone",
+    "delimiter",
+    "max_line_bytes",
+    "keep_columns",
+)
 # our field -> the export's header(s); the first non-empty one wins
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "text": ("Message", "Description", "Link Text", "Image Text"),
@@ -40,8 +48,21 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "platform": ("Platform",),
 }
 # Time-zone abbreviations CrowdTangle and Indonesian tools print after "Post Created"
-_ZONES = {"UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-          "PST": -8, "PDT": -7, "WIB": 7, "WITA": 8, "WIT": 9}
+_ZONES = {
+    "UTC": 0,
+    "GMT": 0,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "WIB": 7,
+    "WITA": 8,
+    "WIT": 9,
+}
 _ZONE_SUFFIX = re.compile(r"^(.*\d)\s+([A-Za-z]{2,5})$")
 
 
@@ -63,8 +84,13 @@ class CrowdTangleSource:
         result = CollectResult(source=config.name)
         try:
             with open_stream(location, fetcher) as stream:
-                for record in iter_crowdtangle(stream, source=config.name, export=export, columns=columns,
-                                               platform=options.get("platform") or "facebook"):
+                for record in iter_crowdtangle(
+                    stream,
+                    source=config.name,
+                    export=export,
+                    columns=columns,
+                    platform=options.get("platform") or "facebook",
+                ):
                     (result.items if isinstance(record, CollectedItem) else result.skipped).append(record)
         except (FetchError, ParseError) as exc:
             return failed(config.name, exc)
@@ -84,20 +110,30 @@ def crowdtangle_columns(custom: Any, *, where: str = "columns") -> dict[str, tup
         raise ConfigError("must map our field names to export headers", field=where)
     unknown = sorted(set(custom) - set(DEFAULT_COLUMNS))
     if unknown:
-        raise ConfigError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_COLUMNS)}",
-                          field=where)
+        raise ConfigError(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(DEFAULT_COLUMNS)}", field=where
+        )
     for name, headers in custom.items():
         columns[name] = (headers,) if isinstance(headers, str) else tuple(str(h) for h in headers)
     return columns
 
 
-def iter_crowdtangle(stream: BinaryIO, *, source: str, export: ExportOptions,
-                     columns: Mapping[str, tuple[str, ...]], platform: str = "facebook"
-                     ) -> Iterator[CollectedItem | Skipped]:
+def iter_crowdtangle(
+    stream: BinaryIO,
+    *,
+    source: str,
+    export: ExportOptions,
+    columns: Mapping[str, tuple[str, ...]],
+    platform: str = "facebook",
+) -> Iterator[CollectedItem | Skipped]:
     """Items and skips of one export, in file order (pure apart from reading ``stream``)."""
-    reader_options = ExportOptions(format="csv", columns={"text": columns["text"][0]},
-                                   pseudonymise=export.pseudonymise, delimiter=export.delimiter,
-                                   max_line_bytes=export.max_line_bytes)
+    reader_options = ExportOptions(
+        format="csv",
+        columns={"text": columns["text"][0]},
+        pseudonymise=export.pseudonymise,
+        delimiter=export.delimiter,
+        max_line_bytes=export.max_line_bytes,
+    )
     check_not_binary(stream, source)
     lines = iter_lines(stream, encoding=export.encoding, max_line_bytes=export.max_line_bytes)
     seen = RecentKeys()
@@ -108,9 +144,14 @@ def iter_crowdtangle(stream: BinaryIO, *, source: str, export: ExportOptions,
         yield from _row_item(record, source, export, columns, platform, seen)
 
 
-def _row_item(record: tuple[int, Mapping[str, Any], str | None], source: str, export: ExportOptions,
-              columns: Mapping[str, tuple[str, ...]], platform: str, seen: RecentKeys
-              ) -> Iterator[CollectedItem | Skipped]:
+def _row_item(
+    record: tuple[int, Mapping[str, Any], str | None],
+    source: str,
+    export: ExportOptions,
+    columns: Mapping[str, tuple[str, ...]],
+    platform: str,
+    seen: RecentKeys,
+) -> Iterator[CollectedItem | Skipped]:
     number, row, decoded_as = record
     position = f"line {number}"
 
@@ -138,21 +179,33 @@ def _row_item(record: tuple[int, Mapping[str, Any], str | None], source: str, ex
     created = get("created_at")
     published_at = parse_post_created(created, export.timezone)
     if created and published_at is None:
-        yield Skipped(source, SkipReason.BAD_DATE, f"unparseable date {created!r}; item kept without a date",
-                      position)
+        yield Skipped(
+            source, SkipReason.BAD_DATE, f"unparseable date {created!r}; item kept without a date", position
+        )
     row_platform = (get("platform") or platform).lower()
-    raw: dict[str, Any] = {"platform": row_platform, "line": number, "type": get("type"),
-                           "link": get("link"), "total_interactions": _count(get("interactions")),
-                           "views": _count(get("views"))}
+    raw: dict[str, Any] = {
+        "platform": row_platform,
+        "line": number,
+        "type": get("type"),
+        "link": get("link"),
+        "total_interactions": _count(get("interactions")),
+        "views": _count(get("views")),
+    }
     if export.pseudonymise.is_development_key:
         raw["author_key"] = "development"
     if decoded_as:
         raw["decoded_as"] = decoded_as
     for column in export.keep_columns:
         raw[column] = _cell(row, column)
-    yield CollectedItem(source=source, text=text.replace("\r\n", "\n").strip(), url=url,
-                        external_id=f"{row_platform}:{url}" if url else None,
-                        author=export.pseudonymise(get("author")), published_at=published_at, raw=raw)
+    yield CollectedItem(
+        source=source,
+        text=text.replace("\r\n", "\n").strip(),
+        url=url,
+        external_id=f"{row_platform}:{url}" if url else None,
+        author=export.pseudonymise(get("author")),
+        published_at=published_at,
+        raw=raw,
+    )
 
 
 def parse_post_created(value: str | None, default_tz: tzinfo) -> Any:
@@ -170,8 +223,9 @@ def _cell(row: Mapping[str, Any], header: str) -> str | None:
     value = row.get(header)
     if value is None:
         folded = header.casefold()
-        value = next((v for k, v in row.items() if isinstance(k, str) and k.strip().casefold() == folded),
-                     None)
+        value = next(
+            (v for k, v in row.items() if isinstance(k, str) and k.strip().casefold() == folded), None
+        )
     text = str(value).strip() if value is not None else ""
     return text or None
 

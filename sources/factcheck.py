@@ -21,16 +21,41 @@ from sources.rss import RssSource, collect_feed
 VERDICTS = ("false", "misleading", "clarification", "true", "unknown")
 # label (case-folded, inner spaces collapsed) -> verdict; longer labels are tried first
 LABELS: dict[str, str] = {
-    "salah": "false", "hoaks": "false", "hoax": "false", "disinformasi": "false", "fitnah": "false",
-    "palsu": "false", "konten palsu": "false", "keliru": "false", "tidak benar": "false", "false": "false",
-    "fake": "false", "konten yang dimanipulasi": "false", "konten tiruan": "false", "bohong": "false",
-    "misleading": "misleading", "menyesatkan": "misleading", "konten menyesatkan": "misleading",
-    "misinformasi": "misleading", "sebagian benar": "misleading", "satire": "misleading",
-    "parodi": "misleading", "konteks keliru": "misleading", "koneksi yang salah": "misleading",
-    "partly false": "misleading", "missing context": "misleading",
-    "klarifikasi": "clarification", "clarification": "clarification", "penjelasan": "clarification",
-    "benar": "true", "fakta": "true", "sahih": "true", "true": "true",
-    "belum terbukti": "unknown", "unverified": "unknown", "tidak terbukti": "unknown",
+    "salah": "false",
+    "hoaks": "false",
+    "hoax": "false",
+    "disinformasi": "false",
+    "fitnah": "false",
+    "palsu": "false",
+    "konten palsu": "false",
+    "keliru": "false",
+    "tidak benar": "false",
+    "false": "false",
+    "fake": "false",
+    "konten yang dimanipulasi": "false",
+    "konten tiruan": "false",
+    "bohong": "false",
+    "misleading": "misleading",
+    "menyesatkan": "misleading",
+    "konten menyesatkan": "misleading",
+    "misinformasi": "misleading",
+    "sebagian benar": "misleading",
+    "satire": "misleading",
+    "parodi": "misleading",
+    "konteks keliru": "misleading",
+    "koneksi yang salah": "misleading",
+    "partly false": "misleading",
+    "missing context": "misleading",
+    "klarifikasi": "clarification",
+    "clarification": "clarification",
+    "penjelasan": "clarification",
+    "benar": "true",
+    "fakta": "true",
+    "sahih": "true",
+    "true": "true",
+    "belum terbukti": "unknown",
+    "unverified": "unknown",
+    "tidak terbukti": "unknown",
 }
 _BRACKET = re.compile(r"^\s*[\[(【]\s*([^\]\)】]{2,40}?)\s*[\])】]")
 _CEK_FAKTA = re.compile(r"^\s*(?:\[\s*)?cek\s*fakta\s*(?:\]\s*)?[:\-–|]?\s*", re.IGNORECASE)
@@ -64,8 +89,12 @@ def mark_counter_narratives(result: CollectResult, actor: str | None) -> Collect
     """Tag every item of a fact-check source as a counter-narrative with its verdict, in place."""
     for item in result.items:
         verdict, label = verdict_of(item.title)
-        extra: dict[str, Any] = {"counter_narrative_producer": True, "actor": actor, "verdict": verdict,
-                                 "verdict_label": label}
+        extra: dict[str, Any] = {
+            "counter_narrative_producer": True,
+            "actor": actor,
+            "verdict": verdict,
+            "verdict_label": label,
+        }
         item.raw.update(extra)
     return result
 

@@ -35,13 +35,35 @@ SELECTOR_KEYS = ("title", "body", "author", "published")
 OPTIONS = ("urls", "selectors", "timezone")
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")  # naive page times are taken as WIB unless options say otherwise
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-              "nav", "header", "footer", "aside", "form", "button", "input", "select", "textarea",
-              "menu", "dialog", "figure")
-_JUNK = re.compile(r"comment|komentar|disqus|share|sharing|social|sosmed|related|terkait|baca-?juga|"
-                   r"sidebar|widget|newsletter|subscribe|advert|iklan|\bads?\b|banner|promo|breadcrumb|"
-                   r"navbar|menu|popular|terpopuler|trending|footer|cookie|tags?-?list|paging|pagination",
-                   re.IGNORECASE)
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "menu",
+    "dialog",
+    "figure",
+)
+_JUNK = re.compile(
+    r"comment|komentar|disqus|share|sharing|social|sosmed|related|terkait|baca-?juga|"
+    r"sidebar|widget|newsletter|subscribe|advert|iklan|\bads?\b|banner|promo|breadcrumb|"
+    r"navbar|menu|popular|terpopuler|trending|footer|cookie|tags?-?list|paging|pagination",
+    re.IGNORECASE,
+)
 _TEXT_BLOCKS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
 _MIN_PARAGRAPH = 25
 _MAX_ANCHORS = 10
@@ -71,8 +93,9 @@ class HtmlArticleSource:
         for target in targets:
             key = canonical_url(target) or target
             if key in seen:
-                result.skipped.append(Skipped(config.name, SkipReason.DUPLICATE_IN_BATCH,
-                                              "listed twice", target))
+                result.skipped.append(
+                    Skipped(config.name, SkipReason.DUPLICATE_IN_BATCH, "listed twice", target)
+                )
                 continue
             seen.add(key)
             try:
@@ -85,21 +108,35 @@ class HtmlArticleSource:
             if loaded.not_modified:
                 continue
             if looks_binary(loaded.content):
-                result.skipped.append(Skipped(config.name, SkipReason.BINARY,
-                                              "not an HTML page (binary bytes)", target))
+                result.skipped.append(
+                    Skipped(config.name, SkipReason.BINARY, "not an HTML page (binary bytes)", target)
+                )
                 continue
-            item = parse_article(loaded.content, url=_public_url(target, loaded.base_url),
-                                 encoding_hint=loaded.encoding_hint, selectors=selectors,
-                                 source=config.name, timezone=timezone)
+            item = parse_article(
+                loaded.content,
+                url=_public_url(target, loaded.base_url),
+                encoding_hint=loaded.encoding_hint,
+                selectors=selectors,
+                source=config.name,
+                timezone=timezone,
+            )
             if item is None:
-                result.skipped.append(Skipped(config.name, SkipReason.EMPTY_TEXT,
-                                              "no article text found on the page", target))
+                result.skipped.append(
+                    Skipped(config.name, SkipReason.EMPTY_TEXT, "no article text found on the page", target)
+                )
             else:
                 result.items.append(item)
         if failures and len(failures) == len(targets):
-            return failed(config.name, failures[0]) if len(targets) == 1 else CollectResult(
-                source=config.name, skipped=result.skipped, error=f"all {len(targets)} pages failed",
-                error_reason=SkipReason.FETCH_ERROR)
+            return (
+                failed(config.name, failures[0])
+                if len(targets) == 1
+                else CollectResult(
+                    source=config.name,
+                    skipped=result.skipped,
+                    error=f"all {len(targets)} pages failed",
+                    error_reason=SkipReason.FETCH_ERROR,
+                )
+            )
         return result
 
 
@@ -111,8 +148,9 @@ def validate_selectors(selectors: Any, *, where: str = "selectors") -> dict[str,
         raise ConfigError("must be a mapping of field -> CSS selector", field=where)
     unknown = sorted(set(selectors) - set(SELECTOR_KEYS))
     if unknown:
-        raise ConfigError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(SELECTOR_KEYS)}",
-                          field=where)
+        raise ConfigError(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(SELECTOR_KEYS)}", field=where
+        )
     checked = {k: str(v) for k, v in selectors.items() if v}
     for key, selector in checked.items():
         try:
@@ -122,9 +160,15 @@ def validate_selectors(selectors: Any, *, where: str = "selectors") -> dict[str,
     return checked
 
 
-def parse_article(content: bytes, *, url: str | None, encoding_hint: str | None = None,
-                  selectors: Mapping[str, str] | None = None, source: str = "html",
-                  timezone: ZoneInfo = LOCAL_TZ) -> CollectedItem | None:
+def parse_article(
+    content: bytes,
+    *,
+    url: str | None,
+    encoding_hint: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+    source: str = "html",
+    timezone: ZoneInfo = LOCAL_TZ,
+) -> CollectedItem | None:
     """The article on an HTML page, or None when the page has no text. Never raises for bad bytes;
     an invalid CSS selector is a :class:`ConfigError`. Binary bytes (not a page at all) give None."""
     selectors = validate_selectors(selectors)
@@ -138,8 +182,9 @@ def parse_article(content: bytes, *, url: str | None, encoding_hint: str | None 
         return None
 
 
-def enrich_from_page(item: CollectedItem, fetcher: HttpFetcher,
-                     selectors: Mapping[str, str] | None = None) -> CollectedItem:
+def enrich_from_page(
+    item: CollectedItem, fetcher: HttpFetcher, selectors: Mapping[str, str] | None = None
+) -> CollectedItem:
     """``item`` with its text replaced by the main text of the page at ``item.url`` when that is longer.
 
     Author and date are filled in only when the item lacks them. Items without an http(s) URL are
@@ -150,12 +195,19 @@ def enrich_from_page(item: CollectedItem, fetcher: HttpFetcher,
     doc = fetcher.fetch(item.url, conditional=False)
     if looks_binary(doc.content):
         return item
-    page = parse_article(doc.content, url=doc.final_url, encoding_hint=doc.encoding_hint,
-                         selectors=selectors, source=item.source)
+    page = parse_article(
+        doc.content,
+        url=doc.final_url,
+        encoding_hint=doc.encoding_hint,
+        selectors=selectors,
+        source=item.source,
+    )
     if page is None or len(page.text) <= len(item.text):
         return item
     return dataclasses.replace(
-        item, text=page.text, author=item.author or page.author,
+        item,
+        text=page.text,
+        author=item.author or page.author,
         published_at=item.published_at or page.published_at,
         raw={**item.raw, "page_fetched": True, "teaser_chars": len(item.text)},
     )
@@ -166,8 +218,7 @@ def decode_html(content: bytes, encoding_hint: str | None = None) -> str:
     else cp1252 (then latin-1, which always works). A lying ``<meta charset>`` cannot win over valid
     UTF-8, the most common mistake of small sites."""
     meta = _CHARSET.search(content[:4096])
-    candidates = [encoding_hint, "utf-8", meta.group(1).decode("ascii", "ignore") if meta else None,
-                  "cp1252"]
+    candidates = [encoding_hint, "utf-8", meta.group(1).decode("ascii", "ignore") if meta else None, "cp1252"]
     for encoding in candidates:
         if not encoding:
             continue
@@ -182,8 +233,9 @@ def _soup(text: str) -> BeautifulSoup:
     return parse_html(text)
 
 
-def _extract(soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, str], source: str,
-             timezone: ZoneInfo) -> CollectedItem | None:
+def _extract(
+    soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, str], source: str, timezone: ZoneInfo
+) -> CollectedItem | None:
     meta = PageMeta.read(soup, selectors)
     body_selected = bool(selectors.get("body"))
     root = _select_body(soup, selectors["body"]) if body_selected else None
@@ -200,12 +252,23 @@ def _extract(soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, st
         return None
     published_at = parse_datetime(meta.published, default_tz=timezone) if meta.published else None
     raw: dict[str, Any] = {"extractor": extractor}
-    for key, value in (("site_name", meta.site_name), ("canonical_url", meta.canonical),
-                       ("html_lang", meta.lang), ("raw_published", meta.published)):
+    for key, value in (
+        ("site_name", meta.site_name),
+        ("canonical_url", meta.canonical),
+        ("html_lang", meta.lang),
+        ("raw_published", meta.published),
+    ):
         if value:
             raw[key] = value
-    return CollectedItem(source=source, text=text, title=meta.title, url=url, author=meta.author,
-                         published_at=published_at, raw=raw)
+    return CollectedItem(
+        source=source,
+        text=text,
+        title=meta.title,
+        url=url,
+        author=meta.author,
+        published_at=published_at,
+        raw=raw,
+    )
 
 
 def _select_body(soup: BeautifulSoup, selector: str) -> Tag | None:

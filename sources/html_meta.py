@@ -18,8 +18,9 @@ from bs4 import BeautifulSoup, Tag
 from sources.html_text import clean_whitespace
 
 _BYLINE = re.compile(r"byline|author|penulis|reporter|writer|wartawan", re.IGNORECASE)
-_BYLINE_PREFIX = re.compile(r"^\s*(penulis|reporter|pewarta|oleh|by|author|wartawan)\b\s*[:|\-]?\s*",
-                            re.IGNORECASE)
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(penulis|reporter|pewarta|oleh|by|author|wartawan)\b\s*[:|\-]?\s*", re.IGNORECASE
+)
 _MAX_FIELD = 300  # a "title" or "author" longer than this is not one
 
 
@@ -36,15 +37,31 @@ class PageMeta:
     def read(cls, soup: BeautifulSoup, selectors: Mapping[str, str]) -> PageMeta:
         metas = _meta_map(soup)
         ld = list(_json_ld(soup))
-        title = (_selected(soup, selectors.get("title")) or metas.get("og:title")
-                 or metas.get("twitter:title") or _ld_value(ld, "headline") or _text(soup.find("h1"))
-                 or _text(soup.find("title")))
-        author = (_selected(soup, selectors.get("author")) or _not_url(metas.get("author"))
-                  or _not_url(metas.get("article:author")) or _ld_author(ld) or _byline(soup))
-        published = (_selected_time(soup, selectors.get("published"))
-                     or metas.get("article:published_time") or _ld_value(ld, "datePublished")
-                     or _time_tag(soup) or metas.get("pubdate") or metas.get("publishdate")
-                     or metas.get("date") or metas.get("dc.date"))
+        title = (
+            _selected(soup, selectors.get("title"))
+            or metas.get("og:title")
+            or metas.get("twitter:title")
+            or _ld_value(ld, "headline")
+            or _text(soup.find("h1"))
+            or _text(soup.find("title"))
+        )
+        author = (
+            _selected(soup, selectors.get("author"))
+            or _not_url(metas.get("author"))
+            or _not_url(metas.get("article:author"))
+            or _ld_author(ld)
+            or _byline(soup)
+        )
+        published = (
+            _selected_time(soup, selectors.get("published"))
+            or metas.get("article:published_time")
+            or _ld_value(ld, "datePublished")
+            or _time_tag(soup)
+            or metas.get("pubdate")
+            or metas.get("publishdate")
+            or metas.get("date")
+            or metas.get("dc.date")
+        )
         canonical = None
         link = soup.find("link", rel="canonical")
         if isinstance(link, Tag):
@@ -52,8 +69,14 @@ class PageMeta:
             canonical = href if href.lower().startswith(("http://", "https://")) else None
         html = soup.find("html")
         lang = str(html.get("lang") or "").strip() or None if isinstance(html, Tag) else None
-        return cls(title=_short(title), author=_short(_strip_prefix(author)), published=_short(published),
-                   site_name=_short(metas.get("og:site_name")), canonical=canonical, lang=_short(lang))
+        return cls(
+            title=_short(title),
+            author=_short(_strip_prefix(author)),
+            published=_short(published),
+            site_name=_short(metas.get("og:site_name")),
+            canonical=canonical,
+            lang=_short(lang),
+        )
 
 
 def _meta_map(soup: BeautifulSoup) -> dict[str, str]:

@@ -8,9 +8,31 @@ import warnings
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "svg", "head")
-_BLOCKS = ("p", "div", "section", "article", "header", "footer", "aside", "blockquote", "pre",
-           "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "figure", "figcaption", "hr", "dl",
-           "address")
+_BLOCKS = (
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "aside",
+    "blockquote",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "table",
+    "figure",
+    "figcaption",
+    "hr",
+    "dl",
+    "address",
+)
 _LINES = ("li", "tr", "dt", "dd")
 _SPACES = re.compile(r"[^\S\n]+")  # whitespace except newlines (includes NBSP and other Unicode spaces)
 _BLANK_LINES = re.compile(r"\n\s*\n+")

@@ -65,16 +65,21 @@ class HttpFetcher:
     is raised at once, so the scheduler can come back later).
     """
 
-    def __init__(self, config: HttpConfig | None = None, transport: httpx.BaseTransport | None = None,
-                 *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep,
-                 wall_clock: Callable[[], float] = time.time,
-                 validators: ValidatorStore | None = None,
-                 min_interval_seconds: float = 1.0,
-                 respect_robots: bool = True,
-                 throttle_retries: int = 2,
-                 backoff_seconds: float = 1.0,
-                 max_retry_wait: float = 60.0):
+    def __init__(
+        self,
+        config: HttpConfig | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+        validators: ValidatorStore | None = None,
+        min_interval_seconds: float = 1.0,
+        respect_robots: bool = True,
+        throttle_retries: int = 2,
+        backoff_seconds: float = 1.0,
+        max_retry_wait: float = 60.0,
+    ):
         self.config = config or HttpConfig()
         self.validators: ValidatorStore = validators if validators is not None else MemoryValidatorStore()
         self.respect_robots = respect_robots
@@ -102,8 +107,9 @@ class HttpFetcher:
     def close(self) -> None:
         self._client.close()
 
-    def fetch(self, url: str, *, conditional: bool = True,
-              headers: Mapping[str, str] | None = None) -> FetchedDocument:
+    def fetch(
+        self, url: str, *, conditional: bool = True, headers: Mapping[str, str] | None = None
+    ) -> FetchedDocument:
         """GET ``url``; raise :class:`FetchError` on any failure, including a body over ``max_bytes``.
 
         With ``conditional`` (the default) the stored validators are sent and a ``304 Not Modified``
@@ -131,8 +137,12 @@ class HttpFetcher:
         if not 200 <= doc.status < 300:
             after = doc.headers.get("retry-after")
             hint = f" (Retry-After: {after})" if after and doc.status in THROTTLED else ""
-            raise FetchError(f"HTTP {doc.status} {doc.reason}{hint}".rstrip(), location=url,
-                             status=doc.status, reason="http_status")
+            raise FetchError(
+                f"HTTP {doc.status} {doc.reason}{hint}".rstrip(),
+                location=url,
+                status=doc.status,
+                reason="http_status",
+            )
         if conditional:
             self.validators.put(url, doc.headers.get("etag"), doc.headers.get("last-modified"))
         return doc.document
@@ -165,11 +175,15 @@ class HttpFetcher:
                     response.reason_phrase,
                 )
         except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out after {self.config.timeout_seconds:g}s ({type(exc).__name__})",
-                             location=url, reason="timeout") from exc
+            raise FetchError(
+                f"timed out after {self.config.timeout_seconds:g}s ({type(exc).__name__})",
+                location=url,
+                reason="timeout",
+            ) from exc
         except httpx.TooManyRedirects as exc:
-            raise FetchError(f"more than {MAX_REDIRECTS} redirects", location=url,
-                             reason="too_many_redirects") from exc
+            raise FetchError(
+                f"more than {MAX_REDIRECTS} redirects", location=url, reason="too_many_redirects"
+            ) from exc
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(str(exc), location=url, reason="unsupported_scheme") from exc
         except httpx.InvalidURL as exc:
@@ -180,19 +194,30 @@ class HttpFetcher:
     def _read_capped(self, url: str, response: httpx.Response, limit: int) -> bytes:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"Content-Length {declared} exceeds the limit of {limit} bytes",
-                             location=url, status=response.status_code, reason="too_large")
+            raise FetchError(
+                f"Content-Length {declared} exceeds the limit of {limit} bytes",
+                location=url,
+                status=response.status_code,
+                reason="too_large",
+            )
         deadline = self._clock() + self.config.timeout_seconds
         chunks: list[bytes] = []
         total = 0
         for chunk in self._decoded(url, response, limit):  # the cap applies to the decoded bytes
             total += len(chunk)
             if total > limit:
-                raise FetchError(f"body exceeds the limit of {limit} bytes", location=url,
-                                 status=response.status_code, reason="too_large")
+                raise FetchError(
+                    f"body exceeds the limit of {limit} bytes",
+                    location=url,
+                    status=response.status_code,
+                    reason="too_large",
+                )
             if self._clock() > deadline:
-                raise FetchError(f"body not complete after {self.config.timeout_seconds:g}s",
-                                 location=url, reason="timeout")
+                raise FetchError(
+                    f"body not complete after {self.config.timeout_seconds:g}s",
+                    location=url,
+                    reason="timeout",
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -237,8 +262,7 @@ def _check_url(url: str) -> None:
     except httpx.InvalidURL as exc:
         raise FetchError(f"invalid URL: {exc}", location=url, reason="invalid_url") from exc
     if parsed is None or parsed.scheme not in ("http", "https"):
-        raise FetchError("only http and https URLs can be fetched", location=url,
-                         reason="unsupported_scheme")
+        raise FetchError("only http and https URLs can be fetched", location=url, reason="unsupported_scheme")
     if not parsed.host:
         raise FetchError("invalid URL: no host", location=url, reason="invalid_url")
 
@@ -252,9 +276,11 @@ def read_local(path: str | Path, max_bytes: int) -> bytes:
     except FileNotFoundError as exc:
         raise FetchError("no such file", location=location, reason="not_found") from exc
     except OSError as exc:  # a directory, no permission, an I/O error
-        raise FetchError(f"cannot read: {exc.strerror or exc}", location=location,
-                         reason="unreadable") from exc
+        raise FetchError(
+            f"cannot read: {exc.strerror or exc}", location=location, reason="unreadable"
+        ) from exc
     if len(content) > max_bytes:
-        raise FetchError(f"file exceeds the limit of {max_bytes} bytes", location=location,
-                         reason="too_large")
+        raise FetchError(
+            f"file exceeds the limit of {max_bytes} bytes", location=location, reason="too_large"
+        )
     return content

@@ -24,12 +24,13 @@ class Line:
     number: int
     text: str | None
     decoded_as: str | None = None  # the fallback encoding used, when not the expected one
-    problem: str | None = None     # "too_long" or "undecodable"
+    problem: str | None = None  # "too_long" or "undecodable"
     detail: str = ""
 
 
-def iter_lines(stream: BinaryIO, *, encoding: str | None = None, max_line_bytes: int = 1_000_000
-               ) -> Iterator[Line]:
+def iter_lines(
+    stream: BinaryIO, *, encoding: str | None = None, max_line_bytes: int = 1_000_000
+) -> Iterator[Line]:
     """Yield the lines of ``stream``; an over-long line is consumed to its end and reported."""
     number = 0
     while True:
@@ -38,11 +39,15 @@ def iter_lines(stream: BinaryIO, *, encoding: str | None = None, max_line_bytes:
             return
         number += 1
         if number == 1 and raw.startswith(_BOM):
-            raw = raw[len(_BOM):]
+            raw = raw[len(_BOM) :]
         if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
             size = len(raw) + _discard_rest_of_line(stream, max_line_bytes)
-            yield Line(number, None, problem="too_long",
-                       detail=f"line of {size} bytes exceeds the limit of {max_line_bytes}")
+            yield Line(
+                number,
+                None,
+                problem="too_long",
+                detail=f"line of {size} bytes exceeds the limit of {max_line_bytes}",
+            )
             continue
         yield _decode(number, raw, encoding)
 
@@ -61,8 +66,12 @@ def _decode(number: int, raw: bytes, encoding: str | None) -> Line:
         try:
             return Line(number, raw.decode(encoding))
         except UnicodeDecodeError as exc:
-            return Line(number, None, problem="undecodable", detail=f"not valid {encoding}: {exc.reason} "
-                        f"at byte {exc.start}")
+            return Line(
+                number,
+                None,
+                problem="undecodable",
+                detail=f"not valid {encoding}: {exc.reason} at byte {exc.start}",
+            )
     try:
         return Line(number, raw.decode("utf-8"))
     except UnicodeDecodeError:

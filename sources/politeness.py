@@ -105,8 +105,7 @@ def retry_after_seconds(value: str | None, *, now: Callable[[], float]) -> float
 class HostPacer:
     """Keeps at least ``min_interval`` seconds between the starts of two requests to one host."""
 
-    def __init__(self, min_interval: float, *, clock: Callable[[], float],
-                 sleep: Callable[[float], None]):
+    def __init__(self, min_interval: float, *, clock: Callable[[], float], sleep: Callable[[float], None]):
         self.min_interval = min_interval
         self._clock, self._sleep = clock, sleep
         self._last: dict[str, float] = {}

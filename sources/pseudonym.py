@@ -45,8 +45,12 @@ class Pseudonymiser:
     is_development_key: bool = False
 
     @classmethod
-    def from_options(cls, key: str | None = None, public_handles: Iterable[str] = (),
-                     environ: Mapping[str, str] | None = None) -> Pseudonymiser:
+    def from_options(
+        cls,
+        key: str | None = None,
+        public_handles: Iterable[str] = (),
+        environ: Mapping[str, str] | None = None,
+    ) -> Pseudonymiser:
         """Key from the argument, else the environment, else the development key (flagged)."""
         environ = os.environ if environ is None else environ
         chosen = key or environ.get(AUTHOR_KEY_ENV) or None
@@ -71,8 +75,9 @@ def _warn(message: str) -> None:
     print(f"WARNING: {message}", file=sys.stderr)
 
 
-def secret_key(key_file: Path, environ: Mapping[str, str] | None = None,
-               warn: Callable[[str], None] = _warn) -> str:
+def secret_key(
+    key_file: Path, environ: Mapping[str, str] | None = None, warn: Callable[[str], None] = _warn
+) -> str:
     """The secret pseudonymisation key: ``PANTAU_AUTHOR_KEY`` if set, else the key stored in
     ``key_file``, else a new random key written to ``key_file`` (mode 0600) with a warning.
 
@@ -88,14 +93,17 @@ def secret_key(key_file: Path, environ: Mapping[str, str] | None = None,
     except FileExistsError:
         return _read(path, warn)
     except OSError as exc:
-        raise ConfigError(f"cannot create the key file {path}: {exc.strerror}",
-                          field=AUTHOR_KEY_ENV) from None
+        raise ConfigError(
+            f"cannot create the key file {path}: {exc.strerror}", field=AUTHOR_KEY_ENV
+        ) from None
     key = secrets.token_urlsafe(48)
     with os.fdopen(descriptor, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
-    warn(f"{AUTHOR_KEY_ENV} is not set: generated a secret pseudonymisation key in {path} (mode 0600). "
-         "Back it up and keep it secret: with another key the same sender gets another pseudonym, "
-         "and anyone holding it can test guesses of phone numbers.")
+    warn(
+        f"{AUTHOR_KEY_ENV} is not set: generated a secret pseudonymisation key in {path} (mode 0600). "
+        "Back it up and keep it secret: with another key the same sender gets another pseudonym, "
+        "and anyone holding it can test guesses of phone numbers."
+    )
     return key
 
 

@@ -51,8 +51,7 @@ def collect_feed(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
     """Load and parse the feed of ``config`` (options ``fetch_pages``, ``teaser_chars``, ``selectors``
     already checked by the caller); shared by the ``rss`` and ``factcheck_feed`` kinds."""
     options = config.options
-    selectors = validate_selectors(options.get("selectors"),
-                                   where=f"sources.{config.name}.options.selectors")
+    selectors = validate_selectors(options.get("selectors"), where=f"sources.{config.name}.options.selectors")
     teaser_chars = _teaser_chars(config)
     loaded = load_document(config, fetcher)
     if isinstance(loaded, CollectResult):
@@ -66,13 +65,19 @@ def collect_feed(config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
 def _teaser_chars(config: SourceConfig) -> int:
     value = config.options.get("teaser_chars", 400)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError("must be a whole number of characters (>= 0)",
-                          field=f"sources.{config.name}.options.teaser_chars")
+        raise ConfigError(
+            "must be a whole number of characters (>= 0)", field=f"sources.{config.name}.options.teaser_chars"
+        )
     return value
 
 
-def enrich_teasers(result: CollectResult, fetcher: HttpFetcher, *, teaser_chars: int = 400,
-                   selectors: Mapping[str, str] | None = None) -> None:
+def enrich_teasers(
+    result: CollectResult,
+    fetcher: HttpFetcher,
+    *,
+    teaser_chars: int = 400,
+    selectors: Mapping[str, str] | None = None,
+) -> None:
     """Replace the text of items shorter than ``teaser_chars`` by their page's main text, in place.
     A page that cannot be fetched keeps the teaser and adds a ``Skipped(FETCH_ERROR, position=url)``."""
     for index, item in enumerate(result.items):
@@ -81,8 +86,11 @@ def enrich_teasers(result: CollectResult, fetcher: HttpFetcher, *, teaser_chars:
         try:
             result.items[index] = enrich_from_page(item, fetcher, selectors)
         except FetchError as exc:
-            result.skipped.append(Skipped(result.source, SkipReason.FETCH_ERROR,
-                                          f"page not fetched, teaser kept: {exc}", item.url))
+            result.skipped.append(
+                Skipped(
+                    result.source, SkipReason.FETCH_ERROR, f"page not fetched, teaser kept: {exc}", item.url
+                )
+            )
 
 
 def parse_feed(content: bytes, *, source: str, base_url: str | None = None) -> CollectResult:
@@ -107,9 +115,14 @@ def parse_feed(content: bytes, *, source: str, base_url: str | None = None) -> C
     if problem is not None and isinstance(problem, _ENCODING_ONLY):
         result.skipped.append(Skipped(source, SkipReason.BAD_ENCODING, _describe(problem), "feed"))
     elif problem is not None and not isinstance(problem, _HARMLESS):
-        result.skipped.append(Skipped(source, SkipReason.MALFORMED,
-                                      f"not well-formed, parsed leniently (entries may be lost): "
-                                      f"{_describe(problem)}", "feed"))
+        result.skipped.append(
+            Skipped(
+                source,
+                SkipReason.MALFORMED,
+                f"not well-formed, parsed leniently (entries may be lost): {_describe(problem)}",
+                "feed",
+            )
+        )
     feed = parsed.get("feed", {})
     feed_title = clean_whitespace(feed.get("title", "")) or None
     seen: set[str] = set()
@@ -118,38 +131,61 @@ def parse_feed(content: bytes, *, source: str, base_url: str | None = None) -> C
     return result
 
 
-def _add_entry(result: CollectResult, entry: Any, index: int, feed_title: str | None,
-               seen: set[str]) -> None:
+def _add_entry(result: CollectResult, entry: Any, index: int, feed_title: str | None, seen: set[str]) -> None:
     source, position = result.source, f"entry {index}"
     title = _text_of(entry.get("title"), entry.get("title_detail")) or None
     text = _body(entry)
     if not title and not text:
-        result.skipped.append(Skipped(source, SkipReason.EMPTY_TEXT, "entry has no title and no text",
-                                      position))
+        result.skipped.append(
+            Skipped(source, SkipReason.EMPTY_TEXT, "entry has no title and no text", position)
+        )
         return
     url = (entry.get("link") or "").strip() or None
     external_id = (entry.get("id") or "").strip() or None
-    keys = {k for k in (f"id:{external_id}" if external_id else "",
-                        f"url:{canonical_url(url)}" if url else "") if k}
+    keys = {
+        k
+        for k in (f"id:{external_id}" if external_id else "", f"url:{canonical_url(url)}" if url else "")
+        if k
+    }
     if keys & seen:
-        result.skipped.append(Skipped(source, SkipReason.DUPLICATE_IN_BATCH,
-                                      f"same link or guid as an earlier entry: {url or external_id}",
-                                      position))
+        result.skipped.append(
+            Skipped(
+                source,
+                SkipReason.DUPLICATE_IN_BATCH,
+                f"same link or guid as an earlier entry: {url or external_id}",
+                position,
+            )
+        )
         return
     seen.update(keys)
     # dict.get: FeedParserDict.get("updated*") would fall back to "published*" with a deprecation warning
-    published_at = (struct_to_utc(dict.get(entry, "published_parsed"))
-                    or struct_to_utc(dict.get(entry, "updated_parsed")))
+    published_at = struct_to_utc(dict.get(entry, "published_parsed")) or struct_to_utc(
+        dict.get(entry, "updated_parsed")
+    )
     raw_date = dict.get(entry, "published") or dict.get(entry, "updated")
     if published_at is None and raw_date:
-        result.skipped.append(Skipped(source, SkipReason.BAD_DATE,
-                                      f"unparseable date {raw_date!r}; item kept without a date", position))
+        result.skipped.append(
+            Skipped(
+                source,
+                SkipReason.BAD_DATE,
+                f"unparseable date {raw_date!r}; item kept without a date",
+                position,
+            )
+        )
     categories = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
     author = clean_whitespace(entry.get("author", "")) or None
-    result.items.append(CollectedItem(
-        source=source, text=text, title=title, url=url, external_id=external_id, author=author,
-        published_at=published_at, raw={"feed_title": feed_title, "categories": categories},
-    ))
+    result.items.append(
+        CollectedItem(
+            source=source,
+            text=text,
+            title=title,
+            url=url,
+            external_id=external_id,
+            author=author,
+            published_at=published_at,
+            raw={"feed_title": feed_title, "categories": categories},
+        )
+    )
 
 
 def _body(entry: Any) -> str:

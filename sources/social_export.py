@@ -30,8 +30,18 @@ from sources.pseudonym import Pseudonymiser
 from sources.registry import register
 
 FIELDS = ("id", "text", "author", "created_at", "url", "platform", "lang")
-OPTIONS = ("format", "columns", "author_key", "public_handles", "platform", "encoding", "delimiter",
-           "timezone", "max_line_bytes", "keep_columns")
+OPTIONS = (
+    "format",
+    "columns",
+    "author_key",
+    "public_handles",
+    "platform",
+    "encoding",
+    "delimiter",
+    "timezone",
+    "max_line_bytes",
+    "keep_columns",
+)
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv"}
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -51,24 +61,33 @@ class ExportOptions:
     keep_columns: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, options: Mapping[str, Any], location: Location, *, where: str = "options",
-              environ: Mapping[str, str] | None = None) -> ExportOptions:
+    def parse(
+        cls,
+        options: Mapping[str, Any],
+        location: Location,
+        *,
+        where: str = "options",
+        environ: Mapping[str, str] | None = None,
+    ) -> ExportOptions:
         fmt = options.get("format") or _EXTENSIONS.get(location.suffix)
         if fmt not in ("jsonl", "csv"):
-            raise ConfigError("set format to 'jsonl' or 'csv' (the file extension does not say)",
-                              field=f"{where}.format")
+            raise ConfigError(
+                "set format to 'jsonl' or 'csv' (the file extension does not say)", field=f"{where}.format"
+            )
         columns = dict(zip(FIELDS, FIELDS, strict=True))
         custom = options.get("columns") or {}
         unknown = sorted(set(custom) - set(FIELDS))
         if unknown:
-            raise ConfigError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}",
-                              field=f"{where}.columns")
+            raise ConfigError(
+                f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELDS)}", field=f"{where}.columns"
+            )
         columns.update({k: str(v) for k, v in custom.items()})
         try:
             tz = ZoneInfo(options.get("timezone") or "UTC")
         except Exception as exc:  # ZoneInfoNotFoundError, ValueError
-            raise ConfigError(f"unknown time zone {options.get('timezone')!r}",
-                              field=f"{where}.timezone") from exc
+            raise ConfigError(
+                f"unknown time zone {options.get('timezone')!r}", field=f"{where}.timezone"
+            ) from exc
         delimiter = options.get("delimiter")
         if delimiter is not None and len(delimiter) != 1:
             raise ConfigError("must be a single character", field=f"{where}.delimiter")
@@ -77,11 +96,16 @@ class ExportOptions:
         except (TypeError, ValueError) as exc:
             raise ConfigError("must be a whole number of bytes", field=f"{where}.max_line_bytes") from exc
         return cls(
-            format=fmt, columns=columns,
-            pseudonymise=Pseudonymiser.from_options(options.get("author_key"),
-                                                    options.get("public_handles") or (), environ),
-            platform=options.get("platform"), encoding=options.get("encoding"), delimiter=delimiter,
-            timezone=tz, max_line_bytes=max_line_bytes,
+            format=fmt,
+            columns=columns,
+            pseudonymise=Pseudonymiser.from_options(
+                options.get("author_key"), options.get("public_handles") or (), environ
+            ),
+            platform=options.get("platform"),
+            encoding=options.get("encoding"),
+            delimiter=delimiter,
+            timezone=tz,
+            max_line_bytes=max_line_bytes,
             keep_columns=tuple(options.get("keep_columns") or ()),
         )
 
@@ -119,18 +143,21 @@ def check_not_binary(stream: BinaryIO, source: str) -> None:
         head = stream.read(SNIFF_BYTES)
         stream.seek(0)
     if looks_binary(head):
-        raise ParseError("not a text file (binary bytes in the first KB)", location=source,
-                         reason=SkipReason.BINARY.value)
+        raise ParseError(
+            "not a text file (binary bytes in the first KB)", location=source, reason=SkipReason.BINARY.value
+        )
 
 
-def iter_export(stream: BinaryIO, *, source: str, options: ExportOptions
-                ) -> Iterator[CollectedItem | Skipped]:
+def iter_export(
+    stream: BinaryIO, *, source: str, options: ExportOptions
+) -> Iterator[CollectedItem | Skipped]:
     """Items and skips of one export, in file order. Raises ParseError only for a CSV whose header
     has no text column (every row would fail) and for a binary file (``binary``)."""
     check_not_binary(stream, source)
     lines = iter_lines(stream, encoding=options.encoding, max_line_bytes=options.max_line_bytes)
-    records = _jsonl_records(lines, source) if options.format == "jsonl" else csv_records(lines, source,
-                                                                                          options)
+    records = (
+        _jsonl_records(lines, source) if options.format == "jsonl" else csv_records(lines, source, options)
+    )
     builder = _ItemBuilder(source, options)
     for record in records:
         yield record if isinstance(record, Skipped) else builder.build(*record)
@@ -158,8 +185,12 @@ def _jsonl_records(lines: Iterator[Line], source: str) -> Iterator[_Record | Ski
             yield Skipped(source, value.reason, value.detail, f"line {line.number}")
             continue
         if not isinstance(value, dict):
-            yield Skipped(source, SkipReason.MALFORMED, f"a JSON {type(value).__name__}, not an object",
-                          f"line {line.number}")
+            yield Skipped(
+                source,
+                SkipReason.MALFORMED,
+                f"a JSON {type(value).__name__}, not an object",
+                f"line {line.number}",
+            )
             continue
         yield line.number, value, line.decoded_as
 
@@ -197,12 +228,17 @@ def csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> I
     try:
         header = [h.strip() for h in next(csv.reader([header_line], delimiter=delimiter), [])]
     except csv.Error as exc:  # e.g. a bare carriage return inside the header line
-        raise ParseError(f"unreadable CSV header: {exc}", location=source,
-                         reason=SkipReason.MALFORMED.value) from exc
+        raise ParseError(
+            f"unreadable CSV header: {exc}", location=source, reason=SkipReason.MALFORMED.value
+        ) from exc
     if options.columns["text"] not in header and options.columns["text"].casefold() not in {
-            h.casefold() for h in header}:
-        raise ParseError(f"the CSV header has no {options.columns['text']!r} column (columns: "
-                         f"{', '.join(header)})", location=source, reason=SkipReason.MISSING_FIELD.value)
+        h.casefold() for h in header
+    }:
+        raise ParseError(
+            f"the CSV header has no {options.columns['text']!r} column (columns: {', '.join(header)})",
+            location=source,
+            reason=SkipReason.MISSING_FIELD.value,
+        )
     # strict: a quote left open at the end of the file is an error, not a field holding the rest of it
     reader = csv.reader(text_lines, delimiter=delimiter, strict=True)
     while True:
@@ -223,8 +259,12 @@ def csv_records(lines: Iterator[Line], source: str, options: ExportOptions) -> I
         if not row or not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield Skipped(source, SkipReason.MALFORMED,
-                          f"row has {len(row)} fields, the header has {len(header)}", f"line {start}")
+            yield Skipped(
+                source,
+                SkipReason.MALFORMED,
+                f"row has {len(row)} fields, the header has {len(header)}",
+                f"line {start}",
+            )
             continue
         yield start, dict(zip(header, row, strict=True)), feed.decoded_as
 
@@ -251,16 +291,22 @@ class _ItemBuilder:
     def get(self, record: Mapping[str, Any], name: str) -> Any:
         return _lookup(record, self.options.columns[name])
 
-    def build(self, number: int, record: Mapping[str, Any], decoded_as: str | None
-              ) -> CollectedItem | Skipped:
+    def build(
+        self, number: int, record: Mapping[str, Any], decoded_as: str | None
+    ) -> CollectedItem | Skipped:
         position = f"line {number}"
         text_value = self.get(record, "text")
         if text_value is None:
-            return Skipped(self.source, SkipReason.MISSING_FIELD,
-                           f"no {self.options.columns['text']!r} field", position)
+            return Skipped(
+                self.source, SkipReason.MISSING_FIELD, f"no {self.options.columns['text']!r} field", position
+            )
         if not isinstance(text_value, str):
-            return Skipped(self.source, SkipReason.MALFORMED,
-                           f"text is a JSON {_json_type(text_value)}, not a string", position)
+            return Skipped(
+                self.source,
+                SkipReason.MALFORMED,
+                f"text is a JSON {_json_type(text_value)}, not a string",
+                position,
+            )
         text = text_value.replace("\r\n", "\n").replace("\r", "\n").strip()
         if not text:
             return Skipped(self.source, SkipReason.EMPTY_TEXT, "empty text", position)
@@ -270,17 +316,30 @@ class _ItemBuilder:
         post_id = _clean(self.get(record, "id"))
         external_id = f"{platform}:{post_id}" if platform and post_id else post_id
         url = _clean(self.get(record, "url"))
-        keys = {k for k in (f"id:{external_id}" if external_id else "",
-                            f"url:{canonical_url(url)}" if url else "") if k}
+        keys = {
+            k
+            for k in (f"id:{external_id}" if external_id else "", f"url:{canonical_url(url)}" if url else "")
+            if k
+        }
         if self.seen.seen_any(keys):
-            return Skipped(self.source, SkipReason.DUPLICATE_IN_BATCH,
-                           f"same id or url as an earlier record: {external_id or url}", position)
+            return Skipped(
+                self.source,
+                SkipReason.DUPLICATE_IN_BATCH,
+                f"same id or url as an earlier record: {external_id or url}",
+                position,
+            )
         self.seen.add(keys)
         created = self.get(record, "created_at")
         published_at = parse_datetime(created, default_tz=self.options.timezone)
         if published_at is None and _clean(created):
-            self.pending.append(Skipped(self.source, SkipReason.BAD_DATE,
-                                        f"unparseable date {created!r}; item kept without a date", position))
+            self.pending.append(
+                Skipped(
+                    self.source,
+                    SkipReason.BAD_DATE,
+                    f"unparseable date {created!r}; item kept without a date",
+                    position,
+                )
+            )
         raw: dict[str, Any] = {"platform": platform, "line": number}
         if self.options.pseudonymise.is_development_key:
             raw["author_key"] = "development"
@@ -289,9 +348,14 @@ class _ItemBuilder:
         for column in self.options.keep_columns:
             raw[column] = _lookup(record, column)
         return CollectedItem(
-            source=self.source, text=text, url=url, external_id=external_id,
+            source=self.source,
+            text=text,
+            url=url,
+            external_id=external_id,
             author=self.options.pseudonymise(_clean(self.get(record, "author"))),
-            published_at=published_at, lang=_clean(self.get(record, "lang")), raw=raw,
+            published_at=published_at,
+            lang=_clean(self.get(record, "lang")),
+            raw=raw,
         )
 
 

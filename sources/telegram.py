@@ -28,8 +28,10 @@ from sources.registry import register
 OPTIONS = ("since", "max_pages", "base_url")
 DEFAULT_BASE = "https://t.me"
 _CHANNEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,}$")
-_TME = re.compile(r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,})/?(?:[?#].*)?$",
-                  re.IGNORECASE)
+_TME = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:t|telegram)\.me/(?:s/)?([A-Za-z][A-Za-z0-9_]{3,})/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
 _VIEWS = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*([KMB]?)\s*$", re.IGNORECASE)
 _MULTIPLIER = {"": 1, "K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 
@@ -106,8 +108,9 @@ class TelegramSource:
             try:
                 doc = fetcher.fetch(url, conditional=False)
             except FetchError as exc:
-                result.skipped.append(Skipped(config.name, SkipReason.FETCH_ERROR,
-                                              f"older page not fetched: {exc}", url))
+                result.skipped.append(
+                    Skipped(config.name, SkipReason.FETCH_ERROR, f"older page not fetched: {exc}", url)
+                )
                 break
             older = parse_channel_page(doc.content, source=config.name, encoding_hint=doc.encoding_hint)
             if older.oldest_id is None or older.oldest_id >= page.oldest_id:
@@ -125,8 +128,9 @@ def _add_page(result: CollectResult, page: ChannelPage, since: datetime | None, 
             reached = True
             continue
         if item.external_id in seen:
-            result.skipped.append(Skipped(result.source, SkipReason.DUPLICATE_IN_BATCH,
-                                          "post seen on a newer page", item.url))
+            result.skipped.append(
+                Skipped(result.source, SkipReason.DUPLICATE_IN_BATCH, "post seen on a newer page", item.url)
+            )
             continue
         seen.add(item.external_id or "")
         result.items.append(item)
@@ -155,8 +159,9 @@ def _add_message(page: ChannelPage, message: Tag, index: int, source: str) -> No
     channel, _, number = post.partition("/")
     post_id = _int(number)
     if not channel or post_id is None:
-        page.skipped.append(Skipped(source, SkipReason.MISSING_FIELD, "message without data-post",
-                                    f"message {index}"))
+        page.skipped.append(
+            Skipped(source, SkipReason.MISSING_FIELD, "message without data-post", f"message {index}")
+        )
         return
     page.oldest_id = post_id if page.oldest_id is None else min(page.oldest_id, post_id)
     url = f"https://t.me/{channel}/{post_id}"
@@ -172,13 +177,18 @@ def _add_message(page: ChannelPage, message: Tag, index: int, source: str) -> No
     raw_time = str(time_tag.get("datetime") or "") if isinstance(time_tag, Tag) else ""
     published_at = parse_datetime(raw_time) if raw_time else None
     if raw_time and published_at is None:
-        page.skipped.append(Skipped(source, SkipReason.BAD_DATE,
-                                    f"unparseable date {raw_time!r}; item kept without a date", url))
+        page.skipped.append(
+            Skipped(
+                source, SkipReason.BAD_DATE, f"unparseable date {raw_time!r}; item kept without a date", url
+            )
+        )
     views_tag = message.find(class_="tgme_widget_message_views")
     forwarded = message.find(class_="tgme_widget_message_forwarded_from_name")
     owner = message.find(class_="tgme_widget_message_owner_name")
     raw: dict[str, Any] = {
-        "platform": "telegram", "channel": channel, "post_id": post_id,
+        "platform": "telegram",
+        "channel": channel,
+        "post_id": post_id,
         "views": parse_views(views_tag.get_text()) if isinstance(views_tag, Tag) else None,
         "forwarded_from": _text(forwarded),
     }
@@ -186,8 +196,17 @@ def _add_message(page: ChannelPage, message: Tag, index: int, source: str) -> No
         raw["forwarded_from_url"] = str(forwarded.get("href"))
     if owner is not None:
         raw["channel_title"] = _text(owner)
-    page.items.append(CollectedItem(source=source, text=text, url=url, external_id=f"telegram:{post}",
-                                    author=channel, published_at=published_at, raw=raw))
+    page.items.append(
+        CollectedItem(
+            source=source,
+            text=text,
+            url=url,
+            external_id=f"telegram:{post}",
+            author=channel,
+            published_at=published_at,
+            raw=raw,
+        )
+    )
 
 
 def _text(tag: Any) -> str | None:

@@ -24,8 +24,9 @@ MAX_URL_CHARS = 2000
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL refuses NUL; UTF-8 cannot hold surrogates
 
 
-def tipline_message(payload: Any, *, received_at: datetime, source: str = "tipline",
-                    pseudonymise: Pseudonymiser | None = None) -> CollectedItem:
+def tipline_message(
+    payload: Any, *, received_at: datetime, source: str = "tipline", pseudonymise: Pseudonymiser | None = None
+) -> CollectedItem:
     """An item from ``{"text", "sender", "forwarded_from"?, "url"?, "attachments"?}``.
 
     Raises :class:`ParseError` (``reason`` a :class:`SkipReason` value) for a payload that is not an
@@ -52,13 +53,21 @@ def tipline_message(payload: Any, *, received_at: datetime, source: str = "tipli
         _fail("'url' must be an http(s) URL", SkipReason.MALFORMED)
     if url and len(url) > MAX_URL_CHARS:
         _fail(f"'url' is longer than {MAX_URL_CHARS} characters", SkipReason.TOO_LARGE)
-    raw: dict[str, Any] = {"platform": "tipline",
-                           "forwarded_from": pseudonymise(_string(payload, "forwarded_from")),
-                           "attachments": _attachments(payload.get("attachments"))}
+    raw: dict[str, Any] = {
+        "platform": "tipline",
+        "forwarded_from": pseudonymise(_string(payload, "forwarded_from")),
+        "attachments": _attachments(payload.get("attachments")),
+    }
     if pseudonymise.is_development_key:
         raw["author_key"] = "development"
-    return CollectedItem(source=source, text=text, url=url, author=pseudonymise(sender),
-                         published_at=received_at.astimezone(UTC), raw=raw)
+    return CollectedItem(
+        source=source,
+        text=text,
+        url=url,
+        author=pseudonymise(sender),
+        published_at=received_at.astimezone(UTC),
+        raw=raw,
+    )
 
 
 def _string(payload: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -85,8 +94,15 @@ def _attachments(value: Any) -> list[dict[str, str | None]]:
         _fail(f"more than {MAX_ATTACHMENTS} attachments", SkipReason.TOO_LARGE)
     described = []
     for index, attachment in enumerate(value, start=1):
-        texts = [attachment] if isinstance(attachment, str) else (
-            [*map(str, attachment.keys()), *attachment.values()] if isinstance(attachment, Mapping) else [])
+        texts = (
+            [attachment]
+            if isinstance(attachment, str)
+            else (
+                [*map(str, attachment.keys()), *attachment.values()]
+                if isinstance(attachment, Mapping)
+                else []
+            )
+        )
         if any(isinstance(t, str) and _BAD_CHARS.search(t) for t in texts):
             _fail(f"attachment {index} holds a NUL character or a lone surrogate", SkipReason.MALFORMED)
         if isinstance(attachment, str):

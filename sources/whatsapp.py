@@ -37,16 +37,25 @@ _TIME = r"(?P<time>\d{1,2}[.:]\d{2}(?:[.:]\d{2})?(?:[\s\u202f\u00a0]*[AaPp]\.?\s
 _MARKS = "\u200e\u200f\ufeff"
 _ANDROID = re.compile(rf"^[{_MARKS}]?{_DATE},?\s+{_TIME}\s+-\s+(?P<rest>.*)$")
 _IOS = re.compile(rf"^[{_MARKS}]?\[{_DATE},?\s+{_TIME}\]\s+(?P<rest>.*)$")
-_MEDIA = re.compile(r"^[\u200e]?<?\s*(attached: [^>]*|lampiran: [^>]*|media tidak disertakan|media omitted|"
-                    r"gambar tidak disertakan|image omitted|video tidak disertakan|video omitted|"
-                    r"audio tidak disertakan|audio omitted|"
-                    r"stiker tidak disertakan|sticker omitted|dokumen tidak disertakan|document omitted|"
-                    r"gif tidak disertakan|gif omitted)\s*>?$", re.IGNORECASE)
-_DELETED = re.compile(r"^(pesan ini (telah )?dihapus|this message was deleted|you deleted this message|"
-                      r"anda menghapus pesan ini)\.?$", re.IGNORECASE)
-_SYSTEM = re.compile(r"dienkripsi|end-to-end|bergabung menggunakan|joined using|menambahkan|added|"
-                     r"keluar$|left$|membuat grup|created group|mengubah|changed (the )?(subject|this group)|"
-                     r"security code|kode keamanan", re.IGNORECASE)
+_MEDIA = re.compile(
+    r"^[\u200e]?<?\s*(attached: [^>]*|lampiran: [^>]*|media tidak disertakan|media omitted|"
+    r"gambar tidak disertakan|image omitted|video tidak disertakan|video omitted|"
+    r"audio tidak disertakan|audio omitted|"
+    r"stiker tidak disertakan|sticker omitted|dokumen tidak disertakan|document omitted|"
+    r"gif tidak disertakan|gif omitted)\s*>?$",
+    re.IGNORECASE,
+)
+_DELETED = re.compile(
+    r"^(pesan ini (telah )?dihapus|this message was deleted|you deleted this message|"
+    r"anda menghapus pesan ini)\.?$",
+    re.IGNORECASE,
+)
+_SYSTEM = re.compile(
+    r"dienkripsi|end-to-end|bergabung menggunakan|joined using|menambahkan|added|"
+    r"keluar$|left$|membuat grup|created group|mengubah|changed (the )?(subject|this group)|"
+    r"security code|kode keamanan",
+    re.IGNORECASE,
+)
 
 
 @dataclass(slots=True)
@@ -73,20 +82,34 @@ class WhatsAppExportSource:
         try:
             tz = ZoneInfo(options.get("timezone") or "Asia/Jakarta")
         except Exception as exc:  # ZoneInfoNotFoundError, ValueError
-            raise ConfigError(f"unknown time zone {options.get('timezone')!r}",
-                              field=f"{where}.timezone") from exc
-        pseudonymise = Pseudonymiser.from_options(options.get("author_key"),
-                                                  options.get("public_handles") or ())
+            raise ConfigError(
+                f"unknown time zone {options.get('timezone')!r}", field=f"{where}.timezone"
+            ) from exc
+        pseudonymise = Pseudonymiser.from_options(
+            options.get("author_key"), options.get("public_handles") or ()
+        )
         loaded = load_document(config, fetcher)
         if isinstance(loaded, CollectResult):
             return loaded
-        return parse_chat(loaded.content, source=config.name, pseudonymise=pseudonymise, timezone=tz,
-                          date_order=order, chat=options.get("chat"))
+        return parse_chat(
+            loaded.content,
+            source=config.name,
+            pseudonymise=pseudonymise,
+            timezone=tz,
+            date_order=order,
+            chat=options.get("chat"),
+        )
 
 
-def parse_chat(content: bytes, *, source: str, pseudonymise: Pseudonymiser | None = None,
-               timezone: tzinfo = WIB, date_order: str = "auto",
-               chat: str | None = None) -> CollectResult:
+def parse_chat(
+    content: bytes,
+    *,
+    source: str,
+    pseudonymise: Pseudonymiser | None = None,
+    timezone: tzinfo = WIB,
+    date_order: str = "auto",
+    chat: str | None = None,
+) -> CollectResult:
     """Items of one chat export; never raises for bad bytes. An export with no message line at all
     fails the source (``malformed``)."""
     pseudonymise = pseudonymise or Pseudonymiser.from_options(None, environ={})
@@ -114,8 +137,11 @@ def _messages(text: str, result: CollectResult) -> Iterator[_Message]:
             if current is not None:
                 current.text += "\n" + line
             elif line.strip():
-                result.skipped.append(Skipped(result.source, SkipReason.MALFORMED,
-                                              "text before the first message", f"line {number}"))
+                result.skipped.append(
+                    Skipped(
+                        result.source, SkipReason.MALFORMED, "text before the first message", f"line {number}"
+                    )
+                )
             continue
         if current is not None:
             yield current
@@ -139,14 +165,21 @@ def _day_first(messages: list[_Message]) -> bool:
     return not has_ampm
 
 
-def _add_message(result: CollectResult, message: _Message, day_first: bool, tz: tzinfo,
-                 pseudonymise: Pseudonymiser, chat: str | None) -> None:
+def _add_message(
+    result: CollectResult,
+    message: _Message,
+    day_first: bool,
+    tz: tzinfo,
+    pseudonymise: Pseudonymiser,
+    chat: str | None,
+) -> None:
     position = f"line {message.line}"
     body = message.text.strip()
     clean = body.strip(_MARKS + " ")
     if message.sender is None or body.startswith("\u200e") and _SYSTEM.search(clean):
-        result.skipped.append(Skipped(result.source, SkipReason.EMPTY_TEXT,
-                                      f"system message: {clean[:80]}", position))
+        result.skipped.append(
+            Skipped(result.source, SkipReason.EMPTY_TEXT, f"system message: {clean[:80]}", position)
+        )
         return
     if _MEDIA.match(clean):
         result.skipped.append(Skipped(result.source, SkipReason.EMPTY_TEXT, "media omitted", position))
@@ -159,17 +192,28 @@ def _add_message(result: CollectResult, message: _Message, day_first: bool, tz: 
         return
     published_at = _timestamp(message.date, message.time, day_first, tz)
     if published_at is None:
-        result.skipped.append(Skipped(result.source, SkipReason.BAD_DATE,
-                                      f"impossible date {message.date} {message.time}; item kept",
-                                      position))
+        result.skipped.append(
+            Skipped(
+                result.source,
+                SkipReason.BAD_DATE,
+                f"impossible date {message.date} {message.time}; item kept",
+                position,
+            )
+        )
     raw: dict[str, Any] = {"platform": "whatsapp", "line": message.line}
     if chat:
         raw["chat"] = chat
     if pseudonymise.is_development_key:
         raw["author_key"] = "development"
-    result.items.append(CollectedItem(source=result.source, text=clean.replace("\u200e", ""),
-                                      author=pseudonymise(message.sender.strip(_MARKS + " ")),
-                                      published_at=published_at, raw=raw))
+    result.items.append(
+        CollectedItem(
+            source=result.source,
+            text=clean.replace("\u200e", ""),
+            author=pseudonymise(message.sender.strip(_MARKS + " ")),
+            published_at=published_at,
+            raw=raw,
+        )
+    )
 
 
 def _timestamp(date_text: str, time_text: str, day_first: bool, tz: tzinfo) -> datetime | None:
@@ -180,8 +224,9 @@ def _timestamp(date_text: str, time_text: str, day_first: bool, tz: tzinfo) -> d
     if meridiem:
         hour = hour % 12 + (12 if meridiem.group(1).upper() == "P" else 0)
     try:
-        local = datetime(year + 2000 if year < 100 else year, month, day, hour, minute,
-                         rest[0] if rest else 0, tzinfo=tz)
+        local = datetime(
+            year + 2000 if year < 100 else year, month, day, hour, minute, rest[0] if rest else 0, tzinfo=tz
+        )
     except ValueError:
         return None
     return local.astimezone(UTC)

@@ -32,16 +32,16 @@ class XApiV2Source:
 
     def collect(self, config: SourceConfig, fetcher: HttpFetcher) -> CollectResult:
         options = check_options(config, OPTIONS)
-        pseudonymise = Pseudonymiser.from_options(options.get("author_key"),
-                                                  options.get("public_handles") or ())
+        pseudonymise = Pseudonymiser.from_options(
+            options.get("author_key"), options.get("public_handles") or ()
+        )
         loaded = load_document(config, fetcher)
         if isinstance(loaded, CollectResult):
             return loaded
         return parse_x_pages(loaded.content, source=config.name, pseudonymise=pseudonymise)
 
 
-def parse_x_pages(content: bytes, *, source: str, pseudonymise: Pseudonymiser | None = None
-                  ) -> CollectResult:
+def parse_x_pages(content: bytes, *, source: str, pseudonymise: Pseudonymiser | None = None) -> CollectResult:
     """Items of every tweet in the response pages held by ``content``; never raises for bad bytes."""
     pseudonymise = pseudonymise or Pseudonymiser.from_options(None, environ={})
     result = CollectResult(source=source)
@@ -61,7 +61,7 @@ def parse_x_pages(content: bytes, *, source: str, pseudonymise: Pseudonymiser | 
         pages += 1
         _add_page(result, page, position, pseudonymise, seen)
     if pages == 0 and not result.items:
-        result.error = "no X API v2 response page found (expected {\"data\": [...]} objects)"
+        result.error = 'no X API v2 response page found (expected {"data": [...]} objects)'
         result.error_reason = SkipReason.MALFORMED
     return result
 
@@ -102,8 +102,9 @@ def _as_page(value: Any) -> dict[str, Any] | Skipped:
     return {**value, "data": data}
 
 
-def _add_page(result: CollectResult, page: Mapping[str, Any], position: str,
-              pseudonymise: Pseudonymiser, seen: set[str]) -> None:
+def _add_page(
+    result: CollectResult, page: Mapping[str, Any], position: str, pseudonymise: Pseudonymiser, seen: set[str]
+) -> None:
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
     users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
     for index, tweet in enumerate(page["data"], start=1):
@@ -114,16 +115,23 @@ def _add_page(result: CollectResult, page: Mapping[str, Any], position: str,
             continue
         item, problems = record
         if item.external_id in seen:
-            result.skipped.append(Skipped(result.source, SkipReason.DUPLICATE_IN_BATCH,
-                                          f"tweet {item.external_id} seen before", where))
+            result.skipped.append(
+                Skipped(
+                    result.source,
+                    SkipReason.DUPLICATE_IN_BATCH,
+                    f"tweet {item.external_id} seen before",
+                    where,
+                )
+            )
             continue
         seen.add(item.external_id or "")
         result.items.append(item)
         result.skipped.extend(problems)
 
 
-def _tweet_item(tweet: Any, users: Mapping[str, Any], source: str, where: str,
-                pseudonymise: Pseudonymiser) -> tuple[CollectedItem, list[Skipped]] | Skipped:
+def _tweet_item(
+    tweet: Any, users: Mapping[str, Any], source: str, where: str, pseudonymise: Pseudonymiser
+) -> tuple[CollectedItem, list[Skipped]] | Skipped:
     if not isinstance(tweet, dict):
         return Skipped(source, SkipReason.MALFORMED, "tweet is not an object", where)
     tweet_id = str(tweet.get("id") or "").strip()
@@ -147,11 +155,15 @@ def _tweet_item(tweet: Any, users: Mapping[str, Any], source: str, where: str,
     created = tweet.get("created_at")
     published_at = parse_datetime(created)
     if created and published_at is None:
-        problems.append(Skipped(source, SkipReason.BAD_DATE,
-                                f"unparseable date {created!r}; item kept without a date", where))
+        problems.append(
+            Skipped(
+                source, SkipReason.BAD_DATE, f"unparseable date {created!r}; item kept without a date", where
+            )
+        )
     raw: dict[str, Any] = {
         "platform": "x",
-        "public_metrics": tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict)
+        "public_metrics": tweet.get("public_metrics")
+        if isinstance(tweet.get("public_metrics"), dict)
         else None,
         "conversation_id": tweet.get("conversation_id"),
         "referenced": [r.get("type") for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)],
@@ -160,7 +172,17 @@ def _tweet_item(tweet: Any, users: Mapping[str, Any], source: str, where: str,
     if pseudonymise.is_development_key:
         raw["author_key"] = "development"
     # The handle in the URL would undo the pseudonym: /i/web/status/<id> opens the same post.
-    url = f"https://x.com/{username}/status/{tweet_id}" if public else f"https://x.com/i/web/status/{tweet_id}"
+    url = (
+        f"https://x.com/{username}/status/{tweet_id}" if public else f"https://x.com/i/web/status/{tweet_id}"
+    )
     lang = tweet.get("lang") if isinstance(tweet.get("lang"), str) else None
-    return CollectedItem(source=source, text=text, url=url, external_id=f"x:{tweet_id}", author=author,
-                         published_at=published_at, lang=lang, raw=raw), problems
+    return CollectedItem(
+        source=source,
+        text=text,
+        url=url,
+        external_id=f"x:{tweet_id}",
+        author=author,
+        published_at=published_at,
+        lang=lang,
+        raw=raw,
+    ), problems

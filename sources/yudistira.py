@@ -42,9 +42,12 @@ class YudistiraSource:
         options = check_options(config, OPTIONS)
         key = options.get("api_key") or os.environ.get(KEY_ENV)
         if not key:
-            return CollectResult(source=config.name, error_reason=SkipReason.FETCH_ERROR,
-                                 error=f"no Yudistira API key: set options.api_key or the {KEY_ENV} "
-                                       "environment variable (ask Mafindo for a key)")
+            return CollectResult(
+                source=config.name,
+                error_reason=SkipReason.FETCH_ERROR,
+                error=f"no Yudistira API key: set options.api_key or the {KEY_ENV} "
+                "environment variable (ask Mafindo for a key)",
+            )
         url = (config.location or "").strip() or options.get("base_url") or DEFAULT_BASE_URL
         headers: dict[str, str] = {}
         if options.get("key_query_param"):
@@ -54,8 +57,15 @@ class YudistiraSource:
         try:
             doc = fetcher.fetch(url, conditional=False, headers=headers)
         except FetchError as exc:
-            return failed(config.name, FetchError(str(exc).replace(str(key), "***"), location="yudistira",
-                                                  status=exc.status, reason=exc.reason))
+            return failed(
+                config.name,
+                FetchError(
+                    str(exc).replace(str(key), "***"),
+                    location="yudistira",
+                    status=exc.status,
+                    reason=exc.reason,
+                ),
+            )
         return parse_yudistira(doc.content, source=config.name, actor=config.actor or "mafindo")
 
 
@@ -81,8 +91,7 @@ def parse_yudistira(content: bytes, *, source: str, actor: str | None = "mafindo
     return result
 
 
-def _add_record(result: CollectResult, record: Any, position: str, actor: str | None,
-                seen: set[str]) -> None:
+def _add_record(result: CollectResult, record: Any, position: str, actor: str | None, seen: set[str]) -> None:
     source = result.source
     if not isinstance(record, Mapping):
         result.skipped.append(Skipped(source, SkipReason.MALFORMED, "record is not an object", position))
@@ -95,26 +104,43 @@ def _add_record(result: CollectResult, record: Any, position: str, actor: str | 
         return
     record_id = _text(record.get("id")) or None
     if record_id and record_id in seen:
-        result.skipped.append(Skipped(source, SkipReason.DUPLICATE_IN_BATCH, f"id {record_id} repeated",
-                                      position))
+        result.skipped.append(
+            Skipped(source, SkipReason.DUPLICATE_IN_BATCH, f"id {record_id} repeated", position)
+        )
         return
     seen.add(record_id or "")
     published_at = parse_datetime(record.get("date"), default_tz=WIB)
     if record.get("date") and published_at is None:
-        result.skipped.append(Skipped(source, SkipReason.BAD_DATE,
-                                      f"unparseable date {record.get('date')!r}; item kept", position))
+        result.skipped.append(
+            Skipped(
+                source, SkipReason.BAD_DATE, f"unparseable date {record.get('date')!r}; item kept", position
+            )
+        )
     verdict, label = verdict_of(title)
     references = record.get("references")
     raw: dict[str, Any] = {
-        "counter_narrative_producer": True, "actor": actor, "verdict": verdict, "verdict_label": label,
-        "yudistira_id": record_id, "conclusion": _text(record.get("conclusion")) or None,
-        "references": [str(r) for r in references] if isinstance(references, list)
+        "counter_narrative_producer": True,
+        "actor": actor,
+        "verdict": verdict,
+        "verdict_label": label,
+        "yudistira_id": record_id,
+        "conclusion": _text(record.get("conclusion")) or None,
+        "references": [str(r) for r in references]
+        if isinstance(references, list)
         else ([str(references)] if references else []),
     }
     url = _text(record.get("url")) or None
-    result.items.append(CollectedItem(source=source, text=text, title=title, url=url,
-                                      external_id=f"yudistira:{record_id}" if record_id else None,
-                                      published_at=published_at, raw=raw))
+    result.items.append(
+        CollectedItem(
+            source=source,
+            text=text,
+            title=title,
+            url=url,
+            external_id=f"yudistira:{record_id}" if record_id else None,
+            published_at=published_at,
+            raw=raw,
+        )
+    )
 
 
 def _text(value: Any) -> str:

@@ -73,12 +73,21 @@ def ensure_organisation(session: Session, name: str, kind: str | None = None) ->
 
 def organisations(session: Session) -> list[tuple[int, str]]:
     """Every organisation as (id, name), by name."""
-    return [(i, n) for i, n in session.execute(select(Organisation.id, Organisation.name)
-                                               .order_by(Organisation.name))]
+    return [
+        (i, n)
+        for i, n in session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    ]
 
 
-def create_user(session: Session, username: str, password_hash: str, role: str, organisation_id: int,
-                *, now: datetime | None = None) -> int:
+def create_user(
+    session: Session,
+    username: str,
+    password_hash: str,
+    role: str,
+    organisation_id: int,
+    *,
+    now: datetime | None = None,
+) -> int:
     """Create an active user; raises DuplicateUserError, InvalidValueError (role) or RecordNotFoundError."""
     name = normalise_username(username)
     if role not in ROLES:
@@ -87,8 +96,14 @@ def create_user(session: Session, username: str, password_hash: str, role: str, 
         raise RecordNotFoundError("organisation", organisation_id)
     if session.execute(select(User.id).where(User.username == name)).first() is not None:
         raise DuplicateUserError(name)
-    user = User(username=name, password_hash=password_hash, role=role, organisation_id=organisation_id,
-                active=True, created_at=as_utc(now) if now else utcnow())
+    user = User(
+        username=name,
+        password_hash=password_hash,
+        role=role,
+        organisation_id=organisation_id,
+        active=True,
+        created_at=as_utc(now) if now else utcnow(),
+    )
     session.add(user)
     session.flush()
     return user.id
@@ -103,9 +118,16 @@ def _account_query() -> Select[tuple[User, str]]:
 
 
 def _account(user: User, org_name: str) -> Account:
-    return Account(id=user.id, username=user.username, role=user.role, organisation_id=user.organisation_id,
-                   organisation=org_name, active=user.active, password_hash=user.password_hash,
-                   session_version=user.session_version or 0)
+    return Account(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        organisation_id=user.organisation_id,
+        organisation=org_name,
+        active=user.active,
+        password_hash=user.password_hash,
+        session_version=user.session_version or 0,
+    )
 
 
 def account_by_username(session: Session, username: str) -> Account | None:
@@ -137,9 +159,12 @@ def end_sessions(session: Session, user_id: int) -> int:
     """Raise the user's session version (atomically), ending every session cookie issued before;
     returns the new version."""
     user = _user(session, user_id)
-    session.execute(update(User).where(User.id == user_id)
-                    .values(session_version=User.session_version + 1)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_version=User.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
     session.expire(user, ["session_version"])
     return user.session_version
 
@@ -176,6 +201,7 @@ def record_login(session: Session, user_id: int, *, now: datetime | None = None)
 
 # --- API tokens -----------------------------------------------------------------------------------
 
+
 def _token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -184,8 +210,14 @@ def create_api_token(session: Session, user_id: int, name: str, *, now: datetime
     """A new token for ``user_id``; the secret is returned once and only its hash is stored."""
     _user(session, user_id)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user_id, name=name or "api", token_hash=_token_hash(secret),
-                         created_at=as_utc(now) if now else utcnow()))
+    session.add(
+        ApiToken(
+            user_id=user_id,
+            name=name or "api",
+            token_hash=_token_hash(secret),
+            created_at=as_utc(now) if now else utcnow(),
+        )
+    )
     session.flush()
     return secret
 
@@ -194,8 +226,9 @@ def account_for_token(session: Session, secret: str, *, now: datetime | None = N
     """The active account owning an unrevoked token ``secret`` (its last use is recorded), else None."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = session.execute(select(ApiToken).where(ApiToken.token_hash == _token_hash(secret),
-                                                   ApiToken.revoked_at.is_(None))).scalar_one_or_none()
+    token = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(secret), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
     if token is None:
         return None
     account = account_by_id(session, token.user_id)
@@ -210,8 +243,9 @@ def account_for_token(session: Session, secret: str, *, now: datetime | None = N
 
 def revoke_api_tokens(session: Session, user_id: int, *, now: datetime | None = None) -> int:
     """Revoke every live token of a user; returns how many."""
-    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == user_id,
-                                                    ApiToken.revoked_at.is_(None))).all()
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ).all()
     for token in tokens:
         token.revoked_at = as_utc(now) if now else utcnow()
     session.flush()

@@ -38,25 +38,29 @@ def _serialise_folders(session: Session) -> None:
     """Make concurrent folders run one after another, each seeing the other's committed folds."""
     backend = session.get_bind().dialect.name
     if backend == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
-                        {"ns": _PG_FOLD_LOCK[0], "key": _PG_FOLD_LOCK[1]})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _PG_FOLD_LOCK[0], "key": _PG_FOLD_LOCK[1]}
+        )
     elif backend == "sqlite":
         # A write that changes nothing opens the write transaction now (waiting for the busy timeout),
         # so every read below sees the latest committed state and no other writer runs meanwhile.
         session.execute(text("UPDATE alerts SET id = id WHERE 0"))
 
 
-def fold_claim_alerts(session: Session, claim_ids: Iterable[int] | None = None, *,
-                      now: datetime | None = None) -> int:
+def fold_claim_alerts(
+    session: Session, claim_ids: Iterable[int] | None = None, *, now: datetime | None = None
+) -> int:
     """Fold the open alerts of each claim (or only of ``claim_ids``); return how many were folded."""
     wanted = None if claim_ids is None else sorted(set(claim_ids))
     if wanted is not None and not wanted:
         return 0
     _serialise_folders(session)
-    stmt = (select(Alert.id, Item.claim_id, Alert.kind, Alert.signal)
-            .join(Item, Item.id == Alert.item_id)
-            .where(Alert.kind.in_(FOLDED_KINDS), Alert.status == "open", Item.claim_id.is_not(None))
-            .order_by(Alert.id))
+    stmt = (
+        select(Alert.id, Item.claim_id, Alert.kind, Alert.signal)
+        .join(Item, Item.id == Alert.item_id)
+        .where(Alert.kind.in_(FOLDED_KINDS), Alert.status == "open", Item.claim_id.is_not(None))
+        .order_by(Alert.id)
+    )
     if wanted is not None:
         stmt = stmt.where(Item.claim_id.in_(wanted))
     groups: dict[tuple[int, str, str | None], list[int]] = defaultdict(list)
@@ -69,10 +73,16 @@ def fold_claim_alerts(session: Session, claim_ids: Iterable[int] | None = None, 
     return folded
 
 
-def _fold_group(session: Session, claim_id: int, kind: str, signal: str | None, ids: list[int],
-                now: datetime | None) -> int:
-    locked = session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id)
-                             .with_for_update().execution_options(populate_existing=True)).all()
+def _fold_group(
+    session: Session, claim_id: int, kind: str, signal: str | None, ids: list[int], now: datetime | None
+) -> int:
+    locked = session.scalars(
+        select(Alert)
+        .where(Alert.id.in_(ids))
+        .order_by(Alert.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     still_open = [a for a in locked if a.status == "open"]
     if not still_open:
         return 0
@@ -86,15 +96,28 @@ def _fold_group(session: Session, claim_id: int, kind: str, signal: str | None, 
     for alert in others:
         alert.claim_id = claim_id
         alert.details = {**(alert.details or {}), "folded_into": survivor.id}
-        set_alert_status(session, alert.id, "resolved", actor=SYSTEM_ACTOR,
-                         note=f"same claim as alert {survivor.id}", now=now)
+        set_alert_status(
+            session,
+            alert.id,
+            "resolved",
+            actor=SYSTEM_ACTOR,
+            note=f"same claim as alert {survivor.id}",
+            now=now,
+        )
     return len(others)
 
 
 def _alerted_members(session: Session, claim_id: int, kind: str, signal: str | None) -> list[int]:
     """Ids of the claim's items with an alert of this kind and signal (any status), ascending."""
-    stmt = (select(Alert.item_id).distinct().join(Item, Item.id == Alert.item_id)
-            .where(Item.claim_id == claim_id, Alert.kind == kind,
-                   Alert.signal.is_(None) if signal is None else Alert.signal == signal)
-            .order_by(Alert.item_id))
+    stmt = (
+        select(Alert.item_id)
+        .distinct()
+        .join(Item, Item.id == Alert.item_id)
+        .where(
+            Item.claim_id == claim_id,
+            Alert.kind == kind,
+            Alert.signal.is_(None) if signal is None else Alert.signal == signal,
+        )
+        .order_by(Alert.item_id)
+    )
     return list(session.scalars(stmt))

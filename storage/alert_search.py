@@ -71,7 +71,7 @@ def snippet(title: str | None, text: str | None, limit: int = SNIPPET_CHARS) -> 
     flat = " ".join((title or "").split()) or " ".join((text or "").split())
     if not flat:
         return None
-    return flat if len(flat) <= limit else flat[:limit - 1].rstrip() + "…"
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _filtered(stmt: Select[Any], f: AlertFilters, dialect: str) -> Select[Any]:
@@ -91,17 +91,33 @@ def _filtered(stmt: Select[Any], f: AlertFilters, dialect: str) -> Select[Any]:
         stmt = stmt.where(Alert.created_at < as_utc(f.until))
     if f.source:
         source_ids = select(Source.id).where(Source.name == f.source)
-        stmt = stmt.where(or_(Alert.source_id.in_(source_ids),
-                              Alert.item_id.in_(select(Item.id).where(Item.source_id.in_(source_ids)))))
+        stmt = stmt.where(
+            or_(
+                Alert.source_id.in_(source_ids),
+                Alert.item_id.in_(select(Item.id).where(Item.source_id.in_(source_ids))),
+            )
+        )
     if f.actor:
         needle = json.dumps(f.actor, ensure_ascii=dialect != "postgresql")
-        stmt = stmt.where(exists().where(Item.id == Alert.item_id,
-                                         cast(Item.actors, Text).contains(needle, autoescape=True)))
+        stmt = stmt.where(
+            exists().where(
+                Item.id == Alert.item_id, cast(Item.actors, Text).contains(needle, autoescape=True)
+            )
+        )
     if f.q and f.q.strip():
         term = f.q.strip()
-        stmt = stmt.where(or_(Alert.reason.icontains(term, autoescape=True), exists().where(
-            Item.id == Alert.item_id, or_(Item.title.icontains(term, autoescape=True),
-                                          Item.text.icontains(term, autoescape=True)))))
+        stmt = stmt.where(
+            or_(
+                Alert.reason.icontains(term, autoescape=True),
+                exists().where(
+                    Item.id == Alert.item_id,
+                    or_(
+                        Item.title.icontains(term, autoescape=True),
+                        Item.text.icontains(term, autoescape=True),
+                    ),
+                ),
+            )
+        )
     return stmt
 
 
@@ -110,9 +126,11 @@ def _base(columns: list[Any], f: AlertFilters | None = None) -> Select[Any]:
     counts and groupings need no join. With no ``f`` (reading rows), the item and source are joined."""
     stmt = select(*columns)
     if f is None:
-        stmt = (stmt.select_from(Alert)
-                .outerjoin(Item, Item.id == Alert.item_id)
-                .outerjoin(Source, Source.id == func.coalesce(Alert.source_id, Item.source_id)))
+        stmt = (
+            stmt.select_from(Alert)
+            .outerjoin(Item, Item.id == Alert.item_id)
+            .outerjoin(Source, Source.id == func.coalesce(Alert.source_id, Item.source_id))
+        )
     return stmt
 
 
@@ -124,8 +142,9 @@ def _rows_for(session: Session, ids: list[int]) -> list[AlertRow]:
     """The rows of these alert ids, in the order given."""
     if not ids:
         return []
-    stmt = _base([Alert, Source.name, Item.title, Item.url, Item.actors,
-                  func.substr(Item.text, 1, _TEXT_READ)]).where(Alert.id.in_(ids))
+    stmt = _base(
+        [Alert, Source.name, Item.title, Item.url, Item.actors, func.substr(Item.text, 1, _TEXT_READ)]
+    ).where(Alert.id.in_(ids))
     by_id = {r[0].id: _row(*r) for r in session.execute(stmt)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -136,8 +155,9 @@ def severity_counts(session: Session, filters: AlertFilters) -> dict[str, int]:
     return dict(session.execute(stmt.group_by(Alert.severity)).all())
 
 
-def search_page(session: Session, filters: AlertFilters, *, limit: int = 100,
-                offset: int = 0) -> tuple[int, list[AlertRow]]:
+def search_page(
+    session: Session, filters: AlertFilters, *, limit: int = 100, offset: int = 0
+) -> tuple[int, list[AlertRow]]:
     """(number of matching alerts, one page of them), most severe first, then newest.
 
     Reads one severity at a time (``ix_alerts_severity_created_at`` serves each in order), so a page
@@ -153,8 +173,11 @@ def search_page(session: Session, filters: AlertFilters, *, limit: int = 100,
         if skip >= n:
             skip -= n
             continue
-        stmt = _filtered(_base([Alert.id], filters), filters, _dialect(session)).where(
-            Alert.severity == severity).order_by(Alert.created_at.desc(), Alert.id.desc())
+        stmt = (
+            _filtered(_base([Alert.id], filters), filters, _dialect(session))
+            .where(Alert.severity == severity)
+            .order_by(Alert.created_at.desc(), Alert.id.desc())
+        )
         ids += session.scalars(stmt.limit(limit - len(ids)).offset(skip)).all()
         skip = 0
         if len(ids) >= limit:
@@ -162,14 +185,16 @@ def search_page(session: Session, filters: AlertFilters, *, limit: int = 100,
     return total, _rows_for(session, ids)
 
 
-def search_alerts(session: Session, filters: AlertFilters, *, limit: int = 100,
-                  offset: int = 0) -> list[AlertRow]:
+def search_alerts(
+    session: Session, filters: AlertFilters, *, limit: int = 100, offset: int = 0
+) -> list[AlertRow]:
     """Matching alerts, most severe first, then newest."""
     return search_page(session, filters, limit=limit, offset=offset)[1]
 
 
-def alerts_after(session: Session, filters: AlertFilters, after_id: int | None, *,
-                 limit: int = 1000) -> list[AlertRow]:
+def alerts_after(
+    session: Session, filters: AlertFilters, after_id: int | None, *, limit: int = 1000
+) -> list[AlertRow]:
     """One page of matching alerts, newest (highest id) first, with ids below ``after_id`` (keyset paging
     for exports: each page can use its own session)."""
     stmt = _filtered(_base([Alert.id], filters), filters, _dialect(session)).order_by(Alert.id.desc())
@@ -194,19 +219,41 @@ def count_alerts(session: Session, filters: AlertFilters) -> int:
     return session.execute(stmt).scalar_one()
 
 
-def _row(alert: Alert, source: str | None, title: str | None, url: str | None,
-         actors: list[str] | None, text: str | None) -> AlertRow:
-    return AlertRow(id=alert.id, created_at=alert.created_at, kind=alert.kind, signal=alert.signal,
-                    severity=alert.severity, status=alert.status, stage=alert.stage, district=alert.district,
-                    source=source, item_id=alert.item_id, item_title=title, item_url=url, reason=alert.reason,
-                    actors=list(actors or []), item_snippet=snippet(title, text))
+def _row(
+    alert: Alert,
+    source: str | None,
+    title: str | None,
+    url: str | None,
+    actors: list[str] | None,
+    text: str | None,
+) -> AlertRow:
+    return AlertRow(
+        id=alert.id,
+        created_at=alert.created_at,
+        kind=alert.kind,
+        signal=alert.signal,
+        severity=alert.severity,
+        status=alert.status,
+        stage=alert.stage,
+        district=alert.district,
+        source=source,
+        item_id=alert.item_id,
+        item_title=title,
+        item_url=url,
+        reason=alert.reason,
+        actors=list(actors or []),
+        item_snippet=snippet(title, text),
+    )
 
 
 def stage_signal_counts(session: Session, filters: AlertFilters) -> dict[tuple[str, str], int]:
     """(stage, signal or kind) -> number of matching alerts."""
     label = func.coalesce(Alert.signal, Alert.kind)
-    stmt = _filtered(_base([func.coalesce(Alert.stage, _DASH), label, func.count(Alert.id)], filters),
-                     filters, _dialect(session)).group_by(func.coalesce(Alert.stage, _DASH), label)
+    stmt = _filtered(
+        _base([func.coalesce(Alert.stage, _DASH), label, func.count(Alert.id)], filters),
+        filters,
+        _dialect(session),
+    ).group_by(func.coalesce(Alert.stage, _DASH), label)
     return {(stage, signal): n for stage, signal, n in session.execute(stmt)}
 
 
@@ -231,11 +278,20 @@ def district_table(session: Session, filters: AlertFilters) -> list[DistrictRow]
     """One row per district with matching alerts, the most severe-heavy first."""
     district = func.coalesce(Alert.district, _DASH)
     label = func.coalesce(Alert.signal, Alert.kind)
-    stmt = _filtered(_base([
-        district, label, func.count(Alert.id),
-        func.sum(case((Alert.status.in_(("open", "acknowledged")), 1), else_=0)),
-        func.sum(case((Alert.severity.in_(("high", "critical")), 1), else_=0)),
-    ], filters), filters, _dialect(session)).group_by(district, label)
+    stmt = _filtered(
+        _base(
+            [
+                district,
+                label,
+                func.count(Alert.id),
+                func.sum(case((Alert.status.in_(("open", "acknowledged")), 1), else_=0)),
+                func.sum(case((Alert.severity.in_(("high", "critical")), 1), else_=0)),
+            ],
+            filters,
+        ),
+        filters,
+        _dialect(session),
+    ).group_by(district, label)
     acc: dict[str, dict[str, Any]] = {}
     for name, signal, n, n_open, n_severe in session.execute(stmt):
         row = acc.setdefault(name, {"total": 0, "open": 0, "severe": 0, "by_signal": {}})
@@ -249,8 +305,13 @@ def district_table(session: Session, filters: AlertFilters) -> list[DistrictRow]
 
 def filter_choices(session: Session) -> dict[str, list[str]]:
     """The values present in stored alerts, for the filter menus (sources by name)."""
+
     def distinct(column: Any) -> list[str]:
         return sorted(v for v in session.scalars(select(column).distinct()) if v)
 
-    return {"stage": distinct(Alert.stage), "district": distinct(Alert.district),
-            "signal": distinct(Alert.signal), "source": distinct(Source.name)}
+    return {
+        "stage": distinct(Alert.stage),
+        "district": distinct(Alert.district),
+        "signal": distinct(Alert.signal),
+        "source": distinct(Source.name),
+    }

@@ -55,8 +55,13 @@ class Owner:
 
 
 def _owner_query():  # noqa: ANN202 - a select of (item id, Owner fields)
-    return (select(ItemAssignment.item_id, ItemAssignment.user_id, User.username, ItemAssignment.assigned_by,
-                   ItemAssignment.assigned_at).join(User, User.id == ItemAssignment.user_id))
+    return select(
+        ItemAssignment.item_id,
+        ItemAssignment.user_id,
+        User.username,
+        ItemAssignment.assigned_by,
+        ItemAssignment.assigned_at,
+    ).join(User, User.id == ItemAssignment.user_id)
 
 
 def owners(session: Session, item_ids: Iterable[int]) -> dict[int, Owner]:
@@ -84,16 +89,27 @@ def check_can_act(session: Session, item_id: int, user_id: int, *, admin: bool) 
 def assignable_users(session: Session, *, organisation_id: int | None) -> list[tuple[int, str, str]]:
     """Active reviewers and admins as (id, username, organisation name), by username: those of
     ``organisation_id``, or everyone when it is None (what an admin may choose from)."""
-    stmt = (select(User.id, User.username, Organisation.name)
-            .join(Organisation, Organisation.id == User.organisation_id)
-            .where(User.active.is_(True), User.role.in_(OWNER_ROLES)).order_by(User.username))
+    stmt = (
+        select(User.id, User.username, Organisation.name)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.active.is_(True), User.role.in_(OWNER_ROLES))
+        .order_by(User.username)
+    )
     if organisation_id is not None:
         stmt = stmt.where(User.organisation_id == organisation_id)
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
-def assign(session: Session, item_id: int, *, to_user_id: int, by_username: str,
-           by_organisation_id: int | None, admin: bool, now: datetime | None = None) -> Owner:
+def assign(
+    session: Session,
+    item_id: int,
+    *,
+    to_user_id: int,
+    by_username: str,
+    by_organisation_id: int | None,
+    admin: bool,
+    now: datetime | None = None,
+) -> Owner:
     """Make ``to_user_id`` the item's owner (replacing any owner). The caller checks that the assigner may
     act on the item. A non-admin may only assign users of ``by_organisation_id`` (AssignmentRefusedError);
     the assignee must be an active reviewer or admin (InvalidValueError), the item and user must exist
@@ -108,10 +124,19 @@ def assign(session: Session, item_id: int, *, to_user_id: int, by_username: str,
     if not admin and user.organisation_id != by_organisation_id:
         raise AssignmentRefusedError(item_id, user.username)
     at = as_utc(now) if now else utcnow()
-    stmt = upsert_insert(session, ItemAssignment.__table__).values(
-        item_id=item_id, user_id=user.id, assigned_by=by_username, assigned_at=at,
-    ).on_conflict_do_update(index_elements=["item_id"],
-                            set_={"user_id": user.id, "assigned_by": by_username, "assigned_at": at})
+    stmt = (
+        upsert_insert(session, ItemAssignment.__table__)
+        .values(
+            item_id=item_id,
+            user_id=user.id,
+            assigned_by=by_username,
+            assigned_at=at,
+        )
+        .on_conflict_do_update(
+            index_elements=["item_id"],
+            set_={"user_id": user.id, "assigned_by": by_username, "assigned_at": at},
+        )
+    )
     session.execute(stmt)
     return Owner(user.id, user.username, by_username, at)
 

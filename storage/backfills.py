@@ -43,8 +43,9 @@ class BackfillJob:
 def _check_period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     start, end = as_utc(start), as_utc(end)
     if start >= end:
-        raise InvalidValueError("backfill period", f"{start.isoformat()} .. {end.isoformat()}",
-                                ("a start before its end",))
+        raise InvalidValueError(
+            "backfill period", f"{start.isoformat()} .. {end.isoformat()}", ("a start before its end",)
+        )
     return start, end
 
 
@@ -52,27 +53,49 @@ def _in_period(start: datetime, end: datetime) -> Any:
     return (item_time >= start) & (item_time < end)
 
 
-def start_or_resume(session: Session, model_version: str, start: datetime, end: datetime, *,
-                    now: datetime | None = None) -> BackfillJob:
+def start_or_resume(
+    session: Session, model_version: str, start: datetime, end: datetime, *, now: datetime | None = None
+) -> BackfillJob:
     """The job row for (version, period), created or set running again, with total/done recounted."""
     start, end = _check_period(start, end)
     now = as_utc(now) if now else utcnow()
-    stmt = upsert_insert(session, Backfill.__table__).values(
-        model_version=model_version, period_start=start, period_end=end, status="running",
-        created_at=now, updated_at=now, total=0, done=0, counts={},
-    ).on_conflict_do_nothing(index_elements=["model_version", "period_start", "period_end"])
+    stmt = (
+        upsert_insert(session, Backfill.__table__)
+        .values(
+            model_version=model_version,
+            period_start=start,
+            period_end=end,
+            status="running",
+            created_at=now,
+            updated_at=now,
+            total=0,
+            done=0,
+            counts={},
+        )
+        .on_conflict_do_nothing(index_elements=["model_version", "period_start", "period_end"])
+    )
     created = session.execute(stmt.returning(Backfill.id)).scalar_one_or_none()
-    job_id = created if created is not None else session.execute(
-        select(Backfill.id).where(Backfill.model_version == model_version, Backfill.period_start == start,
-                                  Backfill.period_end == end)).scalar_one()
+    job_id = (
+        created
+        if created is not None
+        else session.execute(
+            select(Backfill.id).where(
+                Backfill.model_version == model_version,
+                Backfill.period_start == start,
+                Backfill.period_end == end,
+            )
+        ).scalar_one()
+    )
     total, done = count_period(session, model_version, start, end)
-    session.execute(update(Backfill).where(Backfill.id == job_id).values(
-        status="running", error=None, finished_at=None, updated_at=now, total=total, done=done))
+    session.execute(
+        update(Backfill)
+        .where(Backfill.id == job_id)
+        .values(status="running", error=None, finished_at=None, updated_at=now, total=total, done=done)
+    )
     return _snapshot(session, job_id, resumed=created is None)
 
 
-def count_period(session: Session, model_version: str, start: datetime,
-                 end: datetime) -> tuple[int, int]:
+def count_period(session: Session, model_version: str, start: datetime, end: datetime) -> tuple[int, int]:
     """(items in the period, of which scored by ``model_version``)."""
     start, end = _check_period(start, end)
     scored = exists().where(Score.item_id == Item.id, Score.model_version == model_version)
@@ -82,8 +105,9 @@ def count_period(session: Session, model_version: str, start: datetime,
     return int(row[0]), int(row[1])
 
 
-def pending_ids(session: Session, model_version: str, start: datetime, end: datetime, *,
-                limit: int | None = None) -> list[int]:
+def pending_ids(
+    session: Session, model_version: str, start: datetime, end: datetime, *, limit: int | None = None
+) -> list[int]:
     """Ids of the period's items with no score from ``model_version``, in id order."""
     start, end = _check_period(start, end)
     scored = exists().where(Score.item_id == Item.id, Score.model_version == model_version)
@@ -93,15 +117,19 @@ def pending_ids(session: Session, model_version: str, start: datetime, end: date
     return list(session.scalars(stmt))
 
 
-def record_progress(session: Session, job_id: int, *, scored: int, counts: dict[str, int],
-                    now: datetime | None = None) -> None:
+def record_progress(
+    session: Session, job_id: int, *, scored: int, counts: dict[str, int], now: datetime | None = None
+) -> None:
     """Add one committed batch: ``scored`` new scores and its counts (summed into the row's counts)."""
     job = _get(session, job_id)
     merged = dict(job.counts or {})
     for key, value in counts.items():
         merged[key] = int(merged.get(key, 0)) + int(value)
-    session.execute(update(Backfill).where(Backfill.id == job_id).values(
-        done=Backfill.done + scored, counts=merged, updated_at=as_utc(now) if now else utcnow()))
+    session.execute(
+        update(Backfill)
+        .where(Backfill.id == job_id)
+        .values(done=Backfill.done + scored, counts=merged, updated_at=as_utc(now) if now else utcnow())
+    )
 
 
 def finish(session: Session, job_id: int, *, now: datetime | None = None) -> BackfillJob:
@@ -109,8 +137,11 @@ def finish(session: Session, job_id: int, *, now: datetime | None = None) -> Bac
     job = _get(session, job_id)
     total, done = count_period(session, job.model_version, job.period_start, job.period_end)
     now = as_utc(now) if now else utcnow()
-    session.execute(update(Backfill).where(Backfill.id == job_id).values(
-        status="completed", total=total, done=done, error=None, finished_at=now, updated_at=now))
+    session.execute(
+        update(Backfill)
+        .where(Backfill.id == job_id)
+        .values(status="completed", total=total, done=done, error=None, finished_at=now, updated_at=now)
+    )
     return _snapshot(session, job_id)
 
 
@@ -118,8 +149,11 @@ def fail(session: Session, job_id: int, error: str, *, now: datetime | None = No
     """Mark the job failed with its error (a rerun with the same arguments resumes it)."""
     now = as_utc(now) if now else utcnow()
     _get(session, job_id)
-    session.execute(update(Backfill).where(Backfill.id == job_id).values(
-        status="failed", error=error, finished_at=now, updated_at=now))
+    session.execute(
+        update(Backfill)
+        .where(Backfill.id == job_id)
+        .values(status="failed", error=error, finished_at=now, updated_at=now)
+    )
 
 
 def get_job(session: Session, job_id: int) -> BackfillJob:
@@ -135,5 +169,14 @@ def _get(session: Session, job_id: int) -> Backfill:
 
 def _snapshot(session: Session, job_id: int, *, resumed: bool = False) -> BackfillJob:
     job = _get(session, job_id)
-    return BackfillJob(job.id, job.model_version, as_utc(job.period_start), as_utc(job.period_end),
-                       job.status, job.total, job.done, dict(job.counts or {}), resumed)
+    return BackfillJob(
+        job.id,
+        job.model_version,
+        as_utc(job.period_start),
+        as_utc(job.period_end),
+        job.status,
+        job.total,
+        job.done,
+        dict(job.counts or {}),
+        resumed,
+    )

@@ -46,8 +46,15 @@ MAX_REDIRECT_HOPS = 10
 class ClaimActionError(StorageError, ValueError):
     """A merge or split a reviewer may not do. ``reason`` is one of :data:`ClaimActionError.REASONS`."""
 
-    REASONS = ("same_claim", "target_merged", "source_merged", "no_items", "all_items", "not_member",
-               "own_member")
+    REASONS = (
+        "same_claim",
+        "target_merged",
+        "source_merged",
+        "no_items",
+        "all_items",
+        "not_member",
+        "own_member",
+    )
 
     def __init__(self, reason: str, claim_id: int, detail: object = None):
         self.reason = reason
@@ -111,9 +118,18 @@ def organisation_category(session: Session, organisation: str | None) -> str:
 
 # --- the list and the page ------------------------------------------------------------------------
 
-def list_claims(session: Session, *, now: datetime, stage: str | None = None, district: str | None = None,
-                answered: str | None = None, age: str | None = None, limit: int = 50,
-                offset: int = 0) -> ClaimPage:
+
+def list_claims(
+    session: Session,
+    *,
+    now: datetime,
+    stage: str | None = None,
+    district: str | None = None,
+    answered: str | None = None,
+    age: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> ClaimPage:
     """Claims with items matching the filters, most recently first seen first. A merged claim has no
     items left (they all moved, and the matching step only adds items to claims that have members)."""
     if answered is not None and answered not in ANSWERED_FILTERS:
@@ -133,7 +149,7 @@ def list_claims(session: Session, *, now: datetime, stage: str | None = None, di
         else:
             rows = [o for o in rows if o.first_seen_at >= now - _AGE_LIMITS[age]]
     rows.sort(key=lambda o: (o.first_seen_at, o.claim_id), reverse=True)
-    return ClaimPage(rows=rows[offset:offset + limit], total=len(rows))
+    return ClaimPage(rows=rows[offset : offset + limit], total=len(rows))
 
 
 def resolve_claim(session: Session, claim_id: int) -> int:
@@ -157,34 +173,52 @@ def claim_detail(session: Session, claim_id: int) -> ClaimDetail:
         raise RecordNotFoundError("claim", claim_id)
     detail = ClaimDetail(claim=claim)
     detail.members = [
-        ClaimMember(id=r[0], title=r[1], text=r[2], time=as_utc(r[3]), source=r[4], stage=r[5],
-                    districts=list(r[6] or []))
+        ClaimMember(
+            id=r[0],
+            title=r[1],
+            text=r[2],
+            time=as_utc(r[3]),
+            source=r[4],
+            stage=r[5],
+            districts=list(r[6] or []),
+        )
         for r in session.execute(
             select(Item.id, Item.title, Item.text, item_time, Source.name, Item.stage, Item.districts)
             .join(Source, Source.id == Item.source_id)
-            .where(Item.claim_id == claim_id).order_by(item_time, Item.id))]
+            .where(Item.claim_id == claim_id)
+            .order_by(item_time, Item.id)
+        )
+    ]
     claims, answers = load_outcome_records(session)
     mine = [c for c in claims if c.claim_id == claim_id]
     outcomes = claim_outcomes(mine, [a for a in answers if a.claim_id == claim_id])
     detail.outcome = outcomes[0] if outcomes else None
     first_seen = detail.members[0].time if detail.members else None
     rows = session.execute(
-        select(CounterNarrative, Item.title, item_time).outerjoin(Item, Item.id == CounterNarrative.item_id)
-        .where(CounterNarrative.claim_id == claim_id).order_by(CounterNarrative.id)).all()
+        select(CounterNarrative, Item.title, item_time)
+        .outerjoin(Item, Item.id == CounterNarrative.item_id)
+        .where(CounterNarrative.claim_id == claim_id)
+        .order_by(CounterNarrative.id)
+    ).all()
     views = []
     for link, title, when in rows:
         published = link.published_at or when or link.created_at
         lag = None
         if first_seen is not None and published is not None:
             lag = max(0.0, (as_utc(published) - first_seen).total_seconds() / 3600)
-        views.append((as_utc(published) if published else None, LinkView(link=link, title=title,
-                                                                        hours_after_first_seen=lag)))
+        views.append(
+            (
+                as_utc(published) if published else None,
+                LinkView(link=link, title=title, hours_after_first_seen=lag),
+            )
+        )
     views.sort(key=lambda v: (v[0] is None, v[0] or first_seen or claim.created_at, v[1].link.id))
     detail.links = [v for _, v in views]
     return detail
 
 
 # --- merge and split ------------------------------------------------------------------------------
+
 
 def _member_ids(session: Session, claim_id: int) -> list[int]:
     stmt = select(Item.id).where(Item.claim_id == claim_id).order_by(item_time, Item.id)
@@ -198,16 +232,40 @@ def _live_claim(session: Session, claim_id: int) -> Claim:
     return claim
 
 
-def _review_each(session: Session, item_ids: Iterable[int], *, user: str, organisation: str | None,
-                 action: str, claim_id: int, note: str, now: datetime) -> None:
+def _review_each(
+    session: Session,
+    item_ids: Iterable[int],
+    *,
+    user: str,
+    organisation: str | None,
+    action: str,
+    claim_id: int,
+    note: str,
+    now: datetime,
+) -> None:
     for item_id in item_ids:
-        add_review(session, user=user, organisation=organisation, item_id=item_id, action=action,
-                   verdict=f"claim:{claim_id}", note=note, now=now)
+        add_review(
+            session,
+            user=user,
+            organisation=organisation,
+            item_id=item_id,
+            action=action,
+            verdict=f"claim:{claim_id}",
+            note=note,
+            now=now,
+        )
 
 
-def merge_claims(session: Session, *, source_id: int, target_id: int, user: str,
-                 organisation: str | None = None, note: str | None = None,
-                 now: datetime | None = None) -> MergeResult:
+def merge_claims(
+    session: Session,
+    *,
+    source_id: int,
+    target_id: int,
+    user: str,
+    organisation: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> MergeResult:
     """Merge claim ``source_id`` into ``target_id`` (see the module docstring); one Review per moved item."""
     now = as_utc(now) if now else utcnow()
     if source_id == target_id:
@@ -222,15 +280,18 @@ def merge_claims(session: Session, *, source_id: int, target_id: int, user: str,
         raise ClaimActionError("no_items", source_id)
     assign_items(session, target_id, items)
     mark_checked(session, dict.fromkeys(items, "claim"), now=now)
-    existing = session.execute(select(CounterNarrative.item_id, CounterNarrative.url)
-                               .where(CounterNarrative.claim_id == target_id)).all()
+    existing = session.execute(
+        select(CounterNarrative.item_id, CounterNarrative.url).where(CounterNarrative.claim_id == target_id)
+    ).all()
     have_items = {i for i, _ in existing if i is not None}
     have_urls = {u for _, u in existing if u is not None}
     moved = left = 0
-    for link in session.scalars(select(CounterNarrative).where(CounterNarrative.claim_id == source_id)
-                                .order_by(CounterNarrative.id)):
-        if (link.item_id is not None and link.item_id in have_items) or (link.url is not None
-                                                                         and link.url in have_urls):
+    for link in session.scalars(
+        select(CounterNarrative).where(CounterNarrative.claim_id == source_id).order_by(CounterNarrative.id)
+    ):
+        if (link.item_id is not None and link.item_id in have_items) or (
+            link.url is not None and link.url in have_urls
+        ):
             left += 1
             continue
         link.claim_id = target_id
@@ -245,15 +306,30 @@ def merge_claims(session: Session, *, source_id: int, target_id: int, user: str,
         earlier.merged_into_id = target_id
     session.flush()
     text = f"klaim #{source_id} digabung ke #{target_id}" + (f": {note}" if note else "")
-    _review_each(session, items, user=user, organisation=organisation, action="claim_merge",
-                 claim_id=target_id, note=text, now=now)
+    _review_each(
+        session,
+        items,
+        user=user,
+        organisation=organisation,
+        action="claim_merge",
+        claim_id=target_id,
+        note=text,
+        now=now,
+    )
     refresh_claim_spread(session, [source_id, target_id], now=now)
     return MergeResult(target_id=target_id, items_moved=len(items), links_moved=moved, links_left=left)
 
 
-def split_claim(session: Session, *, claim_id: int, item_ids: Sequence[int], user: str,
-                organisation: str | None = None, note: str | None = None,
-                now: datetime | None = None) -> int:
+def split_claim(
+    session: Session,
+    *,
+    claim_id: int,
+    item_ids: Sequence[int],
+    user: str,
+    organisation: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> int:
     """Move ``item_ids`` (some, not all, members of the claim) into a new claim; returns its id."""
     now = as_utc(now) if now else utcnow()
     claim = _live_claim(session, claim_id)
@@ -272,14 +348,23 @@ def split_claim(session: Session, *, claim_id: int, item_ids: Sequence[int], use
     first = session.get(Item, moving[0])
     assert first is not None
     full_text = f"{first.title}\n{first.text}" if first.title else first.text
-    new_id = create_claim(session, full_text, first_seen_at=first.published_at or first.collected_at,
-                          origin="split", now=now)
+    new_id = create_claim(
+        session, full_text, first_seen_at=first.published_at or first.collected_at, origin="split", now=now
+    )
     assign_items(session, new_id, moving)
     mark_checked(session, dict.fromkeys(moving, "claim"), now=now)
     session.flush()
     text = f"dipisah dari klaim #{claim_id} ke #{new_id}" + (f": {note}" if note else "")
-    _review_each(session, moving, user=user, organisation=organisation, action="claim_split",
-                 claim_id=new_id, note=text, now=now)
+    _review_each(
+        session,
+        moving,
+        user=user,
+        organisation=organisation,
+        action="claim_split",
+        claim_id=new_id,
+        note=text,
+        now=now,
+    )
     refresh_claim_spread(session, [claim_id, new_id], now=now)
     return new_id
 
@@ -293,8 +378,16 @@ def check_answer_item(session: Session, claim_id: int, item_id: int) -> None:
         raise ClaimActionError("own_member", claim_id, item_id)
 
 
-def review_url_link(session: Session, *, claim_id: int, link_id: int, decision: str, user: str,
-                    organisation: str | None = None, now: datetime | None = None) -> CounterNarrative:
+def review_url_link(
+    session: Session,
+    *,
+    claim_id: int,
+    link_id: int,
+    decision: str,
+    user: str,
+    organisation: str | None = None,
+    now: datetime | None = None,
+) -> CounterNarrative:
     """Confirm or reject a URL counter-narrative (one without an item); the Review goes on the claim's
     earliest item. Item links go through :func:`storage.claims.review_link` instead."""
     if decision not in LINK_DECISIONS:
@@ -310,8 +403,16 @@ def review_url_link(session: Session, *, claim_id: int, link_id: int, decision: 
         link.confirmed_at = now
     members = _member_ids(session, claim_id)
     if members:
-        add_review(session, user=user, organisation=organisation, item_id=members[0],
-                   action=f"link_{decision}", verdict=f"claim:{claim_id}", note=link.url, now=now)
+        add_review(
+            session,
+            user=user,
+            organisation=organisation,
+            item_id=members[0],
+            action=f"link_{decision}",
+            verdict=f"claim:{claim_id}",
+            note=link.url,
+            now=now,
+        )
     session.flush()
     refresh_claim_spread(session, [claim_id], now=now)
     return link

@@ -86,7 +86,8 @@ def alembic_config(url: str | URL | None = None) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
         cfg.set_main_option(
-            "sqlalchemy.url", normalise_url(url).render_as_string(hide_password=False).replace("%", "%%"))
+            "sqlalchemy.url", normalise_url(url).render_as_string(hide_password=False).replace("%", "%%")
+        )
     return cfg
 
 

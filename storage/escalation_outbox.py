@@ -45,8 +45,11 @@ class PendingEscalation:
 
 
 def _base(channel: str) -> list[object]:
-    return [NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-            NotificationDelivery.escalation_id.is_not(None)]
+    return [
+        NotificationDelivery.channel == channel,
+        NotificationDelivery.status == "pending",
+        NotificationDelivery.escalation_id.is_not(None),
+    ]
 
 
 def has_pending(session: Session, channel: str) -> bool:
@@ -59,17 +62,26 @@ def _snippet(text: str | None) -> str | None:
     if not text:
         return None
     flat = " ".join(text.split())
-    return flat if len(flat) <= SNIPPET_CHARS else flat[:SNIPPET_CHARS - 1] + "…"
+    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
 
 
 def _candidates(session: Session, channel: str, limit: int, retry_id: str | None) -> list[tuple]:
-    query = (select(NotificationDelivery.id, NotificationDelivery.attempts, Escalation, Organisation.name,
-                    Item.title, Item.url, Item.text)
-             .join(Escalation, Escalation.id == NotificationDelivery.escalation_id)
-             .join(Organisation, Organisation.id == Escalation.to_organisation_id)
-             .join(Item, Item.id == Escalation.item_id)
-             .where(*_base(channel), Escalation.status == OPEN)
-             .order_by(Escalation.created_at, Escalation.id))
+    query = (
+        select(
+            NotificationDelivery.id,
+            NotificationDelivery.attempts,
+            Escalation,
+            Organisation.name,
+            Item.title,
+            Item.url,
+            Item.text,
+        )
+        .join(Escalation, Escalation.id == NotificationDelivery.escalation_id)
+        .join(Organisation, Organisation.id == Escalation.to_organisation_id)
+        .join(Item, Item.id == Escalation.item_id)
+        .where(*_base(channel), Escalation.status == OPEN)
+        .order_by(Escalation.created_at, Escalation.id)
+    )
     if retry_id is not None:
         query = query.where(NotificationDelivery.batch_id == retry_id)
     else:
@@ -77,18 +89,26 @@ def _candidates(session: Session, channel: str, limit: int, retry_id: str | None
     return [tuple(row) for row in session.execute(query)]
 
 
-def claim_batch(session: Session, channel: str, limit: int, *,
-                max_attempts: int | None = None) -> list[PendingEscalation]:
+def claim_batch(
+    session: Session, channel: str, limit: int, *, max_attempts: int | None = None
+) -> list[PendingEscalation]:
     """The next escalation batch of ``channel`` (an interrupted one first, under its id); counts an attempt
     per row. Empty list: nothing left to send."""
-    not_open = select(Escalation.id).where(Escalation.id == NotificationDelivery.escalation_id,
-                                           Escalation.status != OPEN)
-    session.execute(update(NotificationDelivery).where(*_base(channel), not_open.exists())
-                    .values(status="dropped", last_error="escalation no longer open"))
+    not_open = select(Escalation.id).where(
+        Escalation.id == NotificationDelivery.escalation_id, Escalation.status != OPEN
+    )
+    session.execute(
+        update(NotificationDelivery)
+        .where(*_base(channel), not_open.exists())
+        .values(status="dropped", last_error="escalation no longer open")
+    )
     for _ in range(_MAX_CLAIM_ROUNDS):
-        retry_id = session.execute(select(NotificationDelivery.batch_id)
-                                   .where(*_base(channel), NotificationDelivery.batch_id.is_not(None))
-                                   .order_by(NotificationDelivery.id).limit(1)).scalar_one_or_none()
+        retry_id = session.execute(
+            select(NotificationDelivery.batch_id)
+            .where(*_base(channel), NotificationDelivery.batch_id.is_not(None))
+            .order_by(NotificationDelivery.id)
+            .limit(1)
+        ).scalar_one_or_none()
         rows = _candidates(session, channel, limit, retry_id)
         if not rows:
             return []
@@ -96,26 +116,47 @@ def claim_batch(session: Session, channel: str, limit: int, *,
             spent = [r[0] for r in rows if r[1] >= max_attempts]
             if spent:
                 reason = f"gave up after {max_attempts} attempts (interrupted during send)"
-                session.execute(update(NotificationDelivery).where(NotificationDelivery.id.in_(spent))
-                                .values(status="failed", last_error=reason))
+                session.execute(
+                    update(NotificationDelivery)
+                    .where(NotificationDelivery.id.in_(spent))
+                    .values(status="failed", last_error=reason)
+                )
                 rows = [r for r in rows if r[1] < max_attempts]
         if not rows:
             continue
         claim_id = retry_id or uuid.uuid4().hex
-        stmt = (update(NotificationDelivery)
-                .where(NotificationDelivery.id.in_([r[0] for r in rows]),
-                       NotificationDelivery.status == "pending",
-                       NotificationDelivery.batch_id == retry_id if retry_id is not None
-                       else NotificationDelivery.batch_id.is_(None))
-                .values(batch_id=claim_id, attempts=NotificationDelivery.attempts + 1)
-                .returning(NotificationDelivery.id))
+        stmt = (
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.id.in_([r[0] for r in rows]),
+                NotificationDelivery.status == "pending",
+                NotificationDelivery.batch_id == retry_id
+                if retry_id is not None
+                else NotificationDelivery.batch_id.is_(None),
+            )
+            .values(batch_id=claim_id, attempts=NotificationDelivery.attempts + 1)
+            .returning(NotificationDelivery.id)
+        )
         claimed = set(session.execute(stmt).scalars())
         session.flush()
         if claimed:
-            return [PendingEscalation(
-                delivery_id=d_id, batch_id=claim_id, attempts=attempts + 1, escalation_id=e.id,
-                to_organisation=org, from_user=e.user_name, from_organisation=e.organisation, note=e.note,
-                created_at=as_utc(e.created_at), item_id=e.item_id, item_title=title, item_url=url,
-                item_snippet=_snippet(text))
-                for d_id, attempts, e, org, title, url, text in rows if d_id in claimed]
+            return [
+                PendingEscalation(
+                    delivery_id=d_id,
+                    batch_id=claim_id,
+                    attempts=attempts + 1,
+                    escalation_id=e.id,
+                    to_organisation=org,
+                    from_user=e.user_name,
+                    from_organisation=e.organisation,
+                    note=e.note,
+                    created_at=as_utc(e.created_at),
+                    item_id=e.item_id,
+                    item_title=title,
+                    item_url=url,
+                    item_snippet=_snippet(text),
+                )
+                for d_id, attempts, e, org, title, url, text in rows
+                if d_id in claimed
+            ]
     return []

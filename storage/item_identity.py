@@ -42,11 +42,15 @@ def url_class(kind: str | None) -> str:
     return POST
 
 
-def precedence(published_at: datetime | None, source_name: str, url: str | None,
-               content_hash: str) -> tuple[datetime, str, str, str]:
+def precedence(
+    published_at: datetime | None, source_name: str, url: str | None, content_hash: str
+) -> tuple[datetime, str, str, str]:
     """Sort key of a copy: the smallest is the one kept (earliest published; undated copies last)."""
-    when = _NO_DATE if published_at is None else (
-        published_at if published_at.tzinfo else published_at.replace(tzinfo=UTC)).astimezone(UTC)
+    when = (
+        _NO_DATE
+        if published_at is None
+        else (published_at if published_at.tzinfo else published_at.replace(tzinfo=UTC)).astimezone(UTC)
+    )
     return when, source_name, url or "", content_hash
 
 

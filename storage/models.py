@@ -298,9 +298,7 @@ class Review(Base):
     """
 
     __tablename__ = "reviews"
-    __table_args__ = (
-        CheckConstraint("item_id IS NOT NULL OR alert_id IS NOT NULL", name="target"),
-    )
+    __table_args__ = (CheckConstraint("item_id IS NOT NULL OR alert_id IS NOT NULL", name="target"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
@@ -398,9 +396,7 @@ class CounterLink(Base):
     """A counter-narrative a reviewer linked to a flagged item: a URL they published or a stored item."""
 
     __tablename__ = "counter_links"
-    __table_args__ = (
-        CheckConstraint("url IS NOT NULL OR counter_item_id IS NOT NULL", name="target"),
-    )
+    __table_args__ = (CheckConstraint("url IS NOT NULL OR counter_item_id IS NOT NULL", name="target"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -432,6 +428,7 @@ class Escalation(Base):
     resolved_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+
 
 # The analyst views read alerts one severity at a time, newest first (storage.alert_search.search_page).
 Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)

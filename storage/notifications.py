@@ -60,11 +60,18 @@ def severities_at_or_above(min_severity: str) -> tuple[str, ...]:
     """The severities from ``min_severity`` up (SEVERITIES is ascending)."""
     if min_severity not in SEVERITIES:
         raise InvalidValueError("severity", min_severity, SEVERITIES)
-    return SEVERITIES[SEVERITIES.index(min_severity):]
+    return SEVERITIES[SEVERITIES.index(min_severity) :]
 
 
-def enqueue(session: Session, channels: Iterable[str], min_severity: str, kinds: Sequence[str] | None,
-            since: datetime | None = None, *, now: datetime | None = None) -> int:
+def enqueue(
+    session: Session,
+    channels: Iterable[str],
+    min_severity: str,
+    kinds: Sequence[str] | None,
+    since: datetime | None = None,
+    *,
+    now: datetime | None = None,
+) -> int:
     """Queue one pending delivery per (open alert >= ``min_severity`` of ``kinds``, channel) not yet queued.
 
     ``kinds`` None means every kind; ``since`` (inclusive) bounds the alerts' ``created_at``. Returns the
@@ -77,23 +84,38 @@ def enqueue(session: Session, channels: Iterable[str], min_severity: str, kinds:
     now = as_utc(now) if now else utcnow()
     inserted = 0
     for channel in channels:
-        query = select(Alert.id, literal(channel), literal("pending"), literal(0),
-                       literal(now, type_=NotificationDelivery.__table__.c.created_at.type)).where(
-            Alert.status == "open", Alert.severity.in_(wanted))
+        query = select(
+            Alert.id,
+            literal(channel),
+            literal("pending"),
+            literal(0),
+            literal(now, type_=NotificationDelivery.__table__.c.created_at.type),
+        ).where(Alert.status == "open", Alert.severity.in_(wanted))
         if kinds is not None:
             query = query.where(Alert.kind.in_(list(kinds)))
         if since is not None:
             query = query.where(Alert.created_at >= as_utc(since))
-        stmt = upsert_insert(session, NotificationDelivery.__table__).from_select(
-            ["alert_id", "channel", "status", "attempts", "created_at"], query,
-        ).on_conflict_do_nothing(index_elements=["alert_id", "channel"])
+        stmt = (
+            upsert_insert(session, NotificationDelivery.__table__)
+            .from_select(
+                ["alert_id", "channel", "status", "attempts", "created_at"],
+                query,
+            )
+            .on_conflict_do_nothing(index_elements=["alert_id", "channel"])
+        )
         inserted += len(session.execute(stmt.returning(NotificationDelivery.id)).all())
     session.flush()
     return inserted
 
 
-def claim_batch(session: Session, channel: str, limit: int, *, max_attempts: int | None = None,
-                batch_id: str | None = None) -> list[PendingNotification]:
+def claim_batch(
+    session: Session,
+    channel: str,
+    limit: int,
+    *,
+    max_attempts: int | None = None,
+    batch_id: str | None = None,
+) -> list[PendingNotification]:
     """The next batch to send on ``channel``: an interrupted batch first (same ``batch_id``), else up to
     ``limit`` of the oldest fresh pending deliveries under a new id. Counts one attempt per row.
 
@@ -104,16 +126,27 @@ def claim_batch(session: Session, channel: str, limit: int, *, max_attempts: int
     that already used ``max_attempts`` is marked ``failed``. Empty list: nothing left to send.
     """
     closed_alert = select(Alert.id).where(Alert.id == NotificationDelivery.alert_id, Alert.status != "open")
-    session.execute(update(NotificationDelivery)
-                    .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-                           closed_alert.exists())
-                    .values(status="dropped", last_error="alert no longer open"))
+    session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.channel == channel,
+            NotificationDelivery.status == "pending",
+            closed_alert.exists(),
+        )
+        .values(status="dropped", last_error="alert no longer open")
+    )
     for _ in range(_MAX_CLAIM_ROUNDS):
         retry_id = session.execute(
             select(NotificationDelivery.batch_id)
-            .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-                   NotificationDelivery.batch_id.is_not(None), NotificationDelivery.alert_id.is_not(None))
-            .order_by(NotificationDelivery.id).limit(1)).scalar_one_or_none()
+            .where(
+                NotificationDelivery.channel == channel,
+                NotificationDelivery.status == "pending",
+                NotificationDelivery.batch_id.is_not(None),
+                NotificationDelivery.alert_id.is_not(None),
+            )
+            .order_by(NotificationDelivery.id)
+            .limit(1)
+        ).scalar_one_or_none()
         rows = _candidates(session, channel, limit, retry_id)
         if not rows:
             return []
@@ -121,19 +154,30 @@ def claim_batch(session: Session, channel: str, limit: int, *, max_attempts: int
         if retry_id is not None and max_attempts is not None:
             spent = [r.delivery_id for r in live if r.attempts >= max_attempts]
             if spent:
-                _set_status(session, spent, "failed",
-                            f"gave up after {max_attempts} attempts (interrupted during send)")
+                _set_status(
+                    session,
+                    spent,
+                    "failed",
+                    f"gave up after {max_attempts} attempts (interrupted during send)",
+                )
                 live = [r for r in live if r.attempts < max_attempts]
         if not live:
             continue
         claim_id = retry_id or batch_id or uuid.uuid4().hex
-        stmt = (update(NotificationDelivery)
-                .where(NotificationDelivery.id.in_([r.delivery_id for r in live]),
-                       NotificationDelivery.status == "pending")
-                .values(batch_id=claim_id, attempts=NotificationDelivery.attempts + 1)
-                .returning(NotificationDelivery.id))
-        stmt = stmt.where(NotificationDelivery.batch_id == retry_id if retry_id is not None
-                          else NotificationDelivery.batch_id.is_(None))
+        stmt = (
+            update(NotificationDelivery)
+            .where(
+                NotificationDelivery.id.in_([r.delivery_id for r in live]),
+                NotificationDelivery.status == "pending",
+            )
+            .values(batch_id=claim_id, attempts=NotificationDelivery.attempts + 1)
+            .returning(NotificationDelivery.id)
+        )
+        stmt = stmt.where(
+            NotificationDelivery.batch_id == retry_id
+            if retry_id is not None
+            else NotificationDelivery.batch_id.is_(None)
+        )
         claimed = set(session.execute(stmt).scalars())
         session.flush()
         if claimed:
@@ -154,20 +198,37 @@ class _Row:
 
 def _candidates(session: Session, channel: str, limit: int, retry_id: str | None) -> list[_Row]:
     item_source = select(Item.id, Item.title, Item.url, Item.text).subquery()
-    query = (select(NotificationDelivery.id, NotificationDelivery.attempts, Alert, item_source.c.title,
-                    item_source.c.url, item_source.c.text, Source.name)
-             .join(Alert, Alert.id == NotificationDelivery.alert_id)
-             .outerjoin(item_source, item_source.c.id == Alert.item_id)
-             .outerjoin(Source, Source.id == Alert.source_id)
-             .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-                    Alert.status == "open"))
+    query = (
+        select(
+            NotificationDelivery.id,
+            NotificationDelivery.attempts,
+            Alert,
+            item_source.c.title,
+            item_source.c.url,
+            item_source.c.text,
+            Source.name,
+        )
+        .join(Alert, Alert.id == NotificationDelivery.alert_id)
+        .outerjoin(item_source, item_source.c.id == Alert.item_id)
+        .outerjoin(Source, Source.id == Alert.source_id)
+        .where(
+            NotificationDelivery.channel == channel,
+            NotificationDelivery.status == "pending",
+            Alert.status == "open",
+        )
+    )
     if retry_id is not None:
         query = query.where(NotificationDelivery.batch_id == retry_id).order_by(Alert.created_at, Alert.id)
     else:
-        query = (query.where(NotificationDelivery.batch_id.is_(None))
-                 .order_by(Alert.created_at, Alert.id).limit(limit))
-    return [_Row(d_id, attempts, alert, title, url, body, source)
-            for d_id, attempts, alert, title, url, body, source in session.execute(query)]
+        query = (
+            query.where(NotificationDelivery.batch_id.is_(None))
+            .order_by(Alert.created_at, Alert.id)
+            .limit(limit)
+        )
+    return [
+        _Row(d_id, attempts, alert, title, url, body, source)
+        for d_id, attempts, alert, title, url, body, source in session.execute(query)
+    ]
 
 
 def _view(row: _Row, batch_id: str) -> PendingNotification:
@@ -175,19 +236,33 @@ def _view(row: _Row, batch_id: str) -> PendingNotification:
     snippet = None
     if row.item_text:
         flat = " ".join(row.item_text.split())
-        snippet = flat if len(flat) <= SNIPPET_CHARS else flat[:SNIPPET_CHARS - 1] + "…"
+        snippet = flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
     return PendingNotification(
-        delivery_id=row.delivery_id, batch_id=batch_id, attempts=row.attempts + 1, alert_id=a.id,
-        kind=a.kind, signal=a.signal, severity=a.severity, stage=a.stage, district=a.district,
-        reason=a.reason, created_at=as_utc(a.created_at), item_id=a.item_id, item_title=row.item_title,
-        item_url=row.item_url, item_snippet=snippet, source_name=row.source_name)
+        delivery_id=row.delivery_id,
+        batch_id=batch_id,
+        attempts=row.attempts + 1,
+        alert_id=a.id,
+        kind=a.kind,
+        signal=a.signal,
+        severity=a.severity,
+        stage=a.stage,
+        district=a.district,
+        reason=a.reason,
+        created_at=as_utc(a.created_at),
+        item_id=a.item_id,
+        item_title=row.item_title,
+        item_url=row.item_url,
+        item_snippet=snippet,
+        source_name=row.source_name,
+    )
 
 
 def _set_status(session: Session, ids: Sequence[int], status: str, error: str | None) -> int:
     result = session.execute(
         update(NotificationDelivery)
         .where(NotificationDelivery.id.in_(list(ids)), NotificationDelivery.status == "pending")
-        .values(status=status, last_error=error))
+        .values(status=status, last_error=error)
+    )
     return result.rowcount
 
 
@@ -198,7 +273,8 @@ def mark_sent(session: Session, ids: Sequence[int], batch_id: str, at: datetime)
     result = session.execute(
         update(NotificationDelivery)
         .where(NotificationDelivery.id.in_(list(ids)), NotificationDelivery.status == "pending")
-        .values(status="sent", sent_at=as_utc(at), batch_id=batch_id, last_error=None))
+        .values(status="sent", sent_at=as_utc(at), batch_id=batch_id, last_error=None)
+    )
     session.flush()
     return result.rowcount
 
@@ -210,14 +286,20 @@ def mark_failed(session: Session, ids: Sequence[int], error: str, at: datetime, 
         return 0
     note = f"{as_utc(at).isoformat(timespec='seconds')}: {error}"
     rows = list(ids)
-    session.execute(update(NotificationDelivery)
-                    .where(NotificationDelivery.id.in_(rows), NotificationDelivery.status == "pending")
-                    .values(last_error=note))
+    session.execute(
+        update(NotificationDelivery)
+        .where(NotificationDelivery.id.in_(rows), NotificationDelivery.status == "pending")
+        .values(last_error=note)
+    )
     result = session.execute(
         update(NotificationDelivery)
-        .where(NotificationDelivery.id.in_(rows), NotificationDelivery.status == "pending",
-               NotificationDelivery.attempts >= max_attempts)
-        .values(status="failed"))
+        .where(
+            NotificationDelivery.id.in_(rows),
+            NotificationDelivery.status == "pending",
+            NotificationDelivery.attempts >= max_attempts,
+        )
+        .values(status="failed")
+    )
     session.flush()
     return result.rowcount
 
@@ -225,19 +307,29 @@ def mark_failed(session: Session, ids: Sequence[int], error: str, at: datetime, 
 def batches_sent_since(session: Session, channel: str, since: datetime) -> int:
     """How many messages (distinct batches) ``channel`` sent at or after ``since``: the rate limit's debt."""
     return session.execute(
-        select(func.count(func.distinct(NotificationDelivery.batch_id)))
-        .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "sent",
-               NotificationDelivery.sent_at >= as_utc(since))).scalar_one()
+        select(func.count(func.distinct(NotificationDelivery.batch_id))).where(
+            NotificationDelivery.channel == channel,
+            NotificationDelivery.status == "sent",
+            NotificationDelivery.sent_at >= as_utc(since),
+        )
+    ).scalar_one()
 
 
 def has_pending(session: Session, channel: str) -> bool:
     """Whether ``channel`` has any pending alert delivery (fresh or interrupted; escalations:
     storage.escalation_outbox)."""
-    return session.execute(
-        select(NotificationDelivery.id)
-        .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-               NotificationDelivery.alert_id.is_not(None))
-        .limit(1)).first() is not None
+    return (
+        session.execute(
+            select(NotificationDelivery.id)
+            .where(
+                NotificationDelivery.channel == channel,
+                NotificationDelivery.status == "pending",
+                NotificationDelivery.alert_id.is_not(None),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def oldest_fresh_pending(session: Session, channel: str) -> datetime | None:
@@ -245,8 +337,13 @@ def oldest_fresh_pending(session: Session, channel: str) -> datetime | None:
     value = session.execute(
         select(func.min(Alert.created_at))
         .join(NotificationDelivery, NotificationDelivery.alert_id == Alert.id)
-        .where(NotificationDelivery.channel == channel, NotificationDelivery.status == "pending",
-               NotificationDelivery.batch_id.is_(None), Alert.status == "open")).scalar_one_or_none()
+        .where(
+            NotificationDelivery.channel == channel,
+            NotificationDelivery.status == "pending",
+            NotificationDelivery.batch_id.is_(None),
+            Alert.status == "open",
+        )
+    ).scalar_one_or_none()
     return as_utc(value) if value is not None else None
 
 

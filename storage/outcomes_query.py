@@ -17,13 +17,20 @@ from storage.columns import as_utc
 from storage.models import Claim, CounterNarrative, Item
 
 
-def load_outcome_records(session: Session, *, stage: str | None = None, since: datetime | None = None,
-                         until: datetime | None = None, confirmed_only: bool = False,
-                         ) -> tuple[list[ClaimRecord], list[AnswerRecord]]:
+def load_outcome_records(
+    session: Session,
+    *,
+    stage: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    confirmed_only: bool = False,
+) -> tuple[list[ClaimRecord], list[AnswerRecord]]:
     """The claims (with their members' times) and the counter-narrative links to them."""
     rows = session.execute(
         select(Item.claim_id, item_time, Item.stage)
-        .where(Item.claim_id.is_not(None)).order_by(Item.claim_id, item_time, Item.id)).all()
+        .where(Item.claim_id.is_not(None))
+        .order_by(Item.claim_id, item_time, Item.id)
+    ).all()
     times: dict[int, list[datetime]] = {}
     first_stage: dict[int, str | None] = {}
     for claim_id, when, item_stage in rows:
@@ -40,19 +47,40 @@ def load_outcome_records(session: Session, *, stage: str | None = None, since: d
             continue
         if (since is not None and first < as_utc(since)) or (until is not None and first > as_utc(until)):
             continue
-        claims.append(ClaimRecord(claim_id=claim.id, canonical_text=claim.canonical_text,
-                                  item_times=tuple(member_times), stage=first_stage[claim.id],
-                                  districts=tuple(claim.districts or ()), source_count=claim.source_count))
+        claims.append(
+            ClaimRecord(
+                claim_id=claim.id,
+                canonical_text=claim.canonical_text,
+                item_times=tuple(member_times),
+                stage=first_stage[claim.id],
+                districts=tuple(claim.districts or ()),
+                source_count=claim.source_count,
+            )
+        )
     wanted = {c.claim_id for c in claims}
     # outer join: a URL a reviewer recorded has no item (its time is when it was recorded)
-    stmt = (select(CounterNarrative, item_time).outerjoin(Item, Item.id == CounterNarrative.item_id)
-            .where(CounterNarrative.rejected.is_(False)).order_by(CounterNarrative.id))
+    stmt = (
+        select(CounterNarrative, item_time)
+        .outerjoin(Item, Item.id == CounterNarrative.item_id)
+        .where(CounterNarrative.rejected.is_(False))
+        .order_by(CounterNarrative.id)
+    )
     if confirmed_only:
         stmt = stmt.where(CounterNarrative.confirmed.is_(True))
-    answers = [AnswerRecord(claim_id=link.claim_id, item_id=link.item_id,
-                            published_at=as_utc(link.published_at or when or link.created_at),
-                            actor=link.actor, category=link.actor_category or "other",
-                            confirmed=link.confirmed, link_method=link.link_method,
-                            attribution=link.attribution, confirmed_by=link.confirmed_by, url=link.url)
-               for link, when in session.execute(stmt) if link.claim_id in wanted]
+    answers = [
+        AnswerRecord(
+            claim_id=link.claim_id,
+            item_id=link.item_id,
+            published_at=as_utc(link.published_at or when or link.created_at),
+            actor=link.actor,
+            category=link.actor_category or "other",
+            confirmed=link.confirmed,
+            link_method=link.link_method,
+            attribution=link.attribution,
+            confirmed_by=link.confirmed_by,
+            url=link.url,
+        )
+        for link, when in session.execute(stmt)
+        if link.claim_id in wanted
+    ]
     return claims, answers

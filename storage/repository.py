@@ -38,11 +38,30 @@ if TYPE_CHECKING:  # pydantic is only needed by callers that build configs
     from pantau.domain.config import SourceConfig
 
 __all__ = [
-    "AlertView", "ItemForScoring", "UpsertResult", "add_review", "clean_run_starts", "finish_run",
-    "heartbeat", "items_needing_scores", "last_new_item_at", "latest_runs", "mark_crashed_runs",
-    "query_alerts", "raise_alert", "raise_alerts",
-    "record_source_result", "run_summary", "save_scores", "set_alert_status", "set_item_tags",
-    "set_tags", "source_ids", "start_run", "sync_sources", "upsert_items",
+    "AlertView",
+    "ItemForScoring",
+    "UpsertResult",
+    "add_review",
+    "clean_run_starts",
+    "finish_run",
+    "heartbeat",
+    "items_needing_scores",
+    "last_new_item_at",
+    "latest_runs",
+    "mark_crashed_runs",
+    "query_alerts",
+    "raise_alert",
+    "raise_alerts",
+    "record_source_result",
+    "run_summary",
+    "save_scores",
+    "set_alert_status",
+    "set_item_tags",
+    "set_tags",
+    "source_ids",
+    "start_run",
+    "sync_sources",
+    "upsert_items",
 ]
 
 #: Canonical URLs longer than this are not used as an identity (btree index entries are limited in
@@ -55,6 +74,7 @@ _PG_ITEM_LOCK = (7_461_636, 2)  # (namespace, key) for pg_advisory_xact_lock
 
 # --- sources ------------------------------------------------------------------------------------
 
+
 def sync_sources(session: Session, configs: Sequence[SourceConfig]) -> dict[str, int]:
     """Insert or update one row per configured source (matched by name); returns name -> id.
 
@@ -62,8 +82,14 @@ def sync_sources(session: Session, configs: Sequence[SourceConfig]) -> dict[str,
     """
     ids: dict[str, int] = {}
     for cfg in configs:
-        values = {"kind": cfg.kind, "location": cfg.location, "actor": cfg.actor, "trust": cfg.trust,
-                  "language": cfg.language, "enabled": cfg.enabled}
+        values = {
+            "kind": cfg.kind,
+            "location": cfg.location,
+            "actor": cfg.actor,
+            "trust": cfg.trust,
+            "language": cfg.language,
+            "enabled": cfg.enabled,
+        }
         stmt = upsert_insert(session, Source.__table__).values(name=cfg.name, created_at=utcnow(), **values)
         stmt = stmt.on_conflict_do_update(index_elements=["name"], set_=values).returning(Source.id)
         ids[cfg.name] = session.execute(stmt).scalar_one()
@@ -76,6 +102,7 @@ def source_ids(session: Session) -> dict[str, int]:
 
 
 # --- items --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
@@ -123,8 +150,14 @@ def _link(item: CollectedItem, cls: str) -> str | None:
 _RANK = {identity.CARRIER: 0, identity.POST: 1, identity.PUBLISHER: 2}
 
 
-def upsert_items(session: Session, source_id: int, run_id: int | None,
-                 items: Sequence[CollectedItem], *, now: datetime | None = None) -> UpsertResult:
+def upsert_items(
+    session: Session,
+    source_id: int,
+    run_id: int | None,
+    items: Sequence[CollectedItem],
+    *,
+    now: datetime | None = None,
+) -> UpsertResult:
     """Store a source's items once each, and record that this source saw them (an ItemSighting).
 
     Two items are the same when their content hashes (normalised title + text) are equal, or their
@@ -142,12 +175,14 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
     cls = identity.url_class(kind)
     identities = [_identity(item, cls) for item in items]
     links = [_link(item, cls) for item in items]
-    order = sorted(range(len(items)),
-                   key=lambda i: identity.item_precedence(items[i], name, identities[i][0]))
+    order = sorted(
+        range(len(items)), key=lambda i: identity.item_precedence(items[i], name, identities[i][0])
+    )
     heads, head_of = _group_batch(identities, order)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
-                        {"ns": _PG_ITEM_LOCK[0], "key": _PG_ITEM_LOCK[1]})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:ns, :key)"), {"ns": _PG_ITEM_LOCK[0], "key": _PG_ITEM_LOCK[1]}
+        )
     by_url, by_hash = _existing_ids(session, [identities[i] for i in heads])
     for i in heads:  # a URL shared across classes: the higher class holds it, the other carries it
         url, chash = identities[i]
@@ -162,8 +197,9 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
     ids_by_url = {u: v[0] for u, v in by_url.items()}
 
     missing = [i for i in heads if _lookup(identities[i], ids_by_url, by_hash) is None]
-    inserted = _insert_items(session, [(items[i], *identities[i], links[i]) for i in missing],
-                             source_id, run_id, now)
+    inserted = _insert_items(
+        session, [(items[i], *identities[i], links[i]) for i in missing], source_id, run_id, now
+    )
     id_of_head: dict[int, int] = {}
     new_ids: list[int] = []
     duplicate_ids: list[int] = []
@@ -188,34 +224,48 @@ def upsert_items(session: Session, source_id: int, run_id: int | None,
     _prefer_earliest(session, source_id, kind, name, cls, matched, items, identities, links, by_hash)
     ids = [id_of_head[head_of[i]] for i in range(len(items))]
     _record_sightings(session, items, ids, source_id, run_id, now)
-    _record_link_sightings(session, [(id_of_head[i], identities[i][0], links[i]) for i in heads],
-                           source_id, run_id, now)
-    return UpsertResult(ids=ids, new_ids=new_ids, duplicate_ids=duplicate_ids,
-                        batch_repeats=len(items) - len(heads))
+    _record_link_sightings(
+        session, [(id_of_head[i], identities[i][0], links[i]) for i in heads], source_id, run_id, now
+    )
+    return UpsertResult(
+        ids=ids, new_ids=new_ids, duplicate_ids=duplicate_ids, batch_repeats=len(items) - len(heads)
+    )
 
 
 def _demote(session: Session, item_id: int, url: str) -> None:
     """The item gives up ``url`` to a publisher's item and keeps it as the link it carries. The
     sightings it got as that URL's holder from carriers of the link move to the new holder (they are
     recorded again by :func:`_record_link_sightings`), so the record does not depend on arrival order."""
-    session.execute(update(Item).where(Item.id == item_id).values(url=None, link_url=url)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Item)
+        .where(Item.id == item_id)
+        .values(url=None, link_url=url)
+        .execution_options(synchronize_session=False)
+    )
     own_source = select(Item.source_id).where(Item.id == item_id).scalar_subquery()
     carriers = select(Item.source_id).where(Item.link_url == url, Item.id != item_id)
-    session.execute(delete(ItemSighting).where(
-        ItemSighting.item_id == item_id, ItemSighting.url == url, ItemSighting.source_id != own_source,
-        ItemSighting.source_id.in_(carriers)).execution_options(synchronize_session=False))
+    session.execute(
+        delete(ItemSighting)
+        .where(
+            ItemSighting.item_id == item_id,
+            ItemSighting.url == url,
+            ItemSighting.source_id != own_source,
+            ItemSighting.source_id.in_(carriers),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
-def _group_batch(identities: list[tuple[str | None, str]],
-                 order: Sequence[int] | None = None) -> tuple[list[int], list[int]]:
+def _group_batch(
+    identities: list[tuple[str | None, str]], order: Sequence[int] | None = None
+) -> tuple[list[int], list[int]]:
     """Indexes of the representative of each distinct item (the first in ``order``, default input
     order), and each input's representative."""
     heads: list[int] = []
     head_of: list[int] = [0] * len(identities)
     seen_url: dict[str, int] = {}
     seen_hash: dict[str, int] = {}
-    for i in (range(len(identities)) if order is None else order):
+    for i in range(len(identities)) if order is None else order:
         url, chash = identities[i]
         head = seen_url.get(url) if url else None
         if head is None:
@@ -231,13 +281,14 @@ def _group_batch(identities: list[tuple[str | None, str]],
     return heads, head_of
 
 
-def _existing_ids(session: Session, identities: list[tuple[str | None, str]]
-                  ) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
+def _existing_ids(
+    session: Session, identities: list[tuple[str | None, str]]
+) -> tuple[dict[str, tuple[int, str]], dict[str, int]]:
     """Stored items by identity URL (id and the URL class of its source) and by content hash."""
     by_url: dict[str, tuple[int, str]] = {}
     by_hash: dict[str, int] = {}
     for start in range(0, len(identities), _LOOKUP_CHUNK):
-        chunk = identities[start:start + _LOOKUP_CHUNK]
+        chunk = identities[start : start + _LOOKUP_CHUNK]
         urls = [u for u, _ in chunk if u]
         hashes = [h for _, h in chunk]
         rows = session.execute(
@@ -258,10 +309,18 @@ def _lookup(identity: tuple[str | None, str], by_url: dict[str, int], by_hash: d
     return (by_url.get(url) if url else None) or by_hash.get(chash)
 
 
-def _prefer_earliest(session: Session, source_id: int, kind: str | None, name: str, cls: str,
-                     matched: list[tuple[int, int]],
-                     items: Sequence[CollectedItem], identities: list[tuple[str | None, str]],
-                     links: list[str | None], by_hash: dict[str, int]) -> None:
+def _prefer_earliest(
+    session: Session,
+    source_id: int,
+    kind: str | None,
+    name: str,
+    cls: str,
+    matched: list[tuple[int, int]],
+    items: Sequence[CollectedItem],
+    identities: list[tuple[str | None, str]],
+    links: list[str | None],
+    by_hash: dict[str, int],
+) -> None:
     """Make a stored, not yet scored item take the values of this source's copy when that copy comes
     first (:mod:`storage.item_identity`: higher URL class, then earliest published, then source name,
     URL, content hash), so the record does not depend on the order sources were stored in."""
@@ -269,9 +328,14 @@ def _prefer_earliest(session: Session, source_id: int, kind: str | None, name: s
         return
     ids = sorted({item_id for _, item_id in matched})
     scored = exists().where(Score.item_id == Item.id)
-    rows = {r[0]: r for r in session.execute(
-        select(Item.id, Item.published_at, Source.name, Item.url, Item.content_hash, Source.kind, scored)
-        .join(Source, Source.id == Item.source_id).where(Item.id.in_(ids)))}
+    rows = {
+        r[0]: r
+        for r in session.execute(
+            select(Item.id, Item.published_at, Source.name, Item.url, Item.content_hash, Source.kind, scored)
+            .join(Source, Source.id == Item.source_id)
+            .where(Item.id.in_(ids))
+        )
+    }
     for i, item_id in matched:
         _, published, stored_name, url, chash, stored_kind, is_scored = rows[item_id]
         if is_scored:
@@ -280,8 +344,10 @@ def _prefer_earliest(session: Session, source_id: int, kind: str | None, name: s
         if name == stored_name and identities[i][0] == url:
             continue  # the same page collected again (an edit): the first stored version stays
         mine = (-_RANK[cls], identity.item_precedence(item, name, identities[i][0]))
-        theirs = (-_RANK[identity.url_class(stored_kind)],
-                  identity.precedence(published, stored_name, url, chash))
+        theirs = (
+            -_RANK[identity.url_class(stored_kind)],
+            identity.precedence(published, stored_name, url, chash),
+        )
         if mine >= theirs:
             continue
         new_url, new_hash = identities[i]
@@ -290,13 +356,22 @@ def _prefer_earliest(session: Session, source_id: int, kind: str | None, name: s
         values = _item_values(item, new_url, new_hash, source_id, None, utcnow(), links[i])
         for kept in ("first_run_id", "collected_at", "districts", "actors"):
             values.pop(kept)
-        session.execute(update(Item).where(Item.id == item_id).values(**values)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Item)
+            .where(Item.id == item_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         rows[item_id] = (item_id, item.published_at, name, new_url, new_hash, kind, False)
 
 
-def _record_link_sightings(session: Session, heads: list[tuple[int, str | None, str | None]], source_id: int,
-                           run_id: int | None, now: datetime) -> None:
+def _record_link_sightings(
+    session: Session,
+    heads: list[tuple[int, str | None, str | None]],
+    source_id: int,
+    run_id: int | None,
+    now: datetime,
+) -> None:
     """An item carrying a link is a sighting of the item holding that URL, and an item now holding a
     URL is seen by the sources of the items that carry it (whichever of the two was stored first)."""
     carried = {link: item_id for item_id, _, link in heads if link}
@@ -305,20 +380,39 @@ def _record_link_sightings(session: Session, heads: list[tuple[int, str | None, 
     if carried:
         for owner_id, url in session.execute(select(Item.id, Item.url).where(Item.url.in_(list(carried)))):
             if owner_id != carried[url]:
-                rows.append({"item_id": owner_id, "source_id": source_id, "run_id": run_id, "url": url,
-                             "seen_at": now})
+                rows.append(
+                    {
+                        "item_id": owner_id,
+                        "source_id": source_id,
+                        "run_id": run_id,
+                        "url": url,
+                        "seen_at": now,
+                    }
+                )
     if held:
         stmt = select(Item.id, Item.source_id, Item.link_url).where(Item.link_url.in_(list(held)))
         for carrier_id, carrier_source, url in session.execute(stmt):
             if carrier_id != held[url]:
-                rows.append({"item_id": held[url], "source_id": carrier_source, "run_id": run_id, "url": url,
-                             "seen_at": now})
+                rows.append(
+                    {
+                        "item_id": held[url],
+                        "source_id": carrier_source,
+                        "run_id": run_id,
+                        "url": url,
+                        "seen_at": now,
+                    }
+                )
     if rows:
         session.execute(upsert_insert(session, ItemSighting.__table__).on_conflict_do_nothing(), rows)
 
 
-def _insert_items(session: Session, rows: list[tuple[CollectedItem, str | None, str, str | None]],
-                  source_id: int, run_id: int | None, now: datetime) -> dict[str, int]:
+def _insert_items(
+    session: Session,
+    rows: list[tuple[CollectedItem, str | None, str, str | None]],
+    source_id: int,
+    run_id: int | None,
+    now: datetime,
+) -> dict[str, int]:
     """Insert items (distinct by URL and hash) in batched statements; content hash -> new id.
 
     A row that conflicts (a concurrent writer stored the same item first) is skipped and not returned.
@@ -327,20 +421,40 @@ def _insert_items(session: Session, rows: list[tuple[CollectedItem, str | None, 
         return {}
     values = [_item_values(item, url, chash, source_id, run_id, now, link) for item, url, chash, link in rows]
     stmt = upsert_insert(session, Item.__table__).on_conflict_do_nothing()
-    return {chash: item_id for item_id, chash in
-            session.execute(stmt.returning(Item.id, Item.content_hash), values)}
+    return {
+        chash: item_id
+        for item_id, chash in session.execute(stmt.returning(Item.id, Item.content_hash), values)
+    }
 
 
-def _item_values(item: CollectedItem, url: str | None, chash: str, source_id: int, run_id: int | None,
-                 now: datetime, link: str | None = None) -> dict[str, Any]:
+def _item_values(
+    item: CollectedItem,
+    url: str | None,
+    chash: str,
+    source_id: int,
+    run_id: int | None,
+    now: datetime,
+    link: str | None = None,
+) -> dict[str, Any]:
     raw = dict(item.raw)
     if url is None and item.url and link is None:
         raw.setdefault("url", item.url)
     return {
-        "source_id": source_id, "first_run_id": run_id, "url": url, "external_id": item.external_id,
-        "title": item.title, "text": item.text, "author": item.author,
-        "published_at": item.published_at, "collected_at": now, "lang": item.lang,
-        "content_hash": chash, "link_url": link, "districts": [], "actors": [], "raw": raw,
+        "source_id": source_id,
+        "first_run_id": run_id,
+        "url": url,
+        "external_id": item.external_id,
+        "title": item.title,
+        "text": item.text,
+        "author": item.author,
+        "published_at": item.published_at,
+        "collected_at": now,
+        "lang": item.lang,
+        "content_hash": chash,
+        "link_url": link,
+        "districts": [],
+        "actors": [],
+        "raw": raw,
     }
 
 
@@ -352,12 +466,26 @@ def _find_item(session: Session, url: str | None, chash: str) -> int:
     return found
 
 
-def _record_sightings(session: Session, items: Sequence[CollectedItem], ids: list[int], source_id: int,
-                      run_id: int | None, now: datetime) -> None:
+def _record_sightings(
+    session: Session,
+    items: Sequence[CollectedItem],
+    ids: list[int],
+    source_id: int,
+    run_id: int | None,
+    now: datetime,
+) -> None:
     rows: dict[int, dict[str, Any]] = {}
     for item, item_id in zip(items, ids, strict=True):
-        rows.setdefault(item_id, {"item_id": item_id, "source_id": source_id, "run_id": run_id,
-                                  "url": item.canonical_url, "seen_at": now})
+        rows.setdefault(
+            item_id,
+            {
+                "item_id": item_id,
+                "source_id": source_id,
+                "run_id": run_id,
+                "url": item.canonical_url,
+                "seen_at": now,
+            },
+        )
     if rows:
         stmt = upsert_insert(session, ItemSighting.__table__).on_conflict_do_nothing()
         session.execute(stmt, list(rows.values()))
@@ -365,8 +493,16 @@ def _record_sightings(session: Session, items: Sequence[CollectedItem], ids: lis
 
 # --- tags ---------------------------------------------------------------------------------------
 
-def set_item_tags(session: Session, item_id: int, *, lang: str | None = None, stage: str | None = None,
-                  districts: Iterable[str] | None = None, actors: Iterable[str] | None = None) -> None:
+
+def set_item_tags(
+    session: Session,
+    item_id: int,
+    *,
+    lang: str | None = None,
+    stage: str | None = None,
+    districts: Iterable[str] | None = None,
+    actors: Iterable[str] | None = None,
+) -> None:
     """Set an item's language, election stage, districts and actors; a None argument is left unchanged."""
     row: dict[str, Any] = {"id": item_id}
     for name, value in (("lang", lang), ("stage", stage), ("districts", districts), ("actors", actors)):
@@ -398,8 +534,10 @@ def set_tags(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
 # --- scores -------------------------------------------------------------------------------------
 
-def items_needing_scores(session: Session, model_version: str, item_ids: Sequence[int] | None = None,
-                         limit: int | None = None) -> list[ItemForScoring]:
+
+def items_needing_scores(
+    session: Session, model_version: str, item_ids: Sequence[int] | None = None, limit: int | None = None
+) -> list[ItemForScoring]:
     """Items without a score from ``model_version`` (optionally only among ``item_ids``), oldest first."""
     scored = exists().where(Score.item_id == Item.id, Score.model_version == model_version)
     stmt = (
@@ -415,19 +553,33 @@ def items_needing_scores(session: Session, model_version: str, item_ids: Sequenc
     return [ItemForScoring(*row) for row in session.execute(stmt)]
 
 
-def save_scores(session: Session, model_version: str, results: Sequence[tuple[int, ScoreResult]], *,
-                now: datetime | None = None) -> int:
+def save_scores(
+    session: Session,
+    model_version: str,
+    results: Sequence[tuple[int, ScoreResult]],
+    *,
+    now: datetime | None = None,
+) -> int:
     """Store scores per (item, model version); a pair already stored is kept as it is.
 
     Returns how many scores were newly stored.
     """
     now = as_utc(now) if now else utcnow()
     stored = 0
-    rows = [{"item_id": item_id, "model_version": model_version, "scores": dict(result.scores),
-             "flags": list(result.flags), "explanations": dict(result.explanations), "created_at": now}
-            for item_id, result in results]
+    rows = [
+        {
+            "item_id": item_id,
+            "model_version": model_version,
+            "scores": dict(result.scores),
+            "flags": list(result.flags),
+            "explanations": dict(result.explanations),
+            "created_at": now,
+        }
+        for item_id, result in results
+    ]
     if rows:
         stmt = upsert_insert(session, Score.__table__).on_conflict_do_nothing(
-            index_elements=["item_id", "model_version"])
+            index_elements=["item_id", "model_version"]
+        )
         stored = len(session.execute(stmt.returning(Score.id), rows).all())
     return stored

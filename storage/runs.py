@@ -18,8 +18,15 @@ from storage.models import RUN_STATUSES, Item, ItemSighting, Run, Source
 def start_run(session: Session, flow_run_id: str | None = None, *, now: datetime | None = None) -> int:
     """Record that a run started; returns its id (pass it to upsert_items and finish_run)."""
     started = as_utc(now) if now else utcnow()
-    run = Run(flow_run_id=flow_run_id, started_at=started, status="running", counts={},
-              host=socket.gethostname(), pid=os.getpid(), heartbeat_at=started)
+    run = Run(
+        flow_run_id=flow_run_id,
+        started_at=started,
+        status="running",
+        counts={},
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        heartbeat_at=started,
+    )
     session.add(run)
     session.flush()
     return run.id
@@ -27,8 +34,11 @@ def start_run(session: Session, flow_run_id: str | None = None, *, now: datetime
 
 def heartbeat(session: Session, run_id: int, *, now: datetime | None = None) -> None:
     """Record that a run is still alive (each finished step calls this)."""
-    session.execute(update(Run).where(Run.id == run_id, Run.status == "running")
-                    .values(heartbeat_at=as_utc(now) if now else utcnow()))
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id, Run.status == "running")
+        .values(heartbeat_at=as_utc(now) if now else utcnow())
+    )
 
 
 def mark_crashed_runs(session: Session, *, stale_after: timedelta, now: datetime | None = None) -> list[int]:
@@ -52,27 +62,36 @@ def mark_crashed_runs(session: Session, *, stale_after: timedelta, now: datetime
         elif last < cutoff:
             crashed.append((run_id, f"no heartbeat since {last.isoformat()} (limit {stale_after})"))
     for run_id, why in crashed:
-        session.execute(update(Run).where(Run.id == run_id, Run.status == "running")
-                        .values(status="crashed", error=why, finished_at=now))
+        session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.status == "running")
+            .values(status="crashed", error=why, finished_at=now)
+        )
     return [run_id for run_id, _ in crashed]
 
 
 def other_running_runs(session: Session, run_id: int) -> int:
     """How many runs other than ``run_id`` are still 'running' (call after :func:`mark_crashed_runs`)."""
-    return session.scalar(select(func.count()).select_from(Run)
-                          .where(Run.status == "running", Run.id != run_id)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Run).where(Run.status == "running", Run.id != run_id))
+        or 0
+    )
 
 
-def end_flow_run(session: Session, flow_run_id: str, *, status: str, error: str | None,
-                 now: datetime | None = None) -> list[int]:
+def end_flow_run(
+    session: Session, flow_run_id: str, *, status: str, error: str | None, now: datetime | None = None
+) -> list[int]:
     """Close the still-running Runs of one Prefect flow run as 'failed' or 'crashed' (a failure hook
     calls this); returns their ids. Runs that already ended are left as they are."""
     if status not in ("failed", "crashed"):
         raise InvalidValueError("run status", status, ("failed", "crashed"))
     ids = list(session.scalars(select(Run.id).where(Run.flow_run_id == flow_run_id, Run.status == "running")))
     if ids:
-        session.execute(update(Run).where(Run.id.in_(ids), Run.status == "running")
-                        .values(status=status, error=error, finished_at=as_utc(now) if now else utcnow()))
+        session.execute(
+            update(Run)
+            .where(Run.id.in_(ids), Run.status == "running")
+            .values(status=status, error=error, finished_at=as_utc(now) if now else utcnow())
+        )
     return ids
 
 
@@ -90,8 +109,15 @@ def _alive(pid: int) -> bool:
         return True
 
 
-def finish_run(session: Session, run_id: int, *, status: str, counts: dict[str, Any],
-               error: str | None = None, now: datetime | None = None) -> None:
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    counts: dict[str, Any],
+    error: str | None = None,
+    now: datetime | None = None,
+) -> None:
     """Record how a run ended: 'completed' or 'failed', its counts (plain JSON data) and any error."""
     if status not in RUN_STATUSES or status == "running":
         raise InvalidValueError("run status", status, ("completed", "failed", "crashed"))
@@ -105,8 +131,9 @@ def finish_run(session: Session, run_id: int, *, status: str, counts: dict[str, 
     session.flush()
 
 
-def record_source_result(session: Session, source_id: int, *, ok: bool, item_count: int,
-                         error: str | None, at: datetime) -> None:
+def record_source_result(
+    session: Session, source_id: int, *, ok: bool, item_count: int, error: str | None, at: datetime
+) -> None:
     """Update a source's health after collecting from it: success time or error time and message.
 
     A success leaves the last error in place (its time tells whether it is older than the success).
@@ -126,9 +153,11 @@ def record_source_result(session: Session, source_id: int, *, ok: bool, item_cou
 
 def last_new_item_at(session: Session) -> dict[int, datetime | None]:
     """Per source id: when it last saw an item (``max(ItemSighting.seen_at)``), None if never."""
-    rows = session.execute(select(Source.id, func.max(ItemSighting.seen_at))
-                           .outerjoin(ItemSighting, ItemSighting.source_id == Source.id)
-                           .group_by(Source.id)).all()
+    rows = session.execute(
+        select(Source.id, func.max(ItemSighting.seen_at))
+        .outerjoin(ItemSighting, ItemSighting.source_id == Source.id)
+        .group_by(Source.id)
+    ).all()
     return {source_id: as_utc(seen) if seen is not None else None for source_id, seen in rows}
 
 
@@ -143,8 +172,11 @@ def clean_run_starts(session: Session, source_ids: list[int]) -> dict[int, list[
     ended_badly = ("failed", "crashed")
     for run in session.scalars(select(Run).where(Run.status.not_in(ended_badly)).order_by(Run.started_at)):
         if run.status == "running":
-            done = {name for name, s in sources.items()
-                    if s.last_success_at is not None and s.last_success_at >= run.started_at}
+            done = {
+                name
+                for name, s in sources.items()
+                if s.last_success_at is not None and s.last_success_at >= run.started_at
+            }
         else:
             done = {e.get("source") for e in (run.counts or {}).get("per_source", []) if not e.get("error")}
         for name in done & set(sources):
@@ -157,10 +189,16 @@ def _describe(run: Run, items_new: int, items_seen: int) -> dict[str, Any]:
     if run.finished_at is not None:
         duration = (run.finished_at - run.started_at).total_seconds()
     return {
-        "id": run.id, "flow_run_id": run.flow_run_id, "status": run.status,
-        "started_at": run.started_at, "finished_at": run.finished_at, "duration_seconds": duration,
-        "counts": dict(run.counts or {}), "error": run.error,
-        "items_new": items_new, "items_seen": items_seen,
+        "id": run.id,
+        "flow_run_id": run.flow_run_id,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_seconds": duration,
+        "counts": dict(run.counts or {}),
+        "error": run.error,
+        "items_new": items_new,
+        "items_seen": items_seen,
     }
 
 
@@ -181,8 +219,18 @@ def latest_runs(session: Session, limit: int = 10) -> list[dict[str, Any]]:
     if not runs:
         return []
     ids = [r.id for r in runs]
-    new = dict(session.execute(select(Item.first_run_id, func.count()).where(Item.first_run_id.in_(ids))
-                               .group_by(Item.first_run_id)).all())
-    seen = dict(session.execute(select(ItemSighting.run_id, func.count())
-                                .where(ItemSighting.run_id.in_(ids)).group_by(ItemSighting.run_id)).all())
+    new = dict(
+        session.execute(
+            select(Item.first_run_id, func.count())
+            .where(Item.first_run_id.in_(ids))
+            .group_by(Item.first_run_id)
+        ).all()
+    )
+    seen = dict(
+        session.execute(
+            select(ItemSighting.run_id, func.count())
+            .where(ItemSighting.run_id.in_(ids))
+            .group_by(ItemSighting.run_id)
+        ).all()
+    )
     return [_describe(r, new.get(r.id, 0), seen.get(r.id, 0)) for r in runs]

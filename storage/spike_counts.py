@@ -29,8 +29,10 @@ COUNTED_STATUSES = ("open", "acknowledged", "resolved")
 def _item_time_in(start: datetime, end: datetime):
     """``coalesce(published_at, collected_at)`` in ``[start, end)``, as two index-friendly ranges."""
     start, end = as_utc(start), as_utc(end)
-    return or_(and_(Item.published_at >= start, Item.published_at < end),
-               and_(Item.published_at.is_(None), Item.collected_at >= start, Item.collected_at < end))
+    return or_(
+        and_(Item.published_at >= start, Item.published_at < end),
+        and_(Item.published_at.is_(None), Item.collected_at >= start, Item.collected_at < end),
+    )
 
 
 def coverage_start(session: Session) -> datetime | None:
@@ -46,10 +48,16 @@ def flagged_counts(session: Session, period: SpikePeriod, *, max_item_ids: int =
     district (None first), then signal.
     """
     item_time = func.coalesce(Item.published_at, Item.collected_at)
-    stmt = (select(Alert.signal, Item.id, item_time, Item.districts)
-            .join(Item, Item.id == Alert.item_id)
-            .where(Alert.kind == "flagged_item", Alert.status.in_(COUNTED_STATUSES),
-                   Alert.signal.is_not(None), _item_time_in(period.baseline_start, period.window_end)))
+    stmt = (
+        select(Alert.signal, Item.id, item_time, Item.districts)
+        .join(Item, Item.id == Alert.item_id)
+        .where(
+            Alert.kind == "flagged_item",
+            Alert.status.in_(COUNTED_STATUSES),
+            Alert.signal.is_not(None),
+            _item_time_in(period.baseline_start, period.window_end),
+        )
+    )
     window: dict[tuple[str | None, str], list[tuple[datetime, int]]] = defaultdict(list)
     baseline: dict[tuple[str | None, str], int] = defaultdict(int)
     seen: set[tuple[str, int]] = set()
@@ -67,22 +75,27 @@ def flagged_counts(session: Session, period: SpikePeriod, *, max_item_ids: int =
     out = []
     for key in pairs:
         items = sorted(window.get(key, []))
-        out.append(PairCount(district=key[0], signal=key[1], count=len(items),
-                             baseline_count=baseline.get(key, 0),
-                             item_ids=tuple(i for _, i in items[:max_item_ids])))
+        out.append(
+            PairCount(
+                district=key[0],
+                signal=key[1],
+                count=len(items),
+                baseline_count=baseline.get(key, 0),
+                item_ids=tuple(i for _, i in items[:max_item_ids]),
+            )
+        )
     return out
 
 
-def earlier_spikes(session: Session, period: SpikePeriod
-                   ) -> dict[tuple[str | None, str], list[EarlierSpike]]:
+def earlier_spikes(session: Session, period: SpikePeriod) -> dict[tuple[str | None, str], list[EarlierSpike]]:
     """Spike alerts (any status) whose window may overlap ``period``'s, by (district, signal).
 
     A spike alert is created at its window's end, so only those created after this window's start
     are read; their windows come from their details.
     """
-    stmt = (select(Alert.district, Alert.signal, Alert.details)
-            .where(Alert.kind == "spike", Alert.created_at > as_utc(period.window_start),
-                   Alert.signal.is_not(None)))
+    stmt = select(Alert.district, Alert.signal, Alert.details).where(
+        Alert.kind == "spike", Alert.created_at > as_utc(period.window_start), Alert.signal.is_not(None)
+    )
     found: dict[tuple[str | None, str], list[EarlierSpike]] = defaultdict(list)
     for district, signal, details in session.execute(stmt):
         try:

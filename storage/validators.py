@@ -23,8 +23,9 @@ class DatabaseValidatorStore:
 
     def get(self, url: str) -> tuple[str | None, str | None]:
         with Session(self.engine) as session:
-            row = session.execute(select(HttpValidator.etag, HttpValidator.last_modified)
-                                  .where(HttpValidator.url == url)).first()
+            row = session.execute(
+                select(HttpValidator.etag, HttpValidator.last_modified).where(HttpValidator.url == url)
+            ).first()
         return (row.etag, row.last_modified) if row else (None, None)
 
     def put(self, url: str, etag: str | None, last_modified: str | None) -> None:

@@ -6,14 +6,26 @@ from pantau.domain.alert_rules import alerts_for_item, effective_thresholds, sev
 from pantau.domain.config import AlertConfig
 from pantau.domain.records import ScoreResult
 
-MODEL_T = {"hoax": 0.6, "hate_speech": 0.7, "sara": 0.6, "abusive": 0.7,
-           "violence_threat": 0.5, "vote_buying": 0.5, "counter_narrative": 0.5}
+MODEL_T = {
+    "hoax": 0.6,
+    "hate_speech": 0.7,
+    "sara": 0.6,
+    "abusive": 0.7,
+    "violence_threat": 0.5,
+    "vote_buying": 0.5,
+    "counter_narrative": 0.5,
+}
 
 
 def _result(**scores: float) -> ScoreResult:
     full = {k: 0.0 for k in MODEL_T} | scores
-    return ScoreResult(scores=full, flags=[k for k, v in full.items() if v >= MODEL_T[k]],
-                       lang="ind", explanations={"vote_buying": ["rule:amplop"]}, model_version="t")
+    return ScoreResult(
+        scores=full,
+        flags=[k for k, v in full.items() if v >= MODEL_T[k]],
+        lang="ind",
+        explanations={"vote_buying": ["rule:amplop"]},
+        model_version="t",
+    )
 
 
 def test_stage_thresholds_win_over_global_over_model():
@@ -24,8 +36,13 @@ def test_stage_thresholds_win_over_global_over_model():
 
 
 def test_one_alert_per_harm_signal_over_threshold():
-    drafts = alerts_for_item(7, _result(vote_buying=0.8, hoax=0.59, counter_narrative=0.2),
-                             thresholds=MODEL_T, stage="campaign", districts=["Omben", "Robatal"])
+    drafts = alerts_for_item(
+        7,
+        _result(vote_buying=0.8, hoax=0.59, counter_narrative=0.2),
+        thresholds=MODEL_T,
+        stage="campaign",
+        districts=["Omben", "Robatal"],
+    )
     assert [d.signal for d in drafts] == ["vote_buying"]
     d = drafts[0]
     assert d.dedupe_key == "flagged_item:7:vote_buying" and d.district == "Omben"

@@ -15,11 +15,27 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # package -> top-level names it must never import
 FORBIDDEN = {
-    "pantau/domain": {"sources", "classifiers", "storage", "flows", "prefect", "pantau.cli",
-                      "pantau.settings", "sqlalchemy"},
+    "pantau/domain": {
+        "sources",
+        "classifiers",
+        "storage",
+        "flows",
+        "prefect",
+        "pantau.cli",
+        "pantau.settings",
+        "sqlalchemy",
+    },
     "sources": {"classifiers", "storage", "flows", "prefect", "pantau.cli", "pantau.settings"},
-    "classifiers": {"sources", "storage", "flows", "prefect", "pantau.cli", "pantau.settings",
-                    "torch", "transformers"},
+    "classifiers": {
+        "sources",
+        "storage",
+        "flows",
+        "prefect",
+        "pantau.cli",
+        "pantau.settings",
+        "torch",
+        "transformers",
+    },
     "storage": {"sources", "classifiers", "flows", "prefect", "pantau.cli", "pantau.settings"},
     "flows": {"pantau.cli", "pantau.web"},
     "pantau/web": {"flows", "pantau.cli", "prefect"},

@@ -32,7 +32,7 @@ def data_dir(tmp_path: Path, bench) -> Path:
         for f, name in enumerate(names):
             rows = []
             for i in range(3):
-                text = f"{kind} {f} teks {i} <b>tebal</b> & \"kutip\". Kalimat dua."
+                text = f'{kind} {f} teks {i} <b>tebal</b> & "kutip". Kalimat dua.'
                 row = {"id": f"{name}-{i}", "text": text}
                 if kind != "post":
                     row["title"] = f"Judul {f}-{i} <i>&</i>"
@@ -42,8 +42,9 @@ def data_dir(tmp_path: Path, bench) -> Path:
             rows.append(dict(rows[0], id="copy"))  # an exact copy: kept once
             rows.append({"id": "empty", "text": "  "})  # no text: dropped
             if kind == "debunk":
-                rows.append({"id": "report", "title": "Laporan", "text": "bukan klarifikasi",
-                             "clarification": 0})
+                rows.append(
+                    {"id": "report", "title": "Laporan", "text": "bukan klarifikasi", "clarification": 0}
+                )
             (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return folder
 
@@ -51,7 +52,8 @@ def data_dir(tmp_path: Path, bench) -> Path:
 def test_pools_keep_each_text_once_and_only_clarifications(bench, data_dir: Path) -> None:
     pools = bench.load_texts(data_dir)
     assert {k: len(v) for k, v in pools.items()} == {
-        kind: 3 * len(names) for kind, names in bench.REAL_FILES.items()}
+        kind: 3 * len(names) for kind, names in bench.REAL_FILES.items()
+    }
     assert all(text != "bukan klarifikasi" for _, text in pools["debunk"])
     assert all(title is None for title, _ in pools["post"])
     assert all(title for title, _ in pools["news"])
@@ -88,5 +90,5 @@ def test_written_sources_hold_every_item_and_escape_text(bench, data_dir: Path, 
             titles += [item.findtext("title") for item in items]
             bodies += [item.findtext("description") for item in items]
     assert count == 300
-    assert any("<b>tebal</b> & \"kutip\"" in body for body in bodies)
+    assert any('<b>tebal</b> & "kutip"' in body for body in bodies)
     assert any(title.startswith("Judul ") and "<i>&</i>" in title for title in titles)

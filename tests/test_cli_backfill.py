@@ -41,14 +41,26 @@ def test_backfill_runs_prints_a_summary_and_resumes(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     seed(url, inside=45)
     model = new_model_dir(tmp_path)
-    args = ("--model", model, "--since", "2024-11-01T00:00:00Z", "--until", "2024-11-11T00:00:00+00:00",
-            "--db", url, "--batch-size", "20")
+    args = (
+        "--model",
+        model,
+        "--since",
+        "2024-11-01T00:00:00Z",
+        "--until",
+        "2024-11-11T00:00:00+00:00",
+        "--db",
+        url,
+        "--batch-size",
+        "20",
+    )
     first = _invoke(*args)
     assert first.exit_code == 0, first.output
     assert "Backfill of 2024-11-01T00:00:00+00:00 .. 2024-11-11T00:00:00+00:00" in first.output
     assert "Scoring items" in first.output and "45/45" in first.output
-    assert "completed: 45 of 45 items in the period scored by sk-test-v2; 45 scored now, 0 already done" \
+    assert (
+        "completed: 45 of 45 items in the period scored by sk-test-v2; 45 scored now, 0 already done"
         in first.output
+    )
     assert "items/s" in first.output and "runner: threads in this process" in first.output
     assert len(scores_by_version(url)["sk-test-v2"]) == 45
 
@@ -57,19 +69,32 @@ def test_backfill_runs_prints_a_summary_and_resumes(tmp_path):
     assert "(resumed) completed: 45 of 45" in again.output and "0 scored now, 45 already done" in again.output
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--model", "{tmp}/nowhere", "--since", "2024-11-01", "--until", "2024-11-28"),
-     "pantau: error: --model: model directory {tmp}/nowhere does not exist"),
-    (("--model", "{tmp}", "--since", "2024-11-28", "--until", "2024-11-01"),
-     "pantau: error: --since: --since (2024-11-28T00:00:00+07:00) must be before --until "
-     "(2024-11-01T00:00:00+07:00)"),
-    (("--model", "{tmp}", "--since", "2024-11-01", "--until", "2024-11-01"),
-     "pantau: error: --since: --since (2024-11-01T00:00:00+07:00) must be before --until"),
-    (("--model", "{tmp}", "--since", "yesterday", "--until", "2024-11-01"),
-     "pantau: error: --since: 'yesterday' is not an ISO date"),
-    (("--model", "{tmp}", "--since", "2024-11-01", "--until", "2024-11-28", "--runner", "spark"),
-     "pantau: error: runner: unknown task runner 'spark'; use one of: threads, dask"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--model", "{tmp}/nowhere", "--since", "2024-11-01", "--until", "2024-11-28"),
+            "pantau: error: --model: model directory {tmp}/nowhere does not exist",
+        ),
+        (
+            ("--model", "{tmp}", "--since", "2024-11-28", "--until", "2024-11-01"),
+            "pantau: error: --since: --since (2024-11-28T00:00:00+07:00) must be before --until "
+            "(2024-11-01T00:00:00+07:00)",
+        ),
+        (
+            ("--model", "{tmp}", "--since", "2024-11-01", "--until", "2024-11-01"),
+            "pantau: error: --since: --since (2024-11-01T00:00:00+07:00) must be before --until",
+        ),
+        (
+            ("--model", "{tmp}", "--since", "yesterday", "--until", "2024-11-01"),
+            "pantau: error: --since: 'yesterday' is not an ISO date",
+        ),
+        (
+            ("--model", "{tmp}", "--since", "2024-11-01", "--until", "2024-11-28", "--runner", "spark"),
+            "pantau: error: runner: unknown task runner 'spark'; use one of: threads, dask",
+        ),
+    ],
+)
 def test_errors_are_one_line_and_exit_2(tmp_path, args, message):
     result = _invoke(*(a.format(tmp=tmp_path) for a in args), "--db", f"sqlite:///{tmp_path / 'x.db'}")
     assert result.exit_code == 2
@@ -78,8 +103,16 @@ def test_errors_are_one_line_and_exit_2(tmp_path, args, message):
 
 
 def test_a_broken_model_dir_is_one_line_exit_1(tmp_path):
-    result = _invoke("--model", str(tmp_path), "--since", "2024-11-01", "--until", "2024-11-28",
-                     "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    result = _invoke(
+        "--model",
+        str(tmp_path),
+        "--since",
+        "2024-11-01",
+        "--until",
+        "2024-11-28",
+        "--db",
+        f"sqlite:///{tmp_path / 'x.db'}",
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(f"pantau: error: model directory {tmp_path} lacks")
     assert len(result.stderr.strip().splitlines()) == 1

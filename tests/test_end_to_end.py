@@ -17,12 +17,12 @@ from pantau.settings import bundled_examples_dir
 
 
 def _run(cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), "HF_HUB_OFFLINE": "1",
-           "COLUMNS": "160"}
+    env = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
     for var in ("PANTAU_CONFIG", "PANTAU_DATABASE_URL", "PREFECT_API_URL", "PREFECT_LOGGING_LEVEL"):
         env.pop(var, None)
-    return subprocess.run([sys.executable, "-m", "pantau", "run"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pantau", "run"], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +58,15 @@ def test_two_runs_are_clean_and_the_second_adds_nothing(demo_runs):
 def test_alerts_agree_with_the_demo_reviewer(demo_runs):
     """Item level: the set of harm signals alerted equals the reviewer's expected harm flags."""
     cwd, _, _ = demo_runs
-    labels = [json.loads(line) for line in
-              (bundled_examples_dir() / "demo_labels.jsonl").read_text(encoding="utf-8").splitlines()
-              if line.strip()]
+    labels = [
+        json.loads(line)
+        for line in (bundled_examples_dir() / "demo_labels.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     with sqlite3.connect(cwd / "pantau.db") as con:
         url_to_id = dict(con.execute("select url, id from items where url is not null"))
         alerted: dict[int, set[str]] = {}
-        for item_id, signal in con.execute(
-                "select item_id, signal from alerts where kind = 'flagged_item'"):
+        for item_id, signal in con.execute("select item_id, signal from alerts where kind = 'flagged_item'"):
             alerted.setdefault(item_id, set()).add(signal)
     agree = tp = fp = fn = 0
     seen = 0

@@ -29,8 +29,9 @@ def _pantau(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PREFECT_HOME": str(cwd / ".prefect"), "HF_HUB_OFFLINE": "1", "COLUMNS": "160"}
     for var in ("PANTAU_CONFIG", "PANTAU_DATABASE_URL", "PREFECT_API_URL", "PREFECT_LOGGING_LEVEL"):
         env.pop(var, None)
-    done = subprocess.run([sys.executable, "-m", "pantau", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "pantau", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -63,19 +64,27 @@ def test_the_demo_timestamps_give_three_and_a_half_hours():
 def test_repeat_raises_a_known_hoax_alert_and_the_debunk_is_linked_to_polres(demo):
     cwd, _ = demo
     with sqlite3.connect(cwd / "pantau.db") as con:
-        ids = dict(con.execute("select url, id from items where url in (?, ?, ?)",
-                               (HOAX_URL, REPEAT_URL, DEBUNK_URL)))
-        claim_of = dict(con.execute("select id, claim_id from items where id in (?, ?)",
-                                    (ids[HOAX_URL], ids[REPEAT_URL])))
+        ids = dict(
+            con.execute(
+                "select url, id from items where url in (?, ?, ?)", (HOAX_URL, REPEAT_URL, DEBUNK_URL)
+            )
+        )
+        claim_of = dict(
+            con.execute("select id, claim_id from items where id in (?, ?)", (ids[HOAX_URL], ids[REPEAT_URL]))
+        )
         assert claim_of[ids[HOAX_URL]] is not None and claim_of[ids[HOAX_URL]] == claim_of[ids[REPEAT_URL]]
         claim_id = claim_of[ids[HOAX_URL]]
-        alerts = con.execute("select item_id, claim_id, details from alerts where kind = 'known_hoax' "
-                             "and item_id in (?, ?)", (ids[HOAX_URL], ids[REPEAT_URL])).fetchall()
+        alerts = con.execute(
+            "select item_id, claim_id, details from alerts where kind = 'known_hoax' and item_id in (?, ?)",
+            (ids[HOAX_URL], ids[REPEAT_URL]),
+        ).fetchall()
         assert [(a[0], a[1]) for a in alerts] == [(ids[REPEAT_URL], claim_id)]
         debunk = json.loads(alerts[0][2])["debunk"]
         assert debunk["url"] == DEBUNK_URL and debunk["actor"] == "Polres Sampang"
-        links = con.execute("select item_id, actor, actor_category, link_method from counter_narratives "
-                            "where claim_id = ?", (claim_id,)).fetchall()
+        links = con.execute(
+            "select item_id, actor, actor_category, link_method from counter_narratives where claim_id = ?",
+            (claim_id,),
+        ).fetchall()
         assert (ids[DEBUNK_URL], "Polres Sampang", "polres", "auto") in links
 
 
@@ -116,8 +125,10 @@ def test_every_report_figure_is_recomputed_from_the_claims(demo):
     answered = [c for c in claims if c["answered"] == "1"]
     lags = [float(c["hours_to_first_answer"]) for c in answered]
     kept = sum(c["kept_spreading"] == "1" for c in claims)
-    summary = (f"{len(claims)} claims, {len(answered)} answered ({len(answered) / len(claims):.0%}), "
-               f"median {_median(lags):.1f} h to the first counter-narrative, {kept} kept spreading")
+    summary = (
+        f"{len(claims)} claims, {len(answered)} answered ({len(answered) / len(claims):.0%}), "
+        f"median {_median(lags):.1f} h to the first counter-narrative, {kept} kept spreading"
+    )
     assert summary in " ".join(stdout.split()), stdout
     stages = {row["stage"]: row for row in _csv(cwd / "report" / "stages.csv")}
     for stage in {c["stage"] for c in claims} | {"all"}:

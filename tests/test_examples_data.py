@@ -28,16 +28,32 @@ WIB = timezone(timedelta(hours=7))
 WINDOW = (date(2024, 8, 1), date(2025, 3, 31))
 SIGNALS = {"hoax", "hate_speech", "sara", "abusive", "violence_threat", "vote_buying", "counter_narrative"}
 LANGS = {"ind", "mad", "jav", "eng"}
-KECAMATAN = {"Banyuates", "Camplong", "Jrengik", "Karang Penang", "Kedungdung", "Ketapang", "Omben",
-             "Pangarengan", "Robatal", "Sampang", "Sokobanah", "Sreseh", "Tambelangan", "Torjun"}
+KECAMATAN = {
+    "Banyuates",
+    "Camplong",
+    "Jrengik",
+    "Karang Penang",
+    "Kedungdung",
+    "Ketapang",
+    "Omben",
+    "Pangarengan",
+    "Robatal",
+    "Sampang",
+    "Sokobanah",
+    "Sreseh",
+    "Tambelangan",
+    "Torjun",
+}
 # Inclusive local (WIB) dates, as in examples/sampang.yaml.
-STAGES = [("registration", date(2024, 8, 27), date(2024, 8, 29)),
-          ("candidate_determination", date(2024, 8, 30), date(2024, 9, 24)),
-          ("campaign", date(2024, 9, 25), date(2024, 11, 23)),
-          ("quiet_period", date(2024, 11, 24), date(2024, 11, 26)),
-          ("voting_day", date(2024, 11, 27), date(2024, 11, 27)),
-          ("counting_recapitulation", date(2024, 11, 28), date(2024, 12, 16)),
-          ("disputes", date(2024, 12, 17), date(2025, 3, 31))]
+STAGES = [
+    ("registration", date(2024, 8, 27), date(2024, 8, 29)),
+    ("candidate_determination", date(2024, 8, 30), date(2024, 9, 24)),
+    ("campaign", date(2024, 9, 25), date(2024, 11, 23)),
+    ("quiet_period", date(2024, 11, 24), date(2024, 11, 26)),
+    ("voting_day", date(2024, 11, 27), date(2024, 11, 27)),
+    ("counting_recapitulation", date(2024, 11, 28), date(2024, 12, 16)),
+    ("disputes", date(2024, 12, 17), date(2025, 3, 31)),
+]
 JSONL_FIELDS = {"id", "platform", "author", "created_at", "url", "text"}
 PLATFORMS = {"facebook", "x", "tiktok", "whatsapp_group", "instagram"}
 CSV_COLUMNS = ["message", "posted_at", "user", "link", "network"]

@@ -37,9 +37,15 @@ def test_the_catalogue_parses_and_has_a_label_for_every_stored_code():
     keys = [(m.context, m.id) for m in catalog if m.id]
     assert len(keys) == len(set(keys)) and all(m.string for m in catalog if m.id)
     assert not [m.id for m in catalog if m.id and m.fuzzy]
-    wanted = {"signal": [*SIGNALS, *ALERT_KINDS], "alert_status": ALERT_STATUSES, "verdict": VERDICTS,
-              "role": ROLES, "actor_category": ACTOR_CATEGORIES, "attribution": ATTRIBUTION_BASES,
-              "stage": [s.name for s in _config().stages]}
+    wanted = {
+        "signal": [*SIGNALS, *ALERT_KINDS],
+        "alert_status": ALERT_STATUSES,
+        "verdict": VERDICTS,
+        "role": ROLES,
+        "actor_category": ACTOR_CATEGORIES,
+        "attribution": ATTRIBUTION_BASES,
+        "stage": [s.name for s in _config().stages],
+    }
     missing = {ctx: [c for c in codes if c not in messages.table(ctx)] for ctx, codes in wanted.items()}
     assert not any(missing.values()), missing
     assert set(ATTRIBUTIONS) == set(ATTRIBUTION_BASES)
@@ -61,15 +67,47 @@ def test_web_and_telegram_read_the_same_catalogue():
     for code in ALERT_KINDS:
         assert digest.KIND_LABELS[code] == i18n.SIGNALS[code]
     assert digest.SEVERITY_LABELS["critical"] == i18n.SEVERITIES["critical"].upper()
-    entry = digest.telegram_entry(PendingNotification(
-        delivery_id=1, batch_id="b", attempts=0, alert_id=7, kind="spike", signal=None, severity="high",
-        stage=None, district="Omben", reason="5 items",
-        created_at=T0, item_id=None, item_title=None, item_url=None, item_snippet=None, source_name=None))
+    entry = digest.telegram_entry(
+        PendingNotification(
+            delivery_id=1,
+            batch_id="b",
+            attempts=0,
+            alert_id=7,
+            kind="spike",
+            signal=None,
+            severity="high",
+            stage=None,
+            district="Omben",
+            reason="5 items",
+            created_at=T0,
+            item_id=None,
+            item_title=None,
+            item_url=None,
+            item_snippet=None,
+            source_name=None,
+        )
+    )
     assert messages.label("signal", "spike") in entry
-    flagged = digest.telegram_entry(PendingNotification(
-        delivery_id=2, batch_id="b", attempts=0, alert_id=8, kind="flagged_item", signal="vote_buying",
-        severity="high", stage=None, district=None, reason="vote_buying 0.88 ≥ 0.60: amplop", created_at=T0,
-        item_id=None, item_title=None, item_url=None, item_snippet=None, source_name=None))
+    flagged = digest.telegram_entry(
+        PendingNotification(
+            delivery_id=2,
+            batch_id="b",
+            attempts=0,
+            alert_id=8,
+            kind="flagged_item",
+            signal="vote_buying",
+            severity="high",
+            stage=None,
+            district=None,
+            reason="vote_buying 0.88 ≥ 0.60: amplop",
+            created_at=T0,
+            item_id=None,
+            item_title=None,
+            item_url=None,
+            item_snippet=None,
+            source_name=None,
+        )
+    )
     assert f"<i>{i18n.SIGNALS['vote_buying']} 0.88 ≥ 0.60: amplop</i>" in flagged  # the reason in words
 
 
@@ -80,14 +118,20 @@ def test_reasons_name_their_signal_in_words():
 
 
 def test_the_report_names_stages_and_categories_from_the_catalogue_without_config_labels():
-    region = _config().model_copy(update={"stages": [
-        StageConfig(name=s.name, start=s.start, end=s.end) for s in _config().stages]})  # no labels
-    claim = ClaimRecord(claim_id=1, canonical_text="Paslon 02 digugurkan KPU", item_times=(T0,),
-                        stage="candidate_determination")
-    answer = AnswerRecord(claim_id=1, item_id=9, published_at=T0, actor="KPU Sampang", category="kpu",
-                          attribution="mentioned")
+    region = _config().model_copy(
+        update={"stages": [StageConfig(name=s.name, start=s.start, end=s.end) for s in _config().stages]}
+    )  # no labels
+    claim = ClaimRecord(
+        claim_id=1,
+        canonical_text="Paslon 02 digugurkan KPU",
+        item_times=(T0,),
+        stage="candidate_determination",
+    )
+    answer = AnswerRecord(
+        claim_id=1, item_id=9, published_at=T0, actor="KPU Sampang", category="kpu", attribution="mentioned"
+    )
     page = render_html(build_report([claim], [answer], region, now=T0))
-    assert "<th scope=\"row\">Verifikasi dan penetapan paslon</th>" in page
+    assert '<th scope="row">Verifikasi dan penetapan paslon</th>' in page
     assert "candidate_determination" not in page
     assert "<td>KPU</td>" in page and "<td>kpu</td>" not in page
     assert 'KPU Sampang <span class="basis">(disebut dalam teks)</span>' in page
@@ -95,8 +139,12 @@ def test_the_report_names_stages_and_categories_from_the_catalogue_without_confi
 
 def test_no_module_spells_a_catalogue_label_itself():
     """Labels of several words (stage and signal names) live in the catalogue only."""
-    labels = {text for ctx in ("stage", "signal", "actor_category") for text in messages.table(ctx).values()
-              if " " in text}
+    labels = {
+        text
+        for ctx in ("stage", "signal", "actor_category")
+        for text in messages.table(ctx).values()
+        if " " in text
+    }
     found = []
     for package in ("pantau", "flows", "storage"):
         for path in sorted((ROOT / package).rglob("*")):

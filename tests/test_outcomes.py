@@ -32,8 +32,14 @@ def t(month: int, day: int, hour: int, minute: int = 0) -> datetime:
 # Claim 3 (quiet period): seen once, never answered.
 # Claim 4 (counting): seen 28 Nov 10:00, but KPU had debunked it on 25 Nov -> answered after 0 h.
 CLAIMS = [
-    ClaimRecord(1, "TPS di Omben dibakar", (t(11, 27, 10), t(11, 27, 11), t(11, 27, 15)),
-                stage="voting_day", districts=("Omben",), source_count=2),
+    ClaimRecord(
+        1,
+        "TPS di Omben dibakar",
+        (t(11, 27, 10), t(11, 27, 11), t(11, 27, 15)),
+        stage="voting_day",
+        districts=("Omben",),
+        source_count=2,
+    ),
     ClaimRecord(2, "Paslon 02 mundur", (t(10, 20, 9), t(10, 20, 8)), stage="campaign", source_count=1),
     ClaimRecord(3, "Amplop 100 ribu", (t(11, 26, 12),), stage="quiet_period", source_count=1),
     ClaimRecord(4, "Hasil resmi sudah keluar", (t(11, 28, 10),), stage="counting_recapitulation"),
@@ -90,8 +96,15 @@ def test_actors_and_categories():
     assert (media.claims_answered, media.first_answers, media.hours_to_answer) == (2, 1, (4.0, 24.0))
     assert media.median_hours == 14.0
     assert (rows["Polres Sampang"].first_answers, rows["Polres Sampang"].hours_to_answer) == (1, (3.5,))
-    assert by_category(outcomes) == {"media": 2, "polres": 1, "kodim": 0, "kpu": 1, "bawaslu": 0,
-                                     "nu": 0, "other": 0}
+    assert by_category(outcomes) == {
+        "media": 2,
+        "polres": 1,
+        "kodim": 0,
+        "kpu": 1,
+        "bawaslu": 0,
+        "nu": 0,
+        "other": 0,
+    }
 
 
 def test_empty_input_and_claims_without_items():
@@ -111,19 +124,26 @@ ACTORS = [
 ]
 
 
-@pytest.mark.parametrize(("source_actor", "mentioned", "expected"), [
-    ("polres-sampang", ["kpu-sampang"], ("Polres Sampang", "polres", "source")),   # its own feed
-    # a newsroom's own debunk that quotes KPU and Polres is the newsroom's (issue 15: who published,
-    # not who is mentioned)
-    ("kabar", ["kpu-sampang", "polres-sampang"], ("Kabar Sampang (demo)", "media", "source")),
-    ("kabar", ["paslon-01"], ("Kabar Sampang (demo)", "media", "source")),
-    ("mafindo", [], ("Mafindo", "media", "source")),
-    (None, ["pcnu"], ("PCNU Sampang", "nu", "mentioned")),  # a post relaying PCNU's clarification
-    (None, ["mafindo", "polres-sampang"], ("Polres Sampang", "polres", "mentioned")),  # "cek fakta" is no one
-    (None, [], (None, "other", None)),  # a citizen's correction
-    ("pemkab", [], ("Pemkab", "other", "source")),
-    ("unknown-id", [], (None, "other", None)),
-])
+@pytest.mark.parametrize(
+    ("source_actor", "mentioned", "expected"),
+    [
+        ("polres-sampang", ["kpu-sampang"], ("Polres Sampang", "polres", "source")),  # its own feed
+        # a newsroom's own debunk that quotes KPU and Polres is the newsroom's (issue 15: who published,
+        # not who is mentioned)
+        ("kabar", ["kpu-sampang", "polres-sampang"], ("Kabar Sampang (demo)", "media", "source")),
+        ("kabar", ["paslon-01"], ("Kabar Sampang (demo)", "media", "source")),
+        ("mafindo", [], ("Mafindo", "media", "source")),
+        (None, ["pcnu"], ("PCNU Sampang", "nu", "mentioned")),  # a post relaying PCNU's clarification
+        (
+            None,
+            ["mafindo", "polres-sampang"],
+            ("Polres Sampang", "polres", "mentioned"),
+        ),  # "cek fakta" is no one
+        (None, [], (None, "other", None)),  # a citizen's correction
+        ("pemkab", [], ("Pemkab", "other", "source")),
+        ("unknown-id", [], (None, "other", None)),
+    ],
+)
 def test_attribution_by_who_published(source_actor, mentioned, expected):
     found = attribute(source_actor, mentioned, ACTORS)
     assert (found.actor, found.category, found.basis) == expected
@@ -132,4 +152,8 @@ def test_attribution_by_who_published(source_actor, mentioned, expected):
 
 def test_category_of_kinds():
     assert [category_of(k) for k in ("military", "election_supervisor", "civil_society", None)] == [
-        "kodim", "bawaslu", "other", "other"]
+        "kodim",
+        "bawaslu",
+        "other",
+        "other",
+    ]

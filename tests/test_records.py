@@ -6,8 +6,9 @@ from pantau.domain.records import CollectedItem, CollectResult, Skipped, SkipRea
 
 
 def test_notes_on_kept_items_are_not_counted_as_dropped():
-    result = CollectResult(source="s", items=[CollectedItem(source="s", text="a"),
-                                              CollectedItem(source="s", text="b")])
+    result = CollectResult(
+        source="s", items=[CollectedItem(source="s", text="a"), CollectedItem(source="s", text="b")]
+    )
     result.skipped += [
         Skipped("s", SkipReason.BAD_DATE, "no date; item kept", "entry 1"),
         Skipped("s", SkipReason.MALFORMED, "unclosed tag; entries recovered", "feed"),

@@ -16,17 +16,26 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 def _config(**schedule) -> PantauConfig:
-    return PantauConfig.model_validate({
-        "stages": [
-            {"name": "campaign", "start": "2024-09-25", "end": "2024-11-23"},
-            {"name": "quiet_period", "start": "2024-11-24", "end": "2024-11-26"},
-            {"name": "voting_day", "start": "2024-11-27", "end": "2024-11-27"},
-            {"name": "disputes", "start": "2024-12-17", "end": "2025-03-31"},
-        ],
-        "schedule": {"default_interval": "2h",
-                     "stage_intervals": {"campaign": "1h", "quiet_period": "10m", "voting_day": "5m",
-                                         "post_election": "1d"}, **schedule},
-    })
+    return PantauConfig.model_validate(
+        {
+            "stages": [
+                {"name": "campaign", "start": "2024-09-25", "end": "2024-11-23"},
+                {"name": "quiet_period", "start": "2024-11-24", "end": "2024-11-26"},
+                {"name": "voting_day", "start": "2024-11-27", "end": "2024-11-27"},
+                {"name": "disputes", "start": "2024-12-17", "end": "2025-03-31"},
+            ],
+            "schedule": {
+                "default_interval": "2h",
+                "stage_intervals": {
+                    "campaign": "1h",
+                    "quiet_period": "10m",
+                    "voting_day": "5m",
+                    "post_election": "1d",
+                },
+                **schedule,
+            },
+        }
+    )
 
 
 def _wib(*args) -> datetime:
@@ -38,16 +47,19 @@ def test_first_run_is_due_at_once():
     assert next_run_at(_config(), None, now) == now
 
 
-@pytest.mark.parametrize(("last", "due"), [
-    (_wib(2024, 10, 1, 9, 0), _wib(2024, 10, 1, 10, 0)),        # campaign: hourly
-    (_wib(2024, 11, 23, 23, 30), _wib(2024, 11, 24, 0, 0)),     # the quiet period starts on time
-    (_wib(2024, 11, 24, 0, 0), _wib(2024, 11, 24, 0, 10)),      # then every 10 minutes
-    (_wib(2024, 11, 26, 23, 58), _wib(2024, 11, 27, 0, 0)),     # voting day starts on time
-    (_wib(2024, 11, 27, 12, 0), _wib(2024, 11, 27, 12, 5)),     # every 5 minutes on voting day
-    (_wib(2024, 11, 27, 23, 57), _wib(2024, 11, 28, 0, 0)),     # a gap in the calendar: boundary
-    (_wib(2024, 11, 28, 9, 0), _wib(2024, 11, 28, 9, 5)),       # gap: the last stage's interval holds
-    (_wib(2025, 4, 5, 9, 0), _wib(2025, 4, 6, 9, 0)),           # after the calendar: daily
-])
+@pytest.mark.parametrize(
+    ("last", "due"),
+    [
+        (_wib(2024, 10, 1, 9, 0), _wib(2024, 10, 1, 10, 0)),  # campaign: hourly
+        (_wib(2024, 11, 23, 23, 30), _wib(2024, 11, 24, 0, 0)),  # the quiet period starts on time
+        (_wib(2024, 11, 24, 0, 0), _wib(2024, 11, 24, 0, 10)),  # then every 10 minutes
+        (_wib(2024, 11, 26, 23, 58), _wib(2024, 11, 27, 0, 0)),  # voting day starts on time
+        (_wib(2024, 11, 27, 12, 0), _wib(2024, 11, 27, 12, 5)),  # every 5 minutes on voting day
+        (_wib(2024, 11, 27, 23, 57), _wib(2024, 11, 28, 0, 0)),  # a gap in the calendar: boundary
+        (_wib(2024, 11, 28, 9, 0), _wib(2024, 11, 28, 9, 5)),  # gap: the last stage's interval holds
+        (_wib(2025, 4, 5, 9, 0), _wib(2025, 4, 6, 9, 0)),  # after the calendar: daily
+    ],
+)
 def test_next_run(last, due):
     assert next_run_at(_config(), last, last + timedelta(seconds=1)) == due
 
@@ -62,8 +74,8 @@ def test_a_late_service_runs_at_once_and_never_twice_for_one_slot():
 
 def test_boundaries_are_local_midnights_in_utc():
     bounds = stage_boundaries(_config())
-    assert bounds[0] == datetime(2024, 9, 24, 17, 0, tzinfo=UTC)        # 25 Sep 00:00 WIB
-    assert datetime(2024, 11, 23, 17, 0, tzinfo=UTC) in bounds           # 24 Nov 00:00 WIB
+    assert bounds[0] == datetime(2024, 9, 24, 17, 0, tzinfo=UTC)  # 25 Sep 00:00 WIB
+    assert datetime(2024, 11, 23, 17, 0, tzinfo=UTC) in bounds  # 24 Nov 00:00 WIB
     assert bounds == sorted(set(bounds))
 
 
@@ -85,10 +97,21 @@ def test_stage_intervals_must_name_known_stages():
         _config(stage_intervals={"kampanye": "1h"})
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("30s", 30), ("10m", 600), ("1h", 3600), ("1d", 86400), ("1h30m", 5400), ("2w", 1209600),
-    ("90", 90), (45, 45), ("1.5h", 5400), (" 10 M ", 600),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", 30),
+        ("10m", 600),
+        ("1h", 3600),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        ("2w", 1209600),
+        ("90", 90),
+        (45, 45),
+        ("1.5h", 5400),
+        (" 10 M ", 600),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 

@@ -15,10 +15,21 @@ def test_bundled_sampang_config_is_complete():
     s = load_settings()
     assert s.region == "Sampang"
     assert len(s.districts) == 14
-    assert {a.kind for a in s.actors} >= {"police", "military", "election_commission",
-                                          "election_supervisor", "religious_org", "media"}
+    assert {a.kind for a in s.actors} >= {
+        "police",
+        "military",
+        "election_commission",
+        "election_supervisor",
+        "religious_org",
+        "media",
+    }
     assert [st.name for st in s.stages][:5] == [
-        "registration", "candidate_determination", "campaign", "quiet_period", "voting_day"]
+        "registration",
+        "candidate_determination",
+        "campaign",
+        "quiet_period",
+        "voting_day",
+    ]
     for source in s.sources:  # bundled: locations resolve to real files
         if not source.enabled:  # real sources that need internet
             assert source.location.startswith("https://")
@@ -52,23 +63,28 @@ def test_env_overrides_file_and_kwargs_override_env(tmp_path, monkeypatch):
 def test_relative_source_locations_resolve_against_the_config_folder(tmp_path):
     (tmp_path / "feeds").mkdir()
     cfg = tmp_path / "p.yaml"
-    cfg.write_text("sources:\n  - {name: a, kind: rss, location: feeds/a.xml}\n"
-                   "  - {name: b, kind: rss, location: 'https://example.org/rss'}\n")
+    cfg.write_text(
+        "sources:\n  - {name: a, kind: rss, location: feeds/a.xml}\n"
+        "  - {name: b, kind: rss, location: 'https://example.org/rss'}\n"
+    )
     s = load_settings(cfg)
     assert s.sources[0].location == str(tmp_path / "feeds" / "a.xml")
     assert s.sources[1].location == "https://example.org/rss"
 
 
-@pytest.mark.parametrize("body, field, words", [
-    ("sources:\n  - {name: a, kind: rss}\n", "sources.0.location", "Field required"),
-    ("batch_size: lots\n", "batch_size", "valid integer"),
-    ("stages:\n  - {name: a, start: 2024-02-01, end: 2024-01-01}\n", "stages.0", "before start"),
-    ("alerts:\n  thresholds: {rumour: 0.5}\n", "alerts.thresholds", "unknown signal 'rumour'"),
-    ("timezone: Mars/Olympus\n", "timezone", "unknown time zone"),
-    ("sources:\n  - {name: a, kind: rss, location: x, actor: nobody}\n", "(top level)", "unknown actor"),
-    ("candidates:\n  - {id: c1, name: Someone}\n", "candidates.0", "needs a 'reference'"),
-    ("colour: blue\n", "colour", "Extra inputs are not permitted"),
-])
+@pytest.mark.parametrize(
+    "body, field, words",
+    [
+        ("sources:\n  - {name: a, kind: rss}\n", "sources.0.location", "Field required"),
+        ("batch_size: lots\n", "batch_size", "valid integer"),
+        ("stages:\n  - {name: a, start: 2024-02-01, end: 2024-01-01}\n", "stages.0", "before start"),
+        ("alerts:\n  thresholds: {rumour: 0.5}\n", "alerts.thresholds", "unknown signal 'rumour'"),
+        ("timezone: Mars/Olympus\n", "timezone", "unknown time zone"),
+        ("sources:\n  - {name: a, kind: rss, location: x, actor: nobody}\n", "(top level)", "unknown actor"),
+        ("candidates:\n  - {id: c1, name: Someone}\n", "candidates.0", "needs a 'reference'"),
+        ("colour: blue\n", "colour", "Extra inputs are not permitted"),
+    ],
+)
 def test_bad_config_names_the_field_and_problem(tmp_path, body, field, words):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(body)
@@ -95,10 +111,16 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 def test_place_names_come_from_the_region_its_place_words_and_districts():
     from pantau.domain.config import PantauConfig
 
-    region = PantauConfig.model_validate({
-        "region": "Pamekasan", "place_words": ["Madura", " madura ", ""],
-        "districts": [{"name": "Pademawu", "variants": ["Pademmawu"]},
-                      {"name": "Pamekasan", "name_is_unambiguous": False, "variants": ["Kota Pamekasan"]}]})
+    region = PantauConfig.model_validate(
+        {
+            "region": "Pamekasan",
+            "place_words": ["Madura", " madura ", ""],
+            "districts": [
+                {"name": "Pademawu", "variants": ["Pademmawu"]},
+                {"name": "Pamekasan", "name_is_unambiguous": False, "variants": ["Kota Pamekasan"]},
+            ],
+        }
+    )
     assert region.region_names() == ["Pamekasan", "Madura"]
     assert region.place_names() == ["Pamekasan", "Madura", "Pademawu", "Pademmawu", "Kota Pamekasan"]
     bundled = load_settings(bundled_examples_dir() / "sampang.yaml").region_config

@@ -53,7 +53,7 @@ def test_no_history_needs_more_than_min_count():
     six = evaluate_pair(6, 0, p, DEFAULT)
     assert six.ratio == pytest.approx(3.0) and six.z < 3 and not six.is_spike
     seven = evaluate_pair(7, 0, p, DEFAULT)
-    assert seven.z == pytest.approx(5 / 2 ** 0.5) and seven.is_spike
+    assert seven.z == pytest.approx(5 / 2**0.5) and seven.is_spike
 
 
 def test_min_count_boundary():
@@ -79,7 +79,8 @@ def test_bucket_is_window_aligned():
     same = _period(NOW + timedelta(minutes=39, seconds=59))
     assert spike_dedupe_key("Omben", "hoax", same) == spike_dedupe_key("Omben", "hoax", _period())
     assert spike_dedupe_key("Omben", "hoax", _period(NOW + timedelta(minutes=40))).endswith(
-        "2024-11-27T11:00:00+00:00")
+        "2024-11-27T11:00:00+00:00"
+    )
     assert spike_dedupe_key(None, "sara", _period()) == "spike:-:sara:2024-11-27T10:00:00+00:00"
     day = SpikeConfig(window="1d")
     assert _period(config=day).bucket_start() == datetime(2024, 11, 27, tzinfo=UTC)
@@ -94,8 +95,11 @@ def test_severity():
 
 def test_drafts_carry_the_numbers():
     ids = tuple(range(100, 130))
-    pairs = [PairCount("Omben", "hoax", 30, 0, ids), PairCount("Torjun", "hoax", 3, 0, (1, 2, 3)),
-             PairCount(None, "sara", 7, 168, tuple(range(7)))]
+    pairs = [
+        PairCount("Omben", "hoax", 30, 0, ids),
+        PairCount("Torjun", "hoax", 3, 0, (1, 2, 3)),
+        PairCount(None, "sara", 7, 168, tuple(range(7))),
+    ]
     drafts = spike_drafts(pairs, _period(), DEFAULT, stage="campaign")
     assert [(d.district, d.signal) for d in drafts] == [(None, "sara"), ("Omben", "hoax")]
     none, omben = drafts

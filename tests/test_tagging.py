@@ -14,7 +14,9 @@ def _tagger() -> Tagger:
 def test_districts_by_name_and_variant():
     t = _tagger()
     assert t.districts("Logistik tiba di Kecamatan Omben dan Karangpenang pagi ini") == [
-        "Karang Penang", "Omben"]
+        "Karang Penang",
+        "Omben",
+    ]
     assert t.districts("Warga CAMPLÔNG berkumpul") == ["Camplong"]
 
 
@@ -31,7 +33,6 @@ def test_whole_words_only():
 
 def test_actors_and_candidates():
     t = _tagger()
-    found = t.actors("Kapolres Sampang dan Dandim 0828 meninjau TPS bersama Bawaslu Sampang; "
-                     "Paslon 02 hadir")
+    found = t.actors("Kapolres Sampang dan Dandim 0828 meninjau TPS bersama Bawaslu Sampang; Paslon 02 hadir")
     assert found == ["polres-sampang", "kodim-0828", "bawaslu-sampang", "paslon-02"]
     assert t.actors("Tidak ada yang disebut di sini") == []

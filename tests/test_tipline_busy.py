@@ -71,8 +71,9 @@ def _send(url: str, token: str) -> tuple[int, dict, float]:
 
 def test_a_locked_database_gives_503_and_nothing_is_lost(served):
     url, path, engine = served
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), "3"], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), "3"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with ThreadPoolExecutor(2) as pool:
@@ -97,4 +98,3 @@ def test_a_locked_database_gives_503_and_nothing_is_lost(served):
     time.sleep(1)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Item)) == 1
-

@@ -24,8 +24,11 @@ from storage.models import Item
 
 KEY = "tipline-test-key-" + "0123456789abcdef" * 2
 TOKENS = {"s3cret-token-for-nu-0001": "pcnu-sampang", "s3cret-token-for-radio-02": "radio-demo"}
-MESSAGE = {"text": "Katanya TPS 4 Omben dipindah ke balai desa, sebarkan!", "sender": "+62 812 0000 1111",
-           "forwarded_from": "Grup Warga Omben"}
+MESSAGE = {
+    "text": "Katanya TPS 4 Omben dipindah ke balai desa, sebarkan!",
+    "sender": "+62 812 0000 1111",
+    "forwarded_from": "Grup Warga Omben",
+}
 
 
 @pytest.fixture()
@@ -33,8 +36,13 @@ def setup(db_url):
     engine = make_engine(db_url)
     migrate(engine)
     clock = [0.0]
-    app = create_app(engine, TOKENS, author_key=KEY, clock=lambda: clock[0],
-                     now=lambda: datetime(2024, 11, 26, 1, 0, tzinfo=UTC))
+    app = create_app(
+        engine,
+        TOKENS,
+        author_key=KEY,
+        clock=lambda: clock[0],
+        now=lambda: datetime(2024, 11, 26, 1, 0, tzinfo=UTC),
+    )
     yield TestClient(app, raise_server_exceptions=False), engine, clock
     engine.dispose()
 
@@ -81,14 +89,17 @@ def test_blocks_an_address_after_repeated_failures_then_recovers(setup):
     assert _post(client, MESSAGE).status_code == 201
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"{not json", "malformed"),
-    ({"text": "halo"}, "missing_field"),
-    ({"text": "", "sender": "x"}, "empty_text"),
-    ({"text": "halo", "sender": "x", "url": "javascript:alert(1)"}, "malformed"),
-    ({"text": "halo", "sender": "x", "admin": True}, "malformed"),
-    (["a", "list"], "malformed"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"{not json", "malformed"),
+        ({"text": "halo"}, "missing_field"),
+        ({"text": "", "sender": "x"}, "empty_text"),
+        ({"text": "halo", "sender": "x", "url": "javascript:alert(1)"}, "malformed"),
+        ({"text": "halo", "sender": "x", "admin": True}, "malformed"),
+        (["a", "list"], "malformed"),
+    ],
+)
 def test_unusable_payloads_get_400_with_a_reason(setup, body, reason):
     client, engine, _ = setup
     response = _post(client, body)
@@ -107,7 +118,9 @@ def test_size_and_content_type_limits(setup):
 
 def test_token_spec_parsing():
     assert parse_tokens("nu:abcdefghijklmnop, radio:qrstuvwxyz012345") == {
-        "abcdefghijklmnop": "nu", "qrstuvwxyz012345": "radio"}
+        "abcdefghijklmnop": "nu",
+        "qrstuvwxyz012345": "radio",
+    }
     for bad in (None, "", "nu:short", "no-colon-here-at-all"):
         with pytest.raises(ConfigError):
             parse_tokens(bad)
@@ -119,18 +132,22 @@ HOSTILE_BODIES = {
     "NUL escape": (b'{"text": "halo\\u0000", "sender": "a"}', "malformed"),
     "NUL in the sender": (b'{"text": "halo", "sender": "a\\u0000b"}', "malformed"),
     "30,000-deep nesting": (b"[" * 30_000 + b"]" * 30_000, "too_large"),
-    "deep nesting in a field": (b'{"text": "halo", "sender": "a", "attachments": ' + b"[" * 5000 + b"]" * 5000
-                                + b"}", "too_large"),
+    "deep nesting in a field": (
+        b'{"text": "halo", "sender": "a", "attachments": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        "too_large",
+    ),
     "60,000-digit number": (b'{"text": "halo", "sender": "a", "n": ' + b"9" * 60_000 + b"}", "too_large"),
-    "5,000-digit number": (b'[' + b"1" * 5000 + b"]", "too_large"),
-    "long float": (b'[1.' + b"5" * 5000 + b"]", "too_large"),
+    "5,000-digit number": (b"[" + b"1" * 5000 + b"]", "too_large"),
+    "long float": (b"[1." + b"5" * 5000 + b"]", "too_large"),
     "NaN": (b'{"text": NaN, "sender": "a"}', "malformed"),
-    "Infinity": (b'[-Infinity]', "malformed"),
+    "Infinity": (b"[-Infinity]", "malformed"),
     "raw surrogate bytes": (b'{"text": "\xed\xa0\x80", "sender": "a"}', "bad_encoding"),
     "latin-1 bytes": (b'{"text": "caf\xe9", "sender": "a"}', "bad_encoding"),
     "unterminated strings": (b'"\\"' * 20_000, "malformed"),
-    "huge url": (json.dumps({"text": "halo", "sender": "a", "url": "https://x.example/" + "a" * 50_000})
-                 .encode(), "too_large"),
+    "huge url": (
+        json.dumps({"text": "halo", "sender": "a", "url": "https://x.example/" + "a" * 50_000}).encode(),
+        "too_large",
+    ),
 }
 
 
@@ -154,6 +171,7 @@ def test_nesting_within_the_limit_is_fine(setup):
 
 
 # --- the secret key (row 9) -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("key", [DEVELOPMENT_KEY, "", "too-short-key"])
 def test_the_app_refuses_the_development_key_and_short_keys(tmp_path, key):

@@ -24,16 +24,22 @@ KEY = "fuzz-author-key-" + "f" * 32
 ANY_CHAR = st.one_of(st.characters(), st.characters(categories=("Cs",)), st.sampled_from("\x00\r\n\t "))
 TEXTS = st.one_of(st.text(max_size=40), st.text(ANY_CHAR, max_size=40))
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), TEXTS)
-JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                        st.dictionaries(TEXTS, inner, max_size=4)),
-                       max_leaves=12)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXTS, inner, max_size=4)),
+    max_leaves=12,
+)
 WORDS = st.text(st.characters(categories=("L", "N")), min_size=1, max_size=30)
 URLS = st.one_of(st.builds("https://kabar.example/{}".format, WORDS), TEXTS)
 MESSAGES = st.fixed_dictionaries(  # mostly the right shape, so that many reach the database
     {"text": st.one_of(WORDS, WORDS, WORDS, TEXTS), "sender": st.one_of(WORDS, WORDS, WORDS, TEXTS)},
-    optional={"forwarded_from": st.one_of(st.none(), WORDS, TEXTS), "url": URLS,
-              "attachments": st.one_of(st.lists(st.one_of(WORDS, TEXTS), max_size=3), JSONISH)},
+    optional={
+        "forwarded_from": st.one_of(st.none(), WORDS, TEXTS),
+        "url": URLS,
+        "attachments": st.one_of(st.lists(st.one_of(WORDS, TEXTS), max_size=3), JSONISH),
+    },
 )
+
 
 def _encode(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=True).encode()  # a lone surrogate becomes a \\udxxx escape
@@ -48,11 +54,16 @@ MESSAGE_BODIES = st.one_of(
     MESSAGES.map(lambda m: json.dumps(m, ensure_ascii=False).encode("utf-8", "surrogatepass")),
 )
 BODIES = st.one_of(
-    MESSAGE_BODIES, MESSAGE_BODIES, MESSAGE_BODIES,  # weighted: half of the bodies are message-shaped
+    MESSAGE_BODIES,
+    MESSAGE_BODIES,
+    MESSAGE_BODIES,  # weighted: half of the bodies are message-shaped
     JSONISH.map(_encode),
     st.builds(_nest, st.integers(0, 40_000), MESSAGES.map(_encode)),
-    st.builds(lambda digits, m: _encode(m)[:-1] + b', "n": ' + b"7" * digits + b"}",
-              st.integers(1, 60_000), MESSAGES),
+    st.builds(
+        lambda digits, m: _encode(m)[:-1] + b', "n": ' + b"7" * digits + b"}",
+        st.integers(1, 60_000),
+        MESSAGES,
+    ),
     st.builds(lambda raw, cut: raw[:cut], MESSAGES.map(_encode), st.integers(0, 80)),
     st.binary(max_size=300),
 )
@@ -68,13 +79,24 @@ def tipline(db_url):
 
 
 @given(body=BODIES)
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 def test_any_body_gets_an_answer_below_500_and_accepted_means_stored(tipline, body):
     client, engine = tipline
-    response = client.post("/tipline", content=body, headers={"Authorization": f"Bearer {TOKEN}",
-                                                             "Content-Type": "application/json"})
+    response = client.post(
+        "/tipline",
+        content=body,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
     assert response.status_code < 500, (body[:200], response.text[:300])
     if len(body) > MAX_BODY_BYTES:
         assert response.status_code == 413

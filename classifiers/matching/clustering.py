@@ -62,8 +62,13 @@ class ClaimClusterer:
     weighed less: see :class:`~classifiers.matching.index.MatchConfig`) default to the index's.
     """
 
-    def __init__(self, threshold: float | None = None, index: MatchIndex | None = None, *,
-                 place_words: Sequence[str] | None = None):
+    def __init__(
+        self,
+        threshold: float | None = None,
+        index: MatchIndex | None = None,
+        *,
+        place_words: Sequence[str] | None = None,
+    ):
         self.index = index
         if threshold is None:  # links use the pair score: the ranker's cut means something else
             ranked = index is None or index.config.backend == "ranked"
@@ -158,8 +163,9 @@ class ClaimClusterer:
                 self._link_pairs(first_new + start, chunk, block, block.first, block.rows)
             self._link_pairs(first_new + start, chunk, new, first_new, start + chunk.rows)
 
-    def _link_pairs(self, first_row: int, chunk: _Block, other: _Block, other_first: int,
-                    other_rows: int) -> None:
+    def _link_pairs(
+        self, first_row: int, chunk: _Block, other: _Block, other_first: int, other_rows: int
+    ) -> None:
         """Link rows ``first_row + r`` of ``chunk`` to earlier rows ``other_first + c`` of ``other``."""
         if other_rows == 0:
             return
@@ -174,8 +180,9 @@ class ClaimClusterer:
         keep = other_first + cols < first_row + rows  # each pair once, never an item with itself
         rows, cols = rows[keep], cols[keep]
         if rows.size:  # the stance guard, on the linked pairs only
-            keep = ~contradicting(chunk.negated[rows], chunk.asserted[rows], other.negated[cols],
-                                  other.asserted[cols])
+            keep = ~contradicting(
+                chunk.negated[rows], chunk.asserted[rows], other.negated[cols], other.asserted[cols]
+            )
             rows, cols = rows[keep], cols[keep]
         if rows.size == 0:
             return
@@ -187,8 +194,9 @@ class ClaimClusterer:
             for k in np.flatnonzero(sums):
                 self._centrality[self._order[first + int(k)]] += float(sums[k])
         nodes, local = np.unique(np.concatenate([first_row + rows, other_first + cols]), return_inverse=True)
-        edges = sp.coo_matrix((np.ones(rows.size), (local[:rows.size], local[rows.size:])),
-                              shape=(nodes.size, nodes.size))
+        edges = sp.coo_matrix(
+            (np.ones(rows.size), (local[: rows.size], local[rows.size :])), shape=(nodes.size, nodes.size)
+        )
         _, labels = connected_components(edges, directed=False)
         heads: dict[int, str] = {}
         for node, label in zip(nodes.tolist(), labels.tolist(), strict=True):
@@ -209,10 +217,16 @@ class ClaimClusterer:
             ordered = sorted(members)
             canonical = min(ordered, key=lambda m: (-round(self._centrality[m], 4), m))
             times = [t for t in (as_utc(self._docs[m].published_at) for m in ordered) if t is not None]
-            out.append(ClaimSummary(id=ordered[0], members=tuple(ordered), canonical_id=canonical,
-                                    canonical_text=self._docs[canonical].text,
-                                    first_seen=min(times) if times else None,
-                                    last_seen=max(times) if times else None))
+            out.append(
+                ClaimSummary(
+                    id=ordered[0],
+                    members=tuple(ordered),
+                    canonical_id=canonical,
+                    canonical_text=self._docs[canonical].text,
+                    first_seen=min(times) if times else None,
+                    last_seen=max(times) if times else None,
+                )
+            )
         return sorted(out, key=lambda c: (-c.size, c.id))
 
 
@@ -233,19 +247,30 @@ class _Block:
 
     def slice(self, start: int, stop: int) -> _Block:
         dense = self.dense[start:stop] if self.dense is not None else None
-        return _Block(self.first + start, self.words[start:stop], self.chars[start:stop], dense,
-                      self.negated[start:stop], self.asserted[start:stop])
+        return _Block(
+            self.first + start,
+            self.words[start:stop],
+            self.chars[start:stop],
+            dense,
+            self.negated[start:stop],
+            self.asserted[start:stop],
+        )
 
     def merged(self, after: _Block) -> _Block:
         dense = np.vstack([self.dense, after.dense]) if self.dense is not None else None
-        return _Block(self.first, sp.vstack([self.words, after.words], format="csr"),
-                      sp.vstack([self.chars, after.chars], format="csr"), dense,
-                      sp.vstack([self.negated, after.negated], format="csr"),
-                      sp.vstack([self.asserted, after.asserted], format="csr"))
+        return _Block(
+            self.first,
+            sp.vstack([self.words, after.words], format="csr"),
+            sp.vstack([self.chars, after.chars], format="csr"),
+            dense,
+            sp.vstack([self.negated, after.negated], format="csr"),
+            sp.vstack([self.asserted, after.asserted], format="csr"),
+        )
 
 
-def cluster(docs: Sequence[Doc], threshold: float | None = None, *,
-            place_words: Sequence[str] = ()) -> dict[str, list[str]]:
+def cluster(
+    docs: Sequence[Doc], threshold: float | None = None, *, place_words: Sequence[str] = ()
+) -> dict[str, list[str]]:
     """Batch clustering: claim id -> member ids (the same result as adding the docs one by one)."""
     clusterer = ClaimClusterer(threshold, place_words=place_words)
     clusterer.add(docs)

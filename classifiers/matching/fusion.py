@@ -54,15 +54,20 @@ FUSED_CALIBRATION = Calibration(coef=(18.852, 51.04), intercept=-48.919)
 DEFAULT_THRESHOLD = 0.75
 
 
-def lexical_raw(word_cosine: np.ndarray, char_cosine: np.ndarray,
-                char_weight: float = LEXICAL_CHAR_WEIGHT) -> np.ndarray:
+def lexical_raw(
+    word_cosine: np.ndarray, char_cosine: np.ndarray, char_weight: float = LEXICAL_CHAR_WEIGHT
+) -> np.ndarray:
     """The raw lexical similarity in [0, 1]."""
     return (1.0 - char_weight) * np.asarray(word_cosine) + char_weight * np.asarray(char_cosine)
 
 
-def same_claim_probability(lexical: np.ndarray, dense: np.ndarray | None = None, *,
-                           lexical_calibration: Calibration = LEXICAL_CALIBRATION,
-                           fused_calibration: Calibration = FUSED_CALIBRATION) -> np.ndarray:
+def same_claim_probability(
+    lexical: np.ndarray,
+    dense: np.ndarray | None = None,
+    *,
+    lexical_calibration: Calibration = LEXICAL_CALIBRATION,
+    fused_calibration: Calibration = FUSED_CALIBRATION,
+) -> np.ndarray:
     """Calibrated probability from the lexical raw similarity, fused with the dense cosine if given."""
     lexical = np.asarray(lexical, dtype=np.float64).ravel()
     if dense is None:
@@ -79,5 +84,7 @@ def fit_calibration(features: np.ndarray, labels: Sequence[int]) -> Calibration:
     if features.shape[0] == 1 and len(labels) != 1:
         features = features.T
     model = LogisticRegression(C=100.0, max_iter=1000).fit(features, np.asarray(labels, dtype=int))
-    return Calibration(coef=tuple(round(float(c), 3) for c in model.coef_.ravel()),
-                       intercept=round(float(model.intercept_[0]), 3))
+    return Calibration(
+        coef=tuple(round(float(c), 3) for c in model.coef_.ravel()),
+        intercept=round(float(model.intercept_[0]), 3),
+    )

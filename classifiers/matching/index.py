@@ -106,14 +106,16 @@ def encode(encoder: Any, texts: Sequence[str], kind: str) -> np.ndarray:
 class MatchIndex:
     """Fact-checks (or any claims) to match new items against. Re-adding an id replaces it."""
 
-    def __init__(self, config: MatchConfig | None = None, encoder: Any = None, *,
-                 ranker: Ranker | None = None):
+    def __init__(
+        self, config: MatchConfig | None = None, encoder: Any = None, *, ranker: Ranker | None = None
+    ):
         config = config or MatchConfig()
         if config.backend not in BACKENDS:
             raise UnknownKindError("matching backend", config.backend, list(BACKENDS))
         if config.backend == "fused" and encoder is None:
-            raise ModelError("the 'fused' matching backend needs a dense encoder "
-                             "(classifiers.embeddings.load_encoder)")
+            raise ModelError(
+                "the 'fused' matching backend needs a dense encoder (classifiers.embeddings.load_encoder)"
+            )
         self.config = config
         self.encoder = encoder if config.backend == "fused" else None
         self.slang = load_slang()
@@ -188,8 +190,9 @@ class MatchIndex:
         """The ``k`` best matches for one text, best first (any score; filter on ``config.threshold``)."""
         return self.search_many([text], k, at=[at])[0]
 
-    def search_many(self, texts: Sequence[str], k: int = 5, *,
-                    at: Sequence[datetime | None] | None = None) -> list[list[Match]]:
+    def search_many(
+        self, texts: Sequence[str], k: int = 5, *, at: Sequence[datetime | None] | None = None
+    ) -> list[list[Match]]:
         """:meth:`search` for several texts, in batches of :data:`QUERY_CHUNK` queries: BM25 scores,
         pair vectors and cosines are matrix products over the whole batch (the same candidates, scores
         and order as searching one text at a time)."""
@@ -203,13 +206,15 @@ class MatchIndex:
                 results.append([])
                 continue
             probability = self._probability(features)
-            order = sorted(range(rows.size),
-                           key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]]))[:k]
+            order = sorted(
+                range(rows.size), key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]])
+            )[:k]
             results.append([Match(self._ids[rows[j]], float(probability[j])) for j in order])
         return results
 
-    def ranker_candidates(self, texts: Sequence[str], *, at: Sequence[datetime | None] | None = None
-                          ) -> list[tuple[list[str], np.ndarray]]:
+    def ranker_candidates(
+        self, texts: Sequence[str], *, at: Sequence[datetime | None] | None = None
+    ) -> list[tuple[list[str], np.ndarray]]:
         """Per text: (candidate ids, ranker feature matrix), for training and evaluating the ranker
         (``ranked`` backend only)."""
         if self.ranker is None and self.config.backend != "ranked":
@@ -253,14 +258,21 @@ class MatchIndex:
                 allowed = self._allowed(at[start + i] if at is not None else None)
                 rows = _top(np.where(allowed & (bm25[i] > 0), bm25[i], -np.inf), CANDIDATES)
                 if word_all is not None:
-                    rows = np.union1d(rows, _top(np.where(allowed & (word_all[i] > 0), word_all[i], -np.inf),
-                                                 CANDIDATES))
+                    rows = np.union1d(
+                        rows, _top(np.where(allowed & (word_all[i] > 0), word_all[i], -np.inf), CANDIDATES)
+                    )
                 if dense_all is not None:
                     rows = np.union1d(rows, _top(np.where(allowed, dense_all[i], -np.inf), CANDIDATES))
                 if word_all is not None:
                     features = candidate_features(
-                        word_all[i], allowed, rows, bm25[i], lexical[i][rows], numbers(texts[start + i]),
-                        [self._numbers[r] for r in rows])
+                        word_all[i],
+                        allowed,
+                        rows,
+                        bm25[i],
+                        lexical[i][rows],
+                        numbers(texts[start + i]),
+                        [self._numbers[r] for r in rows],
+                    )
                 elif dense_all is not None:
                     features = np.column_stack([lexical[i][rows], dense_all[i][rows]])
                 else:
@@ -279,18 +291,27 @@ class MatchIndex:
             self._all = tuple(None if m is None else sp.csr_matrix(m.T) for m in self._all)
         return self._all
 
-    def candidate_features(self, text: str, k: int = 10, *,
-                           at: datetime | None = None) -> list[tuple[str, float, float | None]]:
+    def candidate_features(
+        self, text: str, k: int = 10, *, at: datetime | None = None
+    ) -> list[tuple[str, float, float | None]]:
         """The top ``k`` candidates as (id, lexical raw, dense cosine or None), for calibrating the
         pair score (``lexical``/``fused`` backends)."""
         if self.words is not None:
-            raise ModelError("candidate_features calibrates the pair score: use the lexical or fused "
-                             "backend (the ranker has ranker_candidates)")
+            raise ModelError(
+                "candidate_features calibrates the pair score: use the lexical or fused "
+                "backend (the ranker has ranker_candidates)"
+            )
         rows, bm25, features = next(self._scored([text], [at]))
         probability = self._probability(features)
         order = sorted(range(rows.size), key=lambda j: (-probability[j], -bm25[rows[j]], self._ids[rows[j]]))
-        return [(self._ids[rows[j]], float(features[j, 0]),
-                 float(features[j, 1]) if features.shape[1] > 1 else None) for j in order[:k]]
+        return [
+            (
+                self._ids[rows[j]],
+                float(features[j, 0]),
+                float(features[j, 1]) if features.shape[1] > 1 else None,
+            )
+            for j in order[:k]
+        ]
 
 
 def _dense(product: sp.spmatrix) -> np.ndarray:

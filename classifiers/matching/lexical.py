@@ -34,7 +34,8 @@ MAX_CHARS = 2000  # the lead of a long fact-check carries the claim it answers; 
 
 # Function words of Indonesian and Madurese (written for the project): they carry no claim, and
 # without corpus statistics they would dominate the cosine. Normaliser tokens (xurl, xnum...) too.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 yang dan di ke dari ini itu untuk dengan pada dalam adalah akan tidak juga ada atau karena oleh
 sudah telah bahwa sebagai saat para kami kita saya anda mereka ia dia bisa lebih jadi hanya agar
 namun tetapi tapi serta bagi seperti secara maka jika kalau lagi masih pun nya si sang tersebut
@@ -44,20 +45,23 @@ nih tuh lah kah pula saja aja udah gak ga nggak tak tdk yg dgn utk
 se sa ka e ban otaba ta' ta tadak enggi engghi reya ruwa jareya riya bhai kaule sengko' engkok
 bada' tor sareng dhari
 xurl xmention xemoji xnum
-""".split())
+""".split()
+)
 # Words that nearly every election item or fact-check in Pantau's setting contains (generic place
 # words, bodies, election and fact-check vocabulary). Without corpus statistics they would link
 # unrelated claims ("KPU Sampang ..."), so they count DOMAIN_WEIGHT in the word vector and not at all
 # in the char one. The monitored region's own names ("Sampang", "Madura") are not written here: they
 # come from the config (``PairFeaturizer(place_words=...)``, ``MatchConfig.place_words``).
-DOMAIN_WORDS = frozenset("""
+DOMAIN_WORDS = frozenset(
+    """
 indonesia kabupaten kecamatan desa kota warga masyarakat
 kpu bawaslu polres polisi kodim tni pemerintah dinas bupati kades kepala
 pilkada pemilu pilpres pemilihan suara pemungutan tps kpps pemilih calon paslon pasangan nomor
 kampanye coblos mencoblos pencoblosan
 hoaks hoax hoaxs klarifikasi fakta faktanya beredar pesan berantai informasi info kabar isu video foto
 menegaskan menyatakan membantah memastikan mengatakan menjelaskan benar salah palsu tidak
-""".split())
+""".split()
+)
 DOMAIN_WEIGHT = 0.25
 
 
@@ -87,8 +91,7 @@ def place_tokens(place_words: Sequence[str], slang: Mapping[str, str] | None = N
     return frozenset(w for place in place_words for w in content_words(prepare(place, slang)))
 
 
-def domain_words(slang: Mapping[str, str] | None = None,
-                 place_words: Sequence[str] = ()) -> frozenset[str]:
+def domain_words(slang: Mapping[str, str] | None = None, place_words: Sequence[str] = ()) -> frozenset[str]:
     """:data:`DOMAIN_WORDS` and the words of ``place_words`` (the region's names, from the config),
     plus the words the slang table expands them to ("kpu" -> "komisi ...")."""
     base = DOMAIN_WORDS | place_tokens(place_words, slang)
@@ -104,13 +107,29 @@ class PairFeaturizer:
     ``place_words``: the monitored region's names (``MatchConfig.place_words``), weighed like
     :data:`DOMAIN_WORDS`."""
 
-    def __init__(self, slang: Mapping[str, str] | None = None, n_features: int = N_FEATURES, *,
-                 place_words: Sequence[str] = ()):
+    def __init__(
+        self,
+        slang: Mapping[str, str] | None = None,
+        n_features: int = N_FEATURES,
+        *,
+        place_words: Sequence[str] = (),
+    ):
         self.domain = domain_words(slang, place_words)
-        self.words = HashingVectorizer(analyzer=self._word_grams, n_features=n_features,
-                                       alternate_sign=False, norm=None, dtype=np.float32)
-        self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=n_features,
-                                       alternate_sign=False, norm=None, dtype=np.float32)
+        self.words = HashingVectorizer(
+            analyzer=self._word_grams,
+            n_features=n_features,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        self.chars = HashingVectorizer(
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            n_features=n_features,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
         weights = np.ones(n_features, dtype=np.float32)
         weights[self.words.transform([" ".join(sorted(self.domain))]).indices] = DOMAIN_WEIGHT
         self.word_weights = sp.diags(weights, format="csr")
@@ -118,8 +137,11 @@ class PairFeaturizer:
     def _word_grams(self, prepared: str) -> list[str]:
         """Content words and their bigrams (bigrams of two domain words are left out)."""
         words = content_words(prepared)
-        return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
-                        if a not in self.domain or b not in self.domain]
+        return words + [
+            f"{a} {b}"
+            for a, b in zip(words, words[1:], strict=False)
+            if a not in self.domain or b not in self.domain
+        ]
 
     def _char_text(self, prepared: str) -> str:
         return " ".join(w for w in content_words(prepared) if w not in self.domain)
@@ -154,13 +176,20 @@ NEGATIONS = frozenset("tidak tak bukan belum gak ga nggak enggak ngga tdk ndak t
 NEGATION_SCOPE = 1
 
 
-def stance_vectors(prepared: Sequence[str],
-                   n_features: int = N_FEATURES) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def stance_vectors(
+    prepared: Sequence[str], n_features: int = N_FEATURES
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """(negated, asserted) binary hashed content-word unigrams: a word is *negated* when one of the
     :data:`NEGATIONS` precedes it within :data:`NEGATION_SCOPE` content words, *asserted* otherwise.
     Two texts contradict when one negates a word that the other asserts (``contradicting``)."""
-    hasher = HashingVectorizer(analyzer=lambda words: words, n_features=n_features,
-                               alternate_sign=False, norm=None, binary=True, dtype=np.float32)
+    hasher = HashingVectorizer(
+        analyzer=lambda words: words,
+        n_features=n_features,
+        alternate_sign=False,
+        norm=None,
+        binary=True,
+        dtype=np.float32,
+    )
     negated, asserted = [], []
     for text in prepared:
         neg, pos, left = [], [], 0
@@ -175,8 +204,9 @@ def stance_vectors(prepared: Sequence[str],
     return sp.csr_matrix(hasher.transform(negated)), sp.csr_matrix(hasher.transform(asserted))
 
 
-def contradicting(neg_a: sp.csr_matrix, pos_a: sp.csr_matrix, neg_b: sp.csr_matrix,
-                  pos_b: sp.csr_matrix) -> np.ndarray:
+def contradicting(
+    neg_a: sp.csr_matrix, pos_a: sp.csr_matrix, neg_b: sp.csr_matrix, pos_b: sp.csr_matrix
+) -> np.ndarray:
     """Boolean per row pair (row i of a with row i of b): one negates a word the other asserts."""
     clash = row_cosines(neg_a, pos_b) + row_cosines(pos_a, neg_b)
     return clash > 0
@@ -198,8 +228,9 @@ class BM25Index:
         self.k1 = k1
         self.b = b
         self.n_features = n_features
-        self.vectoriser = HashingVectorizer(analyzer=content_words, n_features=n_features,
-                                            alternate_sign=False, norm=None, dtype=np.float32)
+        self.vectoriser = HashingVectorizer(
+            analyzer=content_words, n_features=n_features, alternate_sign=False, norm=None, dtype=np.float32
+        )
         self._blocks: list[sp.csr_matrix] = []
         self._alive = np.zeros(0, dtype=bool)
         self._weights: sp.csc_matrix | None = None
@@ -234,7 +265,7 @@ class BM25Index:
         avg = float(lengths[self._alive].mean()) if self._alive.any() else 1.0
         row_len = np.repeat(lengths, np.diff(counts.indptr))
         tf = counts.data
-        counts.data = (tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * row_len / max(avg, 1.0))))
+        counts.data = tf * (self.k1 + 1) / (tf + self.k1 * (1 - self.b + self.b * row_len / max(avg, 1.0)))
         self._weights = counts.tocsc()
 
     def scores(self, prepared: str) -> np.ndarray:
@@ -287,9 +318,14 @@ class WordTfidf:
         self.n_features = n_features
         names = sorted({plain_text(w).strip() for w in place_words if w.strip()}, key=len, reverse=True)
         self._places = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b") if names else None
-        self.vectoriser = HashingVectorizer(ngram_range=(1, 2), n_features=n_features,
-                                            preprocessor=self._text, alternate_sign=False, norm=None,
-                                            dtype=np.float32)
+        self.vectoriser = HashingVectorizer(
+            ngram_range=(1, 2),
+            n_features=n_features,
+            preprocessor=self._text,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
         self._blocks: list[sp.csr_matrix] = []
         self._alive = np.zeros(0, dtype=bool)
         self._df = np.zeros(n_features, dtype=np.int64)

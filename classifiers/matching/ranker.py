@@ -27,11 +27,11 @@ from pantau.domain.errors import ModelError
 
 RANKER_FILE = "matching_ranker.json"
 FEATURES = (
-    "word_cosine",      # word 1-2-gram TF-IDF cosine, IDF over the stored documents
-    "word_margin",      # that cosine minus the mean of the query's 10 best cosines
-    "word_rank_inv",    # 1 / (1 + rank of the candidate by that cosine among the allowed documents)
-    "bm25_relative",    # BM25 of the candidate / the query's best BM25
-    "pair_words",       # corpus-free cosine of normalised content words + bigrams (domain words weigh less)
+    "word_cosine",  # word 1-2-gram TF-IDF cosine, IDF over the stored documents
+    "word_margin",  # that cosine minus the mean of the query's 10 best cosines
+    "word_rank_inv",  # 1 / (1 + rank of the candidate by that cosine among the allowed documents)
+    "bm25_relative",  # BM25 of the candidate / the query's best BM25
+    "pair_words",  # corpus-free cosine of normalised content words + bigrams (domain words weigh less)
     "numbers_jaccard",  # shared numbers (years, counts, dates written as digits)
 )
 # Text lengths were features at first and were dropped: fitted on TurnBackHoax debunks (median 828
@@ -50,9 +50,15 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(n.lstrip("0") or "0" for n in _NUMBER.findall(text or ""))
 
 
-def candidate_features(word_all: np.ndarray, allowed: np.ndarray, rows: np.ndarray,
-                       bm25_all: np.ndarray, pair_words: np.ndarray, query_numbers: frozenset[str],
-                       doc_numbers: Sequence[frozenset[str]]) -> np.ndarray:
+def candidate_features(
+    word_all: np.ndarray,
+    allowed: np.ndarray,
+    rows: np.ndarray,
+    bm25_all: np.ndarray,
+    pair_words: np.ndarray,
+    query_numbers: frozenset[str],
+    doc_numbers: Sequence[frozenset[str]],
+) -> np.ndarray:
     """The :data:`FEATURES` matrix (one row per candidate ``rows``) for one query.
 
     ``word_all``/``bm25_all``: the query's scores against every stored row; ``allowed``: the rows
@@ -66,8 +72,9 @@ def candidate_features(word_all: np.ndarray, allowed: np.ndarray, rows: np.ndarr
     bm25 = bm25_all[rows] / best_bm25 if best_bm25 > 0 else np.zeros(rows.size)
     shared = np.array([len(query_numbers & d) / (1 + len(query_numbers | d)) for d in doc_numbers])
     trust = min(1.0, int(allowed.sum()) / RELATIVE_FULL_AT)
-    return np.column_stack([word, trust * margin, trust / (1.0 + rank), trust * bm25, pair_words,
-                            shared]).astype(np.float64)
+    return np.column_stack(
+        [word, trust * margin, trust / (1.0 + rank), trust * bm25, pair_words, shared]
+    ).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -90,22 +97,42 @@ class Ranker:
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
 
     def to_json(self) -> dict:
-        return {"features": list(FEATURES), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
-                "meta": self.meta}
+        return {
+            "features": list(FEATURES),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "meta": self.meta,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Ranker:
         if list(data.get("features", [])) != list(FEATURES):
-            raise ModelError(f"matching ranker features {data.get('features')} differ from this "
-                             f"version's {list(FEATURES)}: retrain with classifiers.matching.train_ranker")
-        return cls(mean=tuple(map(float, data["mean"])), scale=tuple(map(float, data["scale"])),
-                   coef=tuple(map(float, data["coef"])), intercept=float(data["intercept"]),
-                   threshold=float(data["threshold"]), meta=dict(data.get("meta", {})))
+            raise ModelError(
+                f"matching ranker features {data.get('features')} differ from this "
+                f"version's {list(FEATURES)}: retrain with classifiers.matching.train_ranker"
+            )
+        return cls(
+            mean=tuple(map(float, data["mean"])),
+            scale=tuple(map(float, data["scale"])),
+            coef=tuple(map(float, data["coef"])),
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            meta=dict(data.get("meta", {})),
+        )
 
 
-def fit_ranker(features: np.ndarray, labels: np.ndarray, *, threshold: float = 0.5,
-               meta: dict | None = None, c: float = 1.0, weights: np.ndarray | None = None) -> Ranker:
+def fit_ranker(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    meta: dict | None = None,
+    c: float = 1.0,
+    weights: np.ndarray | None = None,
+) -> Ranker:
     """A standardised logistic regression on candidate rows (1 = the query's own debunk).
     ``c`` = 1 is scikit-learn's default, not tuned."""
     from sklearn.linear_model import LogisticRegression
@@ -116,9 +143,14 @@ def fit_ranker(features: np.ndarray, labels: np.ndarray, *, threshold: float = 0
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=c, max_iter=2000)
     model.fit((features - mean) / scale, labels, sample_weight=weights)
-    return Ranker(mean=tuple(float(x) for x in mean), scale=tuple(float(x) for x in scale),
-                  coef=tuple(float(x) for x in model.coef_.ravel()),
-                  intercept=float(model.intercept_[0]), threshold=float(threshold), meta=meta or {})
+    return Ranker(
+        mean=tuple(float(x) for x in mean),
+        scale=tuple(float(x) for x in scale),
+        coef=tuple(float(x) for x in model.coef_.ravel()),
+        intercept=float(model.intercept_[0]),
+        threshold=float(threshold),
+        meta=meta or {},
+    )
 
 
 def ranker_path(model_dir: str | Path | None = None) -> Path:

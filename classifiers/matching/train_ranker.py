@@ -46,8 +46,14 @@ INNER_FOLDS = 4
 # Lengkap" without a colon, so the debunk would leak into the claim: cut it there.
 _LEAK = re.compile(r"\bpenjelasan\b", re.I)
 # Untrained weights: the features are all the index computes before a ranker exists.
-UNTRAINED = Ranker(mean=(0.0,) * len(FEATURES), scale=(1.0,) * len(FEATURES), coef=(0.0,) * len(FEATURES),
-                   intercept=0.0, threshold=0.5, meta={})
+UNTRAINED = Ranker(
+    mean=(0.0,) * len(FEATURES),
+    scale=(1.0,) * len(FEATURES),
+    coef=(0.0,) * len(FEATURES),
+    intercept=0.0,
+    threshold=0.5,
+    meta={},
+)
 
 
 def load_pairs(path: Path) -> list[dict]:
@@ -61,8 +67,14 @@ def load_pairs(path: Path) -> list[dict]:
             continue
         claim = _LEAK.split(sections["claim"], maxsplit=1)[0].strip()
         if len(claim) >= 20:
-            pairs.append({"id": str(row["id"]), "title": row.get("title") or "", "claim": claim,
-                          "answer": sections["answer"]})
+            pairs.append(
+                {
+                    "id": str(row["id"]),
+                    "title": row.get("title") or "",
+                    "claim": claim,
+                    "answer": sections["answer"],
+                }
+            )
     return pairs
 
 
@@ -117,12 +129,15 @@ class Candidates:
 
     def searches(self, claims: np.ndarray, store: str | None = None) -> list[int]:
         wanted = set(int(c) for c in claims)
-        return [k for k, c in enumerate(self.claim)
-                if c in wanted and (store is None or self.store[k] == store)]
+        return [
+            k for k, c in enumerate(self.claim) if c in wanted and (store is None or self.store[k] == store)
+        ]
 
     def stack(self, searches: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        return (np.vstack([self.features[k] for k in searches]),
-                np.concatenate([self.labels[k] for k in searches]))
+        return (
+            np.vstack([self.features[k] for k in searches]),
+            np.concatenate([self.labels[k] for k in searches]),
+        )
 
     def search_weights(self, searches: Sequence[int]) -> np.ndarray:
         """Per search: the weight that makes answerable searches :data:`ANSWERABLE_SHARE` of the total."""
@@ -137,24 +152,34 @@ def stream_weights(labels: Sequence[np.ndarray]) -> np.ndarray:
     return np.where(answerable, ANSWERABLE_SHARE / n_yes, (1 - ANSWERABLE_SHARE) / n_no) * len(labels)
 
 
-def build_index(pairs: Sequence[dict], distractors: Sequence[Doc], place_words: Sequence[str] = (),
-                backend: str = "ranked", ranker: Ranker | None = UNTRAINED,
-                encoder=None) -> MatchIndex:
+def build_index(
+    pairs: Sequence[dict],
+    distractors: Sequence[Doc],
+    place_words: Sequence[str] = (),
+    backend: str = "ranked",
+    ranker: Ranker | None = UNTRAINED,
+    encoder=None,
+) -> MatchIndex:
     config = MatchConfig(recent_days=None, backend=backend, place_words=tuple(place_words))
     index = MatchIndex(config, encoder=encoder, ranker=ranker if backend == "ranked" else None)
     index.add([Doc(p["id"], p["answer"]) for p in pairs] + list(distractors))
     return index
 
 
-def candidates(pairs: Sequence[dict], distractors: Sequence[Doc], groups: Sequence[str],
-               sizes: Sequence[int] = STORE_SIZES) -> Candidates:
+def candidates(
+    pairs: Sequence[dict],
+    distractors: Sequence[Doc],
+    groups: Sequence[str],
+    sizes: Sequence[int] = STORE_SIZES,
+) -> Candidates:
     """Every claim against the whole store, and against stores of each size with and without its
     debunk (stores are parts of the pairs drawn by group hash)."""
     out = Candidates([], [], [], [], [])
 
     def run(store: str, docs: list[dict], claims: list[int]) -> None:
         found = build_index(docs, distractors if store == "all" else []).ranker_candidates(
-            [pairs[i]["claim"] for i in claims])
+            [pairs[i]["claim"] for i in claims]
+        )
         for i, (ids, features) in zip(claims, found, strict=True):
             out.claim.append(i)
             out.store.append(store)
@@ -196,13 +221,15 @@ def _fit(cands: Candidates, claims: np.ndarray, threshold: float = 0.5, meta: di
     searches = cands.searches(claims)
     x, y = cands.stack(searches)
     per_search = cands.search_weights(searches)
-    weights = np.concatenate([np.full(cands.labels[k].size, w) for k, w in zip(searches, per_search,
-                                                                                strict=True)])
+    weights = np.concatenate(
+        [np.full(cands.labels[k].size, w) for k, w in zip(searches, per_search, strict=True)]
+    )
     return fit_ranker(x, y, threshold=threshold, meta=meta, weights=weights)
 
 
-def oof_probabilities(cands: Candidates, claims: np.ndarray, groups: Sequence[str], n_folds: int,
-                      salt: str) -> dict[int, np.ndarray]:
+def oof_probabilities(
+    cands: Candidates, claims: np.ndarray, groups: Sequence[str], n_folds: int, salt: str
+) -> dict[int, np.ndarray]:
     """Out-of-fold probabilities of every search of ``claims`` (folds by group within them)."""
     folds = group_folds([groups[i] for i in claims], n_folds, salt)
     out: dict[int, np.ndarray] = {}
@@ -232,8 +259,7 @@ def alert_cut(cands: Candidates, probabilities: dict[int, np.ndarray]) -> float:
     return float(CUTS[-1])
 
 
-def evaluate(pairs: Sequence[dict], cands: Candidates, groups: Sequence[str],
-             progress=print) -> dict:
+def evaluate(pairs: Sequence[dict], cands: Candidates, groups: Sequence[str], progress=print) -> dict:
     """Outer-fold figures of the ranker, with the threshold chosen on inner folds.
 
     Ranking (recall@1/@5, MRR): each held-out claim against the whole store. Alerts: every search
@@ -253,25 +279,44 @@ def evaluate(pairs: Sequence[dict], cands: Candidates, groups: Sequence[str],
         every = cands.searches(test)
         every_scores = [model.probability(cands.features[s]) for s in every]
         every_labels = [cands.labels[s] for s in every]
-        precision, recall = precision_recall_at(np.concatenate(every_labels), np.concatenate(every_scores),
-                                                cut)
+        precision, recall = precision_recall_at(
+            np.concatenate(every_labels), np.concatenate(every_scores), cut
+        )
         alerts = _top1_alerts(every_scores, every_labels, cut)
-        folds.append({"fold": k, "claims": int(test.size), "threshold": cut, "precision": precision,
-                      "recall": recall, **alerts, "recall@1": ranking_summary(all_ranks[test])[0]})
-        progress(f"  outer fold {k}: {test.size} claims, recall@1 {folds[-1]['recall@1']:.3f}; threshold "
-                 f"{cut:.2f} (inner folds): {alerts['alerts']} alerts of {alerts['searches']} searches, "
-                 f"precision {alerts['alert_precision']:.3f}, recall {alerts['alert_recall']:.3f}")
+        folds.append(
+            {
+                "fold": k,
+                "claims": int(test.size),
+                "threshold": cut,
+                "precision": precision,
+                "recall": recall,
+                **alerts,
+                "recall@1": ranking_summary(all_ranks[test])[0],
+            }
+        )
+        progress(
+            f"  outer fold {k}: {test.size} claims, recall@1 {folds[-1]['recall@1']:.3f}; threshold "
+            f"{cut:.2f} (inner folds): {alerts['alerts']} alerts of {alerts['searches']} searches, "
+            f"precision {alerts['alert_precision']:.3f}, recall {alerts['alert_recall']:.3f}"
+        )
     r1, r5, mrr = ranking_summary(all_ranks)
     raised = sum(f["alerts"] for f in folds)
     right = sum(f["right"] for f in folds)
     answerable = sum(f["answerable"] for f in folds)
     w_raised = sum(f["w_raised"] for f in folds)
-    return {"recall@1": r1, "recall@5": r5, "mrr": mrr, "folds": folds, "alerts": raised,
-            "alert_precision": sum(f["w_right"] for f in folds) / w_raised if w_raised else 1.0,
-            "raw_precision": right / raised if raised else 1.0,
-            "alert_recall": right / answerable if answerable else 0.0,
-            "searches": sum(f["searches"] for f in folds), "answerable": answerable,
-            "candidate_recall": float(np.isfinite(all_ranks).mean())}
+    return {
+        "recall@1": r1,
+        "recall@5": r5,
+        "mrr": mrr,
+        "folds": folds,
+        "alerts": raised,
+        "alert_precision": sum(f["w_right"] for f in folds) / w_raised if w_raised else 1.0,
+        "raw_precision": right / raised if raised else 1.0,
+        "alert_recall": right / answerable if answerable else 0.0,
+        "searches": sum(f["searches"] for f in folds),
+        "answerable": answerable,
+        "candidate_recall": float(np.isfinite(all_ranks).mean()),
+    }
 
 
 def _top1_alerts(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray], cut: float) -> dict:
@@ -289,11 +334,17 @@ def _top1_alerts(scores: Sequence[np.ndarray], labels: Sequence[np.ndarray], cut
             w_raised += w
             w_right += w * hit
     answerable = sum(int(y.any()) for y in labels)
-    return {"searches": len(scores), "answerable": answerable, "alerts": raised, "right": right,
-            "w_raised": w_raised, "w_right": w_right,
-            "alert_precision": w_right / w_raised if w_raised else 1.0,
-            "raw_precision": right / raised if raised else 1.0,
-            "alert_recall": right / answerable if answerable else 0.0}
+    return {
+        "searches": len(scores),
+        "answerable": answerable,
+        "alerts": raised,
+        "right": right,
+        "w_raised": w_raised,
+        "w_right": w_right,
+        "alert_precision": w_right / w_raised if w_raised else 1.0,
+        "raw_precision": right / raised if raised else 1.0,
+        "alert_recall": right / answerable if answerable else 0.0,
+    }
 
 
 def shipped_ranker(pairs: Sequence[dict], cands: Candidates, groups: Sequence[str], meta: dict) -> Ranker:
@@ -310,9 +361,11 @@ def ranker_card(ranker: Ranker) -> str:
     """The model card of a trained ranker, from what it stores (``--write`` keeps it beside the JSON)."""
     meta, outer = ranker.meta, ranker.meta.get("outer", {})
     lines = [
-        "# Matching ranker (`matching_ranker.json`)", "",
+        "# Matching ranker (`matching_ranker.json`)",
+        "",
         "Written by `python -m classifiers.matching.train_ranker ../shared/data/train --write`; see "
-        "docs/matching.md.", "",
+        "docs/matching.md.",
+        "",
         "- **What**: a logistic regression over the candidate features "
         + ", ".join(f"`{n}`" for n in FEATURES)
         + "; it gives the probability that a retrieved fact-check answers the item's claim.",
@@ -331,8 +384,10 @@ def ranker_card(ranker: Ranker) -> str:
         f"{outer.get('searches', 0)} searches in stores of 5 to {meta.get('pairs')} debunks.",
         "- **Limits**: one source (TurnBackHoax, national, 2018-2021), whose debunks often share few "
         "words with the claim; no Madurese pairs; the probability is calibrated for the answerable "
-        "share above, which nobody has measured for a real stream.", "",
-        "| feature | weight (standardised) |", "|---|---|",
+        "share above, which nobody has measured for a real stream.",
+        "",
+        "| feature | weight (standardised) |",
+        "|---|---|",
     ]
     lines += [f"| `{n}` | {c:+.3f} |" for n, c in zip(FEATURES, ranker.coef, strict=True)]
     return "\n".join(lines) + "\n"
@@ -343,29 +398,46 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("data", type=Path, nargs="?", default=Path("../shared/data/train"))
     parser.add_argument("--write", action="store_true", help="store the ranker in --model-dir")
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
-    parser.add_argument("--distractors", action="store_true",
-                        help="also index the clarifications and unpaired reports (noisy labels)")
+    parser.add_argument(
+        "--distractors",
+        action="store_true",
+        help="also index the clarifications and unpaired reports (noisy labels)",
+    )
     args = parser.parse_args(argv)
     path = args.data / PAIRS_FILE if args.data.is_dir() else args.data
     pairs = load_pairs(path)
     distractors = load_distractors(path, {p["id"] for p in pairs}) if args.distractors else []
     groups = pair_groups(pairs)
-    print(f"{len(pairs)} claim -> debunk pairs in {len(set(groups))} groups; "
-          f"{len(distractors)} distractors; index of {len(pairs) + len(distractors)} documents")
+    print(
+        f"{len(pairs)} claim -> debunk pairs in {len(set(groups))} groups; "
+        f"{len(distractors)} distractors; index of {len(pairs) + len(distractors)} documents"
+    )
     cands = candidates(pairs, distractors, groups)
     figures = evaluate(pairs, cands, groups)
-    print(f"outer folds: recall@1 {figures['recall@1']:.3f}, recall@5 {figures['recall@5']:.3f}, "
-          f"MRR {figures['mrr']:.3f}; own debunk among the candidates: {figures['candidate_recall']:.3f}")
-    print(f"alerts at each fold's inner-fold threshold: {figures['searches']} searches "
-          f"({figures['answerable']} with the debunk in the store): {figures['alerts']} alerts, precision "
-          f"{figures['alert_precision']:.3f} at {ANSWERABLE_SHARE:.0%} answerable "
-          f"({figures['raw_precision']:.3f} unweighted), recall {figures['alert_recall']:.3f}")
-    meta = {"data": PAIRS_FILE, "pairs": len(pairs), "groups": len(set(groups)),
-            "distractors": len(distractors), "outer": {k: v for k, v in figures.items() if k != "folds"},
-            "outer_folds": figures["folds"], "min_precision": MIN_PRECISION}
+    print(
+        f"outer folds: recall@1 {figures['recall@1']:.3f}, recall@5 {figures['recall@5']:.3f}, "
+        f"MRR {figures['mrr']:.3f}; own debunk among the candidates: {figures['candidate_recall']:.3f}"
+    )
+    print(
+        f"alerts at each fold's inner-fold threshold: {figures['searches']} searches "
+        f"({figures['answerable']} with the debunk in the store): {figures['alerts']} alerts, precision "
+        f"{figures['alert_precision']:.3f} at {ANSWERABLE_SHARE:.0%} answerable "
+        f"({figures['raw_precision']:.3f} unweighted), recall {figures['alert_recall']:.3f}"
+    )
+    meta = {
+        "data": PAIRS_FILE,
+        "pairs": len(pairs),
+        "groups": len(set(groups)),
+        "distractors": len(distractors),
+        "outer": {k: v for k, v in figures.items() if k != "folds"},
+        "outer_folds": figures["folds"],
+        "min_precision": MIN_PRECISION,
+    }
     ranker = shipped_ranker(pairs, cands, groups, meta)
-    print(f"shipped ranker: threshold {ranker.threshold:.2f}; coefficients "
-          + ", ".join(f"{n} {c:+.2f}" for n, c in zip(FEATURES, ranker.coef, strict=True)))
+    print(
+        f"shipped ranker: threshold {ranker.threshold:.2f}; coefficients "
+        + ", ".join(f"{n} {c:+.2f}" for n, c in zip(FEATURES, ranker.coef, strict=True))
+    )
     if args.write:
         print(f"wrote {save_ranker(ranker, args.model_dir)}")
         card = Path(args.model_dir) / CARD_FILE

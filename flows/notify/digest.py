@@ -48,8 +48,10 @@ def telegram_entry(alert: PendingNotification, timezone: str = "Asia/Jakarta") -
     """One alert as a few HTML lines (escaped)."""
     label = SIGNAL_LABELS.get(alert.signal or "", alert.signal) if alert.signal else None
     what = KIND_LABELS.get(alert.kind, alert.kind)
-    head = [f"{SEVERITY_MARKS.get(alert.severity, '')} <b>{SEVERITY_LABELS.get(alert.severity, '?')}</b>",
-            escape(label or what)]
+    head = [
+        f"{SEVERITY_MARKS.get(alert.severity, '')} <b>{SEVERITY_LABELS.get(alert.severity, '?')}</b>",
+        escape(label or what),
+    ]
     if alert.district:
         head.append(f"Kec. {escape(_cut(alert.district, 60))}")
     head.append(_local(alert.created_at, timezone))
@@ -67,8 +69,13 @@ def telegram_entry(alert: PendingNotification, timezone: str = "Asia/Jakarta") -
     return "\n".join(lines)
 
 
-def telegram_message(batch: Sequence[PendingNotification], batch_id: str, *,
-                     timezone: str = "Asia/Jakarta", limit: int = TELEGRAM_LIMIT) -> str:
+def telegram_message(
+    batch: Sequence[PendingNotification],
+    batch_id: str,
+    *,
+    timezone: str = "Asia/Jakarta",
+    limit: int = TELEGRAM_LIMIT,
+) -> str:
     """The batch as one Telegram HTML message of at most ``limit`` characters."""
     n = len(batch)
     header = f"<b>Pantau: {n} peringatan baru</b>" if n != 1 else "<b>Pantau: 1 peringatan baru</b>"
@@ -92,16 +99,22 @@ def webhook_payload(batch: Sequence[PendingNotification], batch_id: str, sent_at
     return {
         "batch_id": batch_id,
         "sent_at": sent_at.isoformat(),
-        "alerts": [{
-            "id": a.alert_id,
-            "kind": a.kind,
-            "signal": a.signal,
-            "severity": a.severity,
-            "stage": a.stage,
-            "district": a.district,
-            "reason": a.reason,
-            "created_at": a.created_at.isoformat(),
-            "item": ({"id": a.item_id, "title": a.item_title, "url": a.item_url}
-                     if a.item_id is not None else None),
-        } for a in batch],
+        "alerts": [
+            {
+                "id": a.alert_id,
+                "kind": a.kind,
+                "signal": a.signal,
+                "severity": a.severity,
+                "stage": a.stage,
+                "district": a.district,
+                "reason": a.reason,
+                "created_at": a.created_at.isoformat(),
+                "item": (
+                    {"id": a.item_id, "title": a.item_title, "url": a.item_url}
+                    if a.item_id is not None
+                    else None
+                ),
+            }
+            for a in batch
+        ],
     }

@@ -90,8 +90,13 @@ def _settings(config: Any) -> tuple[NotificationsConfig, str]:
         raise ConfigError(first["msg"], field=where) from None
 
 
-def build_channels(settings: NotificationsConfig, env: Mapping[str, str], *, timezone: str = DEFAULT_TIMEZONE,
-                   transport: httpx.BaseTransport | None = None) -> tuple[list[Channel], dict[str, str]]:
+def build_channels(
+    settings: NotificationsConfig,
+    env: Mapping[str, str],
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    transport: httpx.BaseTransport | None = None,
+) -> tuple[list[Channel], dict[str, str]]:
     """The usable channels, and the configured ones skipped (channel -> reason)."""
     channels: list[Channel] = []
     skipped: dict[str, str] = {}
@@ -99,16 +104,29 @@ def build_channels(settings: NotificationsConfig, env: Mapping[str, str], *, tim
         tg = settings.telegram
         token = env.get(tg.token_env, "").strip()
         if token:
-            channels.append(TelegramChannel(tg.chat_id, token, api_base=tg.api_base,
-                                            timeout_seconds=tg.timeout_seconds, timezone=timezone,
-                                            transport=transport, organisations=tg.organisations))
+            channels.append(
+                TelegramChannel(
+                    tg.chat_id,
+                    token,
+                    api_base=tg.api_base,
+                    timeout_seconds=tg.timeout_seconds,
+                    timezone=timezone,
+                    transport=transport,
+                    organisations=tg.organisations,
+                )
+            )
         else:
             skipped[f"telegram:{tg.chat_id}"] = f"missing_token: ${tg.token_env} is not set"
     if settings.webhook is not None:
         wh = settings.webhook
         secret = env.get(wh.secret_env, "") if wh.secret_env else ""
-        channel = WebhookChannel(wh.url, secret=secret.encode() or None, timeout_seconds=wh.timeout_seconds,
-                                 transport=transport, organisations=wh.organisations)
+        channel = WebhookChannel(
+            wh.url,
+            secret=secret.encode() or None,
+            timeout_seconds=wh.timeout_seconds,
+            transport=transport,
+            organisations=wh.organisations,
+        )
         if wh.secret_env and not secret:
             skipped[channel.name] = f"missing_secret: ${wh.secret_env} is not set"
         else:
@@ -116,9 +134,16 @@ def build_channels(settings: NotificationsConfig, env: Mapping[str, str], *, tim
     return channels, skipped
 
 
-def dispatch(database_url: str, config: Any, *, now: datetime | None = None, clock: Clock | None = None,
-             env: Mapping[str, str] | None = None, transport: httpx.BaseTransport | None = None,
-             wait_for_window: bool = True) -> dict[str, Any]:
+def dispatch(
+    database_url: str,
+    config: Any,
+    *,
+    now: datetime | None = None,
+    clock: Clock | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    wait_for_window: bool = True,
+) -> dict[str, Any]:
     """Send what is pending; returns counts (plain data). ``config``: the notifications section (dict or
     NotificationsConfig), or a whole config (PantauConfig/Settings, or its dict: any key that is not a
     notifications field makes it one; ``timezone`` is then used too). An invalid section raises
@@ -138,10 +163,23 @@ def dispatch(database_url: str, config: Any, *, now: datetime | None = None, clo
         return start_wall + timedelta(seconds=clock.now() - start_tick)
 
     channels, skipped = build_channels(settings, env, timezone=timezone, transport=transport)
-    counts: dict[str, Any] = {"queued": 0, "escalations_queued": 0, "escalations": 0, "messages": 0,
-                              "sent": 0, "retry_later": 0, "failed": 0,
-                              "rejected": 0, "rate_limited": 0, "deferred": 0, "window_wait_seconds": 0.0,
-                              "rate_wait_seconds": 0.0, "skipped": skipped, "errors": [], "channels": {}}
+    counts: dict[str, Any] = {
+        "queued": 0,
+        "escalations_queued": 0,
+        "escalations": 0,
+        "messages": 0,
+        "sent": 0,
+        "retry_later": 0,
+        "failed": 0,
+        "rejected": 0,
+        "rate_limited": 0,
+        "deferred": 0,
+        "window_wait_seconds": 0.0,
+        "rate_wait_seconds": 0.0,
+        "skipped": skipped,
+        "errors": [],
+        "channels": {},
+    }
     if not channels:
         return counts
     engine = make_engine(database_url)
@@ -180,17 +218,21 @@ def dispatch_safely(database_url: str, config: Any, *, now: datetime | None = No
 
 def _enqueue(make_session, names: list[str], settings: NotificationsConfig, at: datetime) -> int:
     with make_session() as session:
-        n = enqueue(session, names, settings.min_severity, settings.kinds,
-                    since=at - settings.max_age, now=at)
+        n = enqueue(
+            session, names, settings.min_severity, settings.kinds, since=at - settings.max_age, now=at
+        )
         session.commit()
     return n
 
 
-def _enqueue_escalations(make_session, channels: list[Channel], settings: NotificationsConfig,
-                         at: datetime) -> int:
+def _enqueue_escalations(
+    make_session, channels: list[Channel], settings: NotificationsConfig, at: datetime
+) -> int:
     with make_session() as session:
-        n = sum(enqueue_escalations(session, c.name, c.organisations, since=at - settings.max_age, now=at)
-                for c in channels)
+        n = sum(
+            enqueue_escalations(session, c.name, c.organisations, since=at - settings.max_age, now=at)
+            for c in channels
+        )
         session.commit()
     return n
 
@@ -208,16 +250,21 @@ def _wait_for_window(make_session, names: list[str], window: timedelta, at: date
     return wait
 
 
-def _deliver(channel: Channel, make_session, settings: NotificationsConfig, clock: Clock, wall,
-             counts: dict[str, Any]) -> dict[str, int]:
+def _deliver(
+    channel: Channel, make_session, settings: NotificationsConfig, clock: Clock, wall, counts: dict[str, Any]
+) -> dict[str, int]:
     per = {"messages": 0, "sent": 0, "escalations": 0, "retry_later": 0, "failed": 0, "rejected": 0}
     budget = settings.max_wait.total_seconds()
     with make_session() as session:
         used = batches_sent_since(session, channel.name, wall() - timedelta(minutes=1))
     bucket = TokenBucket(settings.max_per_minute, clock.now, clock.sleep, already_used=used)
     outboxes = [  # escalations first: each asks a named organisation to act
-        (escalation_outbox.has_pending, escalation_outbox.claim_batch, channel.send_escalations,
-         "escalations"),
+        (
+            escalation_outbox.has_pending,
+            escalation_outbox.claim_batch,
+            channel.send_escalations,
+            "escalations",
+        ),
         (has_pending, claim_batch, channel.send, None),
     ]
     try:
@@ -231,8 +278,17 @@ def _deliver(channel: Channel, make_session, settings: NotificationsConfig, cloc
     return per
 
 
-def _drain(name: str, outbox: tuple, make_session, settings: NotificationsConfig, bucket: TokenBucket,
-           budget: float, wall, counts: dict[str, Any], per: dict[str, int]) -> bool:
+def _drain(
+    name: str,
+    outbox: tuple,
+    make_session,
+    settings: NotificationsConfig,
+    bucket: TokenBucket,
+    budget: float,
+    wall,
+    counts: dict[str, Any],
+    per: dict[str, int],
+) -> bool:
     """Send one outbox's batches on a channel; False when the channel should rest (deferred, failed)."""
     pending, claim, send, tally = outbox
     while True:
@@ -253,8 +309,17 @@ def _drain(name: str, outbox: tuple, make_session, settings: NotificationsConfig
             per[tally] += len(batch)
 
 
-def _send_one(send, batch: list[Any], make_session, settings, bucket: TokenBucket,
-              budget: float, wall, counts: dict[str, Any], per: dict[str, int]) -> bool:
+def _send_one(
+    send,
+    batch: list[Any],
+    make_session,
+    settings,
+    bucket: TokenBucket,
+    budget: float,
+    wall,
+    counts: dict[str, Any],
+    per: dict[str, int],
+) -> bool:
     """Send one claimed batch and record the outcome; False when the channel should rest."""
     batch_id = batch[0].batch_id
     ids = [p.delivery_id for p in batch]

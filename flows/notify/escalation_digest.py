@@ -22,8 +22,9 @@ NOTE_CHARS = 300
 
 def telegram_entry(e: PendingEscalation, timezone: str = "Asia/Jakarta") -> str:
     """One escalation as a few HTML lines (escaped)."""
-    sender = escape(_cut(e.from_user, 60)) + (f" ({escape(_cut(e.from_organisation, 80))})"
-                                              if e.from_organisation else "")
+    sender = escape(_cut(e.from_user, 60)) + (
+        f" ({escape(_cut(e.from_organisation, 80))})" if e.from_organisation else ""
+    )
     when = _local(e.created_at, timezone)
     lines = [f"📨 <b>Untuk {escape(_cut(e.to_organisation, 80))}</b> · dari {sender} · {when}"]
     title = _cut(e.item_title or e.item_snippet, TITLE_CHARS) or f"Item {e.item_id}"
@@ -37,13 +38,20 @@ def telegram_entry(e: PendingEscalation, timezone: str = "Asia/Jakarta") -> str:
     return "\n".join(lines)
 
 
-def telegram_message(batch: Sequence[PendingEscalation], batch_id: str, *, timezone: str = "Asia/Jakarta",
-                     limit: int = TELEGRAM_LIMIT) -> str:
+def telegram_message(
+    batch: Sequence[PendingEscalation],
+    batch_id: str,
+    *,
+    timezone: str = "Asia/Jakarta",
+    limit: int = TELEGRAM_LIMIT,
+) -> str:
     """The batch as one Telegram HTML message of at most ``limit`` characters."""
     n = len(batch)
     header = f"<b>Pantau: {n} eskalasi baru</b>"
-    footer = ("Buka Pantau, Antrean tinjauan → eskalasi ke organisasi Anda, lalu terima atau tutup.\n"
-              f"Ref: <code>{escape(batch_id[:12])}</code>")
+    footer = (
+        "Buka Pantau, Antrean tinjauan → eskalasi ke organisasi Anda, lalu terima atau tutup.\n"
+        f"Ref: <code>{escape(batch_id[:12])}</code>"
+    )
     body: list[str] = []
     for i, entry in enumerate(telegram_entry(e, timezone) for e in batch):
         left = n - i - 1
@@ -63,13 +71,16 @@ def webhook_payload(batch: Sequence[PendingEscalation], batch_id: str, sent_at: 
         "batch_id": batch_id,
         "sent_at": sent_at.isoformat(),
         "alerts": [],
-        "escalations": [{
-            "id": e.escalation_id,
-            "to_organisation": e.to_organisation,
-            "from_user": e.from_user,
-            "from_organisation": e.from_organisation,
-            "note": e.note,
-            "created_at": e.created_at.isoformat(),
-            "item": {"id": e.item_id, "title": e.item_title, "url": e.item_url},
-        } for e in batch],
+        "escalations": [
+            {
+                "id": e.escalation_id,
+                "to_organisation": e.to_organisation,
+                "from_user": e.from_user,
+                "from_organisation": e.from_organisation,
+                "note": e.note,
+                "created_at": e.created_at.isoformat(),
+                "item": {"id": e.item_id, "title": e.item_title, "url": e.item_url},
+            }
+            for e in batch
+        ],
     }

@@ -26,8 +26,14 @@ class SystemClock:
 class TokenBucket:
     """``per_minute`` tokens, refilled continuously; one token per message."""
 
-    def __init__(self, per_minute: int, now: Callable[[], float], sleep: Callable[[float], None], *,
-                 already_used: int = 0):
+    def __init__(
+        self,
+        per_minute: int,
+        now: Callable[[], float],
+        sleep: Callable[[float], None],
+        *,
+        already_used: int = 0,
+    ):
         if per_minute < 1:
             raise ValueError(f"per_minute must be at least 1, got {per_minute}")
         self.capacity = float(per_minute)

@@ -45,9 +45,17 @@ def _guard_httpx_logs() -> None:
 class TelegramChannel:
     """One chat of one bot. ``name`` is the outbox channel key (``telegram:<chat_id>``)."""
 
-    def __init__(self, chat_id: str, token: str, *, api_base: str = "https://api.telegram.org",
-                 timeout_seconds: float = 10.0, timezone: str = "Asia/Jakarta",
-                 transport: httpx.BaseTransport | None = None, organisations: Sequence[str] | None = None):
+    def __init__(
+        self,
+        chat_id: str,
+        token: str,
+        *,
+        api_base: str = "https://api.telegram.org",
+        timeout_seconds: float = 10.0,
+        timezone: str = "Asia/Jakarta",
+        transport: httpx.BaseTransport | None = None,
+        organisations: Sequence[str] | None = None,
+    ):
         self.chat_id = chat_id
         #: the organisations whose escalations this chat carries (None: every one)
         self.organisations = None if organisations is None else tuple(organisations)
@@ -96,15 +104,20 @@ class TelegramChannel:
         if status == 429:
             params = data.get("parameters") if isinstance(data.get("parameters"), dict) else {}
             retry_after = _seconds(params.get("retry_after")) or _seconds(response.headers.get("Retry-After"))
-            raise RateLimitedError(f"rate limited by Telegram: {description}", channel=self.name,
-                                   retry_after=retry_after or 1.0)
+            raise RateLimitedError(
+                f"rate limited by Telegram: {description}", channel=self.name, retry_after=retry_after or 1.0
+            )
         if status >= 500 or status < 400:
-            raise RetryableSendError(f"Telegram answered HTTP {status}: {description}", channel=self.name,
-                                     status=status)
+            raise RetryableSendError(
+                f"Telegram answered HTTP {status}: {description}", channel=self.name, status=status
+            )
         raise ChannelRejectedError(
             f"Telegram refused the message (HTTP {status}: {description}); check the bot token "
-            f"and that the bot is a member of chat {self.chat_id}", channel=self.name, status=status,
-            description=description)
+            f"and that the bot is a member of chat {self.chat_id}",
+            channel=self.name,
+            status=status,
+            description=description,
+        )
 
 
 def _seconds(value: object) -> float | None:

@@ -40,8 +40,15 @@ def channel_key(url: str) -> str:
 class WebhookChannel:
     """One webhook endpoint."""
 
-    def __init__(self, url: str, *, secret: bytes | None = None, timeout_seconds: float = 10.0,
-                 transport: httpx.BaseTransport | None = None, organisations: Sequence[str] | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        secret: bytes | None = None,
+        timeout_seconds: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        organisations: Sequence[str] | None = None,
+    ):
         self.url = url
         #: the organisations whose escalations this webhook receives (None: every one)
         self.organisations = None if organisations is None else tuple(organisations)
@@ -80,10 +87,16 @@ class WebhookChannel:
                 retry_after = max(float(response.headers.get("Retry-After", "1")), 0.0)
             except ValueError:
                 retry_after = 1.0
-            raise RateLimitedError(f"rate limited by the webhook: {text}", channel=self.name,
-                                   retry_after=retry_after or 1.0)
+            raise RateLimitedError(
+                f"rate limited by the webhook: {text}", channel=self.name, retry_after=retry_after or 1.0
+            )
         if status >= 500 or status < 400:
-            raise RetryableSendError(f"webhook answered HTTP {status}: {text}", channel=self.name,
-                                     status=status)
-        raise ChannelRejectedError(f"webhook refused the batch (HTTP {status}): {text}", channel=self.name,
-                                   status=status, description=text)
+            raise RetryableSendError(
+                f"webhook answered HTTP {status}: {text}", channel=self.name, status=status
+            )
+        raise ChannelRejectedError(
+            f"webhook refused the batch (HTTP {status}): {text}",
+            channel=self.name,
+            status=status,
+            description=text,
+        )

@@ -43,12 +43,15 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Random seed; the same data and seed give the same model."),
     backend: str = typer.Option("sklearn", "--backend", help="sklearn (default) or transformers."),
     base_model: str | None = typer.Option(
-        None, "--base-model", help="transformers: a local checkpoint folder or a hub id (needs internet)."),
+        None, "--base-model", help="transformers: a local checkpoint folder or a hub id (needs internet)."
+    ),
     epochs: int = typer.Option(1, "--epochs", min=1, help="transformers: training epochs."),
     max_rows: int | None = typer.Option(None, "--max-rows", min=1, help="transformers: cap training rows."),
     labels: list[Path] = typer.Option(
-        [], "--labels",
-        help="sklearn: extra labelled JSONL (reviewers' verdicts from 'pantau labels export'); repeatable."),
+        [],
+        "--labels",
+        help="sklearn: extra labelled JSONL (reviewers' verdicts from 'pantau labels export'); repeatable.",
+    ),
 ) -> None:
     """Retrain the classifiers from labelled data: skops artifacts + model card (sklearn), or a
     fine-tuned sequence-classification checkpoint (transformers, see docs/transformers.md)."""
@@ -64,17 +67,30 @@ def train(
 
         if not base_model or not out:
             raise UnusableInputError("--backend transformers needs --base-model and --out")
-        manifest = train_transformer(data, out, base_model=base_model, epochs=epochs, max_rows=max_rows,
-                                     seed=seed, progress=lambda m: console.print(f"  {m}", markup=False))
-        console.print(f"Wrote {manifest['version']} to {out}; use it with --model-dir {out} "
-                      f"or PANTAU_MODEL_DIR={out}")
+        manifest = train_transformer(
+            data,
+            out,
+            base_model=base_model,
+            epochs=epochs,
+            max_rows=max_rows,
+            seed=seed,
+            progress=lambda m: console.print(f"  {m}", markup=False),
+        )
+        console.print(
+            f"Wrote {manifest['version']} to {out}; use it with --model-dir {out} or PANTAU_MODEL_DIR={out}"
+        )
         return
     missing = [str(p) for p in labels if not p.is_file()]
     if missing:
         raise UnusableInputError(f"--labels {', '.join(missing)}: no such file")
     target = out or DEFAULT_MODEL_DIR
-    report = train_models(data, target, progress=lambda msg: console.print(f"  {msg}", markup=False),
-                          seed=seed, extra_labels=tuple(labels))
+    report = train_models(
+        data,
+        target,
+        progress=lambda msg: console.print(f"  {msg}", markup=False),
+        seed=seed,
+        extra_labels=tuple(labels),
+    )
     console.print(f"Wrote model artifacts to {target}")
     thresholds = report.get("thresholds") if isinstance(report, dict) else None
     if thresholds:

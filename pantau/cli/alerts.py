@@ -42,7 +42,8 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise UnusableInputError(
-            f"--since {value!r}: use an ISO date like 2024-11-20 or a span like 7d, 12h") from None
+            f"--since {value!r}: use an ISO date like 2024-11-20 or a span like 7d, 12h"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -74,10 +75,17 @@ def alerts(
     settings = load_settings(config, **({"database_url": db} if db else {}))
     start = parse_since(since)
     with Session(engine_for(settings.database_url)) as session:
-        rows = query_alerts(session, signal=signal, stage=stage, district=district,
-                            since=start, status=status, limit=limit)
-        total = len(rows) if len(rows) < limit else count_alerts(session, AlertFilters(
-            signal=signal, stage=stage, district=district, status=status, since=start))
+        rows = query_alerts(
+            session, signal=signal, stage=stage, district=district, since=start, status=status, limit=limit
+        )
+        total = (
+            len(rows)
+            if len(rows) < limit
+            else count_alerts(
+                session,
+                AlertFilters(signal=signal, stage=stage, district=district, status=status, since=start),
+            )
+        )
     if total > len(rows):  # on stderr, so the JSON lines on stdout stay clean
         typer.echo(f"warning: showing {len(rows)} of {total} alerts; raise --limit to see more", err=True)
     if fmt == OutputFormat.json:
@@ -93,7 +101,15 @@ def alerts(
         table.add_column(col)
     for a in rows:
         item = " ".join((a.item_title or a.item_snippet or a.reason or "").split())
-        table.add_row(str(a.id), a.created_at.strftime("%Y-%m-%d %H:%M"), a.severity, a.status,
-                      a.signal or a.kind, a.stage or "-", a.district or "-",
-                      escape(a.source_name or "-"), escape(item[:80]))
+        table.add_row(
+            str(a.id),
+            a.created_at.strftime("%Y-%m-%d %H:%M"),
+            a.severity,
+            a.status,
+            a.signal or a.kind,
+            a.stage or "-",
+            a.district or "-",
+            escape(a.source_name or "-"),
+            escape(item[:80]),
+        )
     console.print(table)

@@ -42,8 +42,15 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
         yield number, obj
 
 
-def classify_stream(source: IO[bytes], sink: IO[str], model: Any, *, batch_size: int = DEFAULT_BATCH,
-                    explain: bool = False, source_prior: Any = None) -> int:
+def classify_stream(
+    source: IO[bytes],
+    sink: IO[str],
+    model: Any,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    explain: bool = False,
+    source_prior: Any = None,
+) -> int:
     """Score every line of ``source`` into ``sink``; return the number of lines written.
 
     ``source_prior`` (a :class:`classifiers.source_prior.SourcePrior`; default: the bundled list)
@@ -79,21 +86,27 @@ def classify_stream(source: IO[bytes], sink: IO[str], model: Any, *, batch_size:
 
 @handle_errors
 def classify(
-    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl",
-                                      help="JSONL with a 'text' field per line ('-' for stdin)."),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT.jsonl", help="JSONL with a 'text' field per line ('-' for stdin)."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Model artifacts (default: bundled)."),
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, max=10_000),
     explain: bool = typer.Option(False, "--explain", help="Also add 'explanations' per flagged signal."),
     second_stage: bool = typer.Option(
-        False, "--second-stage",
+        False,
+        "--second-stage",
         help="Re-score hoax scores near the threshold with the multilingual-e5 second stage (needs the "
-             "'embeddings' extra; also on when the config sets classifier.second_stage)."),
+        "'embeddings' extra; also on when the config sets classifier.second_stage).",
+    ),
     config: Path | None = typer.Option(
-        None, "--config", "-c",
+        None,
+        "--config",
+        "-c",
         help="Optional config: its source_prior list refines the bundled one and its place names "
-             "(region, place_words, districts) feed the rules; default: the bundled Sampang example's "
-             "places (nothing else is read)."),
+        "(region, place_words, districts) feed the rules; default: the bundled Sampang example's "
+        "places (nothing else is read).",
+    ),
 ) -> None:
     """Score each line for the seven signals: adds 'scores', 'flags' and 'lang'.
 
@@ -105,8 +118,9 @@ def classify(
         raise UnusableInputError(f"{input_path}: no such file")
     region = region_of(config)
     prior = SourcePrior.from_config(region.source_prior) if config is not None else None
-    model = load_classifier(model_dir, places=region.place_names(),
-                            second_stage=second_stage or region.classifier.second_stage)
+    model = load_classifier(
+        model_dir, places=region.place_names(), second_stage=second_stage or region.classifier.second_stage
+    )
     source = sys.stdin.buffer if str(input_path) == "-" else input_path.open("rb")
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:

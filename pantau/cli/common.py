@@ -74,8 +74,9 @@ def prepare_prefect_env(verbose: bool = False) -> None:
 
 
 @contextmanager
-def progress_bars(console: Console, make_reporter: Callable[[Any], Callable[[str, dict], None]]
-                  ) -> Iterator[Any]:
+def progress_bars(
+    console: Console, make_reporter: Callable[[Any], Callable[[str, dict], None]]
+) -> Iterator[Any]:
     """Rich progress bars fed by a flow's progress events (flows.progress) while the block runs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -129,24 +129,58 @@ def _fmt(x: float | None) -> str:
 
 def _table(title: str, metrics: dict[str, Any]) -> Table:
     table = Table(title=escape(title), title_justify="left", show_lines=False)
-    for name in ("signal", "thr", "n", "pos", "prec", "rec", "F1", "AUC", "PR AUC", "ECE", "flagged",
-                 "TP", "FP", "FN", "TN"):
+    for name in (
+        "signal",
+        "thr",
+        "n",
+        "pos",
+        "prec",
+        "rec",
+        "F1",
+        "AUC",
+        "PR AUC",
+        "ECE",
+        "flagged",
+        "TP",
+        "FP",
+        "FN",
+        "TN",
+    ):
         table.add_column(name, justify="left" if name == "signal" else "right", no_wrap=True)
     for signal, m in metrics.items():
-        table.add_row(signal, f"{m.threshold:.2f}", str(m.n), str(m.positives), _fmt(m.precision),
-                      _fmt(m.recall), _fmt(m.f1), _fmt(m.roc_auc), _fmt(m.pr_auc), _fmt(m.ece),
-                      f"{m.flagged_share:.1%}", str(m.tp), str(m.fp), str(m.fn), str(m.tn))
+        table.add_row(
+            signal,
+            f"{m.threshold:.2f}",
+            str(m.n),
+            str(m.positives),
+            _fmt(m.precision),
+            _fmt(m.recall),
+            _fmt(m.f1),
+            _fmt(m.roc_auc),
+            _fmt(m.pr_auc),
+            _fmt(m.ece),
+            f"{m.flagged_share:.1%}",
+            str(m.tp),
+            str(m.fp),
+            str(m.fn),
+            str(m.tn),
+        )
     return table
 
 
 @handle_errors
 def evaluate(
-    data: Path = typer.Option(..., "--data", metavar="FILE.jsonl",
-                              help="Labelled JSONL: 'text' plus 0/1 fields named like the signals."),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        metavar="FILE.jsonl",
+        help="Labelled JSONL: 'text' plus 0/1 fields named like the signals.",
+    ),
     by: GroupBy | None = typer.Option(None, "--by", help="Also report per source or per year."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Model artifacts (default: bundled)."),
-    report: Path | None = typer.Option(None, "--report", metavar="OUT.json",
-                                       help="Also write every metric as JSON here."),
+    report: Path | None = typer.Option(
+        None, "--report", metavar="OUT.json", help="Also write every metric as JSON here."
+    ),
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, max=10_000),
 ) -> None:
     """Measure the classifier on labelled data: precision, recall, F1, ROC/PR AUC, calibration per signal."""
@@ -158,15 +192,20 @@ def evaluate(
     model = load_classifier(model_dir)
     run = collect(data, model, by=by, batch_size=batch_size)
     if not any(run.labels[s] for s in SIGNALS):
-        raise UnusableInputError(f"{data}: no label field on any line (expected one of "
-                                 f"{', '.join(SIGNALS)})")
-    result = evaluate_signals(run.labels, run.probs, model.thresholds_, model_version=model.version_,
-                              groups=run.groups(), by=by.value if by else None, signals=SIGNALS)
+        raise UnusableInputError(f"{data}: no label field on any line (expected one of {', '.join(SIGNALS)})")
+    result = evaluate_signals(
+        run.labels,
+        run.probs,
+        model.thresholds_,
+        model_version=model.version_,
+        groups=run.groups(),
+        by=by.value if by else None,
+        signals=SIGNALS,
+    )
     result.extra = {"data": str(data), "lines": run.lines, "labelled_lines": run.scored}
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
-    console.print(f"model {model.version_} · {data} · {run.lines} lines, {run.scored} labelled",
-                  markup=False)
+    console.print(f"model {model.version_} · {data} · {run.lines} lines, {run.scored} labelled", markup=False)
     if result.skipped:
         console.print(f"no labels for: {', '.join(result.skipped)} (skipped)", markup=False)
     console.print(_table("all lines", result.overall))
@@ -174,8 +213,9 @@ def evaluate(
         console.print(_table(f"{by.value if by else ''} = {group}", metrics))
     if report is not None:
         try:
-            report.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n",
-                              encoding="utf-8")
+            report.write_text(
+                json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            )
         except OSError as exc:
             raise UnusableInputError(f"{report}: cannot write report ({exc.strerror})") from None
         console.print(f"report written to {report}", markup=False)

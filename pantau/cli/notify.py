@@ -30,9 +30,11 @@ def notify(
     if as_json:
         typer.echo(json.dumps(counts, default=str))
     else:
-        typer.echo(f"queued {counts['queued']}, sent {counts['sent']} alerts in {counts['messages']} "
-                   f"messages, retry later {counts['retry_later']}, failed {counts['failed']}, "
-                   f"deferred {counts['deferred']}")
+        typer.echo(
+            f"queued {counts['queued']}, sent {counts['sent']} alerts in {counts['messages']} "
+            f"messages, retry later {counts['retry_later']}, failed {counts['failed']}, "
+            f"deferred {counts['deferred']}"
+        )
         for channel, reason in counts["skipped"].items():
             typer.echo(f"skipped {channel}: {reason}")
     for error in counts["errors"]:

@@ -56,24 +56,35 @@ class ReportData:
     total: GroupOutcome
     actors: list[ActorOutcome]
     categories: dict[str, int]
-    bases: dict[int, str]                       # claim id -> its first answer's basis, in words
-    actor_bases: dict[tuple[str, str], str]     # (actor, category) -> the bases of its answers
-    confirmed_by: dict[int, str]                # claim id -> who confirmed its first answer (CSV)
+    bases: dict[int, str]  # claim id -> its first answer's basis, in words
+    actor_bases: dict[tuple[str, str], str]  # (actor, category) -> the bases of its answers
+    confirmed_by: dict[int, str]  # claim id -> who confirmed its first answer (CSV)
 
 
-def build_report(claim_records, answers, region: PantauConfig, *, filters: str = "semua tahapan",
-                 now: datetime | None = None) -> ReportData:
+def build_report(
+    claim_records,
+    answers,
+    region: PantauConfig,
+    *,
+    filters: str = "semua tahapan",
+    now: datetime | None = None,
+) -> ReportData:
     """The report's figures from plain outcome records (see ``storage.outcomes_query``)."""
     answers = list(answers)
     outcomes = claim_outcomes(claim_records, answers)
     firsts = first_answers(answers)
     answered = [o for o in outcomes if o.answered and o.claim_id in firsts]
     return ReportData(
-        region=region.region, timezone=region.timezone,
-        stage_labels={s.name: s.label for s in region.stages if s.label}, filters=filters,
-        generated_at=now or datetime.now(UTC), claims=outcomes,
-        stages=by_stage(outcomes, [s.name for s in region.stages]), total=group_outcome("all", outcomes),
-        actors=by_actor(outcomes, answers), categories=by_category(outcomes),
+        region=region.region,
+        timezone=region.timezone,
+        stage_labels={s.name: s.label for s in region.stages if s.label},
+        filters=filters,
+        generated_at=now or datetime.now(UTC),
+        claims=outcomes,
+        stages=by_stage(outcomes, [s.name for s in region.stages]),
+        total=group_outcome("all", outcomes),
+        actors=by_actor(outcomes, answers),
+        categories=by_category(outcomes),
         bases={o.claim_id: answer_basis(firsts[o.claim_id]) for o in answered},
         actor_bases=actor_bases(outcomes, answers),
         confirmed_by={o.claim_id: firsts[o.claim_id].confirmed_by or "" for o in answered},
@@ -90,6 +101,7 @@ def _share(value: float | None) -> str:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
+
 def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
     """One CSV file through the shared helper: UTF-8 with BOM, formula cells neutralised."""
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -104,46 +116,124 @@ def write_csv(data: ReportData, out_dir: Path) -> list[Path]:
 
     Columns keep their English names and stored codes (for partners' scripts), with the labels next to
     them where a person reads them (stage, category, attribution basis)."""
-    claims = _csv(out_dir / "claims.csv", [
-        "claim_id", "stage", "stage_label", "first_seen_utc", "items", "sources", "districts", "answered",
-        "first_answer_utc", "first_answer_actor", "first_answer_category", "first_answer_attribution",
-        "first_answer_confirmed_by", "first_answer_basis", "hours_to_first_answer", "answering_actors",
-        "items_after_answer", "kept_spreading", "canonical_text"], [
-        [c.claim_id, c.stage or "", messages.stage_label(c.stage, data.stage_labels) if c.stage else "",
-         c.first_seen_at.isoformat(), c.items, c.sources, "; ".join(c.districts), int(c.answered),
-         c.first_answer_at.isoformat() if c.first_answer_at else "", c.first_answer_actor or "",
-         c.first_answer_category or "", c.first_answer_attribution or "",
-         data.confirmed_by.get(c.claim_id, ""), data.bases.get(c.claim_id, ""),
-         "" if c.hours_to_first_answer is None else f"{c.hours_to_first_answer:.2f}",
-         "; ".join(c.answering_actors), c.items_after_answer, int(c.kept_spreading),
-         " ".join(c.canonical_text.split())] for c in data.claims])
-    actors = _csv(out_dir / "actors.csv", [
-        "actor", "category", "category_label", "basis", "claims_answered", "first_answers",
-        "median_hours_to_answer"], [
-        [a.actor, a.category, messages.label("actor_category", a.category),
-         data.actor_bases.get((a.actor, a.category), ""), a.claims_answered, a.first_answers,
-         "" if a.median_hours is None else f"{a.median_hours:.2f}"] for a in data.actors])
-    stages = _csv(out_dir / "stages.csv", [
-        "stage", "stage_label", "claims", "answered", "answered_share", "median_hours_to_first_answer",
-        "kept_spreading"], [
-        [g.name, "Semua tahapan" if g is data.total else messages.stage_label(g.name, data.stage_labels),
-         g.claims, g.answered, "" if g.answered_share is None else f"{g.answered_share:.3f}",
-         "" if g.median_hours is None else f"{g.median_hours:.2f}", g.kept_spreading]
-        for g in [*data.stages, data.total]])
+    claims = _csv(
+        out_dir / "claims.csv",
+        [
+            "claim_id",
+            "stage",
+            "stage_label",
+            "first_seen_utc",
+            "items",
+            "sources",
+            "districts",
+            "answered",
+            "first_answer_utc",
+            "first_answer_actor",
+            "first_answer_category",
+            "first_answer_attribution",
+            "first_answer_confirmed_by",
+            "first_answer_basis",
+            "hours_to_first_answer",
+            "answering_actors",
+            "items_after_answer",
+            "kept_spreading",
+            "canonical_text",
+        ],
+        [
+            [
+                c.claim_id,
+                c.stage or "",
+                messages.stage_label(c.stage, data.stage_labels) if c.stage else "",
+                c.first_seen_at.isoformat(),
+                c.items,
+                c.sources,
+                "; ".join(c.districts),
+                int(c.answered),
+                c.first_answer_at.isoformat() if c.first_answer_at else "",
+                c.first_answer_actor or "",
+                c.first_answer_category or "",
+                c.first_answer_attribution or "",
+                data.confirmed_by.get(c.claim_id, ""),
+                data.bases.get(c.claim_id, ""),
+                "" if c.hours_to_first_answer is None else f"{c.hours_to_first_answer:.2f}",
+                "; ".join(c.answering_actors),
+                c.items_after_answer,
+                int(c.kept_spreading),
+                " ".join(c.canonical_text.split()),
+            ]
+            for c in data.claims
+        ],
+    )
+    actors = _csv(
+        out_dir / "actors.csv",
+        [
+            "actor",
+            "category",
+            "category_label",
+            "basis",
+            "claims_answered",
+            "first_answers",
+            "median_hours_to_answer",
+        ],
+        [
+            [
+                a.actor,
+                a.category,
+                messages.label("actor_category", a.category),
+                data.actor_bases.get((a.actor, a.category), ""),
+                a.claims_answered,
+                a.first_answers,
+                "" if a.median_hours is None else f"{a.median_hours:.2f}",
+            ]
+            for a in data.actors
+        ],
+    )
+    stages = _csv(
+        out_dir / "stages.csv",
+        [
+            "stage",
+            "stage_label",
+            "claims",
+            "answered",
+            "answered_share",
+            "median_hours_to_first_answer",
+            "kept_spreading",
+        ],
+        [
+            [
+                g.name,
+                "Semua tahapan" if g is data.total else messages.stage_label(g.name, data.stage_labels),
+                g.claims,
+                g.answered,
+                "" if g.answered_share is None else f"{g.answered_share:.3f}",
+                "" if g.median_hours is None else f"{g.median_hours:.2f}",
+                g.kept_spreading,
+            ]
+            for g in [*data.stages, data.total]
+        ],
+    )
     return [claims, actors, stages]
 
 
 # --- charts (inline SVG) --------------------------------------------------------------------------
 
+
 def _svg(fig) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
-def _bar_chart(title: str, labels: list, values: list[int], *, xlabel: str = "", ylabel: str = "",
-               horizontal: bool = False) -> str:
+def _bar_chart(
+    title: str,
+    labels: list,
+    values: list[int],
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    horizontal: bool = False,
+) -> str:
     """A bar chart; ``labels`` may be dates (then on a true time axis, so gaps between days show)."""
     import matplotlib
 
@@ -152,8 +242,9 @@ def _bar_chart(title: str, labels: list, values: list[int], *, xlabel: str = "",
     from matplotlib import pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "pantau", "text.parse_math": False,
-                                "font.size": 9}):
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none", "svg.hashsalt": "pantau", "text.parse_math": False, "font.size": 9}
+    ):
         fig, ax = plt.subplots(figsize=(6.4, 2.6 if not horizontal else 0.3 * len(labels) + 1.2))
         try:
             if horizontal:
@@ -178,26 +269,45 @@ def charts(data: ReportData) -> dict[str, str]:
     """The four charts as SVG strings: claims over time, time to debunk, actors, districts."""
     per_day = Counter(c.first_seen_at.astimezone(ZoneInfo(data.timezone)).date() for c in data.claims)
     days = sorted(per_day)
-    bins = [("< 1 jam", 0, 1), ("1–6 jam", 1, 6), ("6–24 jam", 6, 24), ("1–3 hari", 24, 72),
-            ("> 3 hari", 72, None)]
+    bins = [
+        ("< 1 jam", 0, 1),
+        ("1–6 jam", 1, 6),
+        ("6–24 jam", 6, 24),
+        ("1–3 hari", 24, 72),
+        ("> 3 hari", 72, None),
+    ]
     hours = [c.hours_to_first_answer for c in data.claims if c.hours_to_first_answer is not None]
     debunk = [sum(1 for h in hours if lo <= h and (hi is None or h < hi)) for _, lo, hi in bins]
     districts = Counter(d for c in data.claims for d in c.districts).most_common(14)
     return {
-        "claims_over_time": _bar_chart("Klaim baru per hari (kemunculan pertama)", days,
-                                       [per_day[d] for d in days], ylabel="klaim"),
-        "time_to_debunk": _bar_chart("Waktu dari kemunculan pertama sampai kontra-narasi pertama",
-                                     [b[0] for b in bins], debunk, ylabel="klaim dijawab"),
-        "actors": _bar_chart("Klaim dijawab, per kategori aktor",
-                             [messages.label("actor_category", c) for c in ACTOR_CATEGORIES],
-                             [data.categories[c] for c in ACTOR_CATEGORIES], xlabel="klaim dijawab",
-                             horizontal=True),
-        "districts": _bar_chart("Klaim per kecamatan yang disebut", [d for d, _ in districts],
-                                [n for _, n in districts], xlabel="klaim", horizontal=True),
+        "claims_over_time": _bar_chart(
+            "Klaim baru per hari (kemunculan pertama)", days, [per_day[d] for d in days], ylabel="klaim"
+        ),
+        "time_to_debunk": _bar_chart(
+            "Waktu dari kemunculan pertama sampai kontra-narasi pertama",
+            [b[0] for b in bins],
+            debunk,
+            ylabel="klaim dijawab",
+        ),
+        "actors": _bar_chart(
+            "Klaim dijawab, per kategori aktor",
+            [messages.label("actor_category", c) for c in ACTOR_CATEGORIES],
+            [data.categories[c] for c in ACTOR_CATEGORIES],
+            xlabel="klaim dijawab",
+            horizontal=True,
+        ),
+        "districts": _bar_chart(
+            "Klaim per kecamatan yang disebut",
+            [d for d, _ in districts],
+            [n for _, n in districts],
+            xlabel="klaim",
+            horizontal=True,
+        ),
     }
 
 
 # --- HTML -----------------------------------------------------------------------------------------
+
 
 def render_html(data: ReportData) -> str:
     """A self-contained, printable HTML report in Bahasa Indonesia (``report/report.html``)."""
@@ -207,6 +317,7 @@ def render_html(data: ReportData) -> str:
 
 
 # --- the command ----------------------------------------------------------------------------------
+
 
 def _until(value: str | None) -> datetime | None:
     """An ISO date means the end of that day (UTC); a date-time is taken as given."""
@@ -225,8 +336,9 @@ def report(
     since: str | None = typer.Option(None, "--since", help="First seen at or after (ISO date/time, or 7d)."),
     until: str | None = typer.Option(None, "--until", help="First seen at or before (ISO date/time)."),
     formats: str = typer.Option("html,csv", "--format", help="Comma-separated: html, csv."),
-    confirmed_only: bool = typer.Option(False, "--confirmed-only",
-                                        help="Count only links a reviewer confirmed."),
+    confirmed_only: bool = typer.Option(
+        False, "--confirmed-only", help="Count only links a reviewer confirmed."
+    ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
 ) -> None:
@@ -244,12 +356,14 @@ def report(
     settings = load_settings(config, **({"database_url": db} if db else {}))
     region: PantauConfig = settings
     if stage and stage not in {s.name for s in region.stages}:
-        raise UnusableInputError(f"--stage {stage!r}: configured stages are "
-                                 f"{', '.join(s.name for s in region.stages)}")
+        raise UnusableInputError(
+            f"--stage {stage!r}: configured stages are {', '.join(s.name for s in region.stages)}"
+        )
     start, end = parse_since(since), _until(until)
     with Session(engine_for(settings.database_url)) as session:
-        claims, answers = load_outcome_records(session, stage=stage, since=start, until=end,
-                                               confirmed_only=confirmed_only)
+        claims, answers = load_outcome_records(
+            session, stage=stage, since=start, until=end, confirmed_only=confirmed_only
+        )
     labels = {s.name: s.label for s in region.stages if s.label}
     parts = [f"tahapan {messages.stage_label(stage, labels)}" if stage else "semua tahapan"]
     if start:
@@ -268,8 +382,10 @@ def report(
     if "csv" in wanted:
         written += write_csv(data, out)
     t = data.total
-    typer.echo(f"{t.claims} claims, {t.answered} answered ({_share(t.answered_share) or '-'}), "
-               f"median {_hours(t.median_hours) or '-'} h to the first counter-narrative, "
-               f"{t.kept_spreading} kept spreading after it.")
+    typer.echo(
+        f"{t.claims} claims, {t.answered} answered ({_share(t.answered_share) or '-'}), "
+        f"median {_hours(t.median_hours) or '-'} h to the first counter-narrative, "
+        f"{t.kept_spreading} kept spreading after it."
+    )
     for path in written:
         typer.echo(f"wrote {path}")

@@ -37,11 +37,13 @@ class _ProgressReporter:
 
 @handle_errors
 def run(
-    config: Path | None = typer.Option(None, "--config", "-c",
-                                       help="Config file (default: ./pantau.yaml or the bundled demo)."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: ./pantau.yaml or the bundled demo)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
-    runner: str = typer.Option("threads", "--runner",
-                               help="threads (default), dask (a local cluster) or tcp://HOST:PORT."),
+    runner: str = typer.Option(
+        "threads", "--runner", help="threads (default), dask (a local cluster) or tcp://HOST:PORT."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
 ) -> None:
     """Run one monitoring cycle: collect, store, classify, tag and alert."""
@@ -57,11 +59,15 @@ def run(
 
     enabled = sum(1 for s in settings.sources if s.enabled)
     off = len(settings.sources) - enabled
-    console.print(f"[bold]Pantau[/bold] monitoring [bold]{escape(settings.region)}[/bold] with {enabled} "
-                  f"sources{f' ({off} disabled)' if off else ''} from {settings.config_file}",
-                  soft_wrap=True)
-    console.print(f"Database: {settings.database_url}" + ("" if runner == "threads" else
-                                                          f"; runner: {runner_label(task_runner)}"))
+    console.print(
+        f"[bold]Pantau[/bold] monitoring [bold]{escape(settings.region)}[/bold] with {enabled} "
+        f"sources{f' ({off} disabled)' if off else ''} from {settings.config_file}",
+        soft_wrap=True,
+    )
+    console.print(
+        f"Database: {settings.database_url}"
+        + ("" if runner == "threads" else f"; runner: {runner_label(task_runner)}")
+    )
     with progress_bars(console, _ProgressReporter):
         counts = monitor.with_options(task_runner=task_runner)(
             database_url=settings.database_url,
@@ -72,8 +78,7 @@ def run(
     print_summary(counts, settings.database_url, db_given=db is not None, config=config)
 
 
-def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
-                  config: Path | None) -> None:
+def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool, config: Path | None) -> None:
     """The per-source table, the run totals, the most urgent alerts, and the next steps."""
     table = Table(title="Sources", title_justify="left")
     for col in ("source", "fetched", "new", "duplicate", "skipped", "status"):
@@ -86,34 +91,44 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool,
         if s.get("notes"):
             skipped += "; kept with notes: " + ", ".join(f"{k} {v}" for k, v in sorted(s["notes"].items()))
         status = f"[red]failed: {escape(s['error'])}[/red]" if s.get("error") else "[green]ok[/green]"
-        table.add_row(escape(s["source"]), str(s["fetched"]), str(s["new"]), str(s["duplicate"]),
-                      skipped, status)
+        table.add_row(
+            escape(s["source"]), str(s["fetched"]), str(s["new"]), str(s["duplicate"]), skipped, status
+        )
     console.print(table)
     reasons = ", ".join(f"{k}: {v}" for k, v in counts.get("skipped_reasons", {}).items()) or "none"
     console.print(
         f"Run {counts.get('run_id')}: fetched {counts['fetched']}, new {counts['new']}, "
         f"duplicate {counts['duplicate']}, skipped {counts['skipped']} ({reasons}); "
-        f"scored {counts['scored']}, flagged {counts['flagged']}, new alerts {counts['alerts']}.")
+        f"scored {counts['scored']}, flagged {counts['flagged']}, new alerts {counts['alerts']}."
+    )
     by_signal = counts.get("alerts_by_signal", {})
     if by_signal:
-        console.print("New alerts by signal: " + ", ".join(
-            f"{k} {v}" for k, v in sorted(by_signal.items(), key=lambda kv: -kv[1])))
+        console.print(
+            "New alerts by signal: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(by_signal.items(), key=lambda kv: -kv[1]))
+        )
     matching = counts.get("matching") or {}
     if matching:
         failed = f" (matching failed: {escape(matching['error'])})" if matching.get("error") else ""
-        console.print(f"Claims: {matching.get('claims_new', 0)} new, {matching.get('claim_items', 0)} items "
-                      f"grouped, {matching.get('links', 0)} counter-narratives linked, "
-                      f"{matching.get('known_hoax_alerts', 0)} known-hoax alerts{failed}.")
+        console.print(
+            f"Claims: {matching.get('claims_new', 0)} new, {matching.get('claim_items', 0)} items "
+            f"grouped, {matching.get('links', 0)} counter-narratives linked, "
+            f"{matching.get('known_hoax_alerts', 0)} known-hoax alerts{failed}."
+        )
     answers = counts.get("url_answers") or {}
     if answers.get("url_answers_tried"):
-        console.print(f"Counter-narrative links from reviewers: {answers['url_answers_fetched']} of "
-                      f"{answers['url_answers_tried']} pages fetched and stored (the rest retried later).")
+        console.print(
+            f"Counter-narrative links from reviewers: {answers['url_answers_fetched']} of "
+            f"{answers['url_answers_tried']} pages fetched and stored (the rest retried later)."
+        )
     _print_top_alerts(database_url)
     opts = (f" --config {config}" if config else "") + (f" --db {database_url}" if db_given else "")
     console.print("\n[bold]Next:[/bold]")
     console.print(f"  • Review the most urgent open alerts:  pantau alerts --status open{opts}")
-    console.print(f"  • Focus on one signal or district:    pantau alerts --signal violence_threat "
-                  f"--district Omben{opts}")
+    console.print(
+        f"  • Focus on one signal or district:    pantau alerts --signal violence_threat "
+        f"--district Omben{opts}"
+    )
     console.print(f"  • Export alerts for analysis:         pantau alerts --format json{opts} > alerts.jsonl")
     console.print(f"  • Outcome report for a forum meeting:  pantau report -o report{opts}")
     console.print(f"  • Review in the browser:               pantau web{opts}")
@@ -137,8 +152,14 @@ def _print_top_alerts(database_url: str, limit: int = 5) -> None:
     for col in ("id", "severity", "signal", "stage", "district", "title"):
         table.add_column(col)
     for a in top:
-        table.add_row(str(a.id), a.severity, a.signal or a.kind, a.stage or "-", a.district or "-",
-                      _snippet(a), )
+        table.add_row(
+            str(a.id),
+            a.severity,
+            a.signal or a.kind,
+            a.stage or "-",
+            a.district or "-",
+            _snippet(a),
+        )
     console.print(table)
 
 

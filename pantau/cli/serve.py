@@ -20,8 +20,9 @@ console = Console(highlight=False)
 
 @handle_errors
 def serve(
-    config: Path | None = typer.Option(None, "--config", "-c",
-                                       help="Config file (default: ./pantau.yaml or the bundled demo)."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: ./pantau.yaml or the bundled demo)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
     max_runs: int | None = typer.Option(None, "--max-runs", min=1, help="Stop after this many runs."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
@@ -40,18 +41,23 @@ def serve(
 
     def load_plan() -> RunPlan:
         settings = load_settings(config, **overrides)
-        return RunPlan(database_url=settings.database_url,
-                       config=settings.region_config.model_dump(mode="json"),
-                       model_dir=str(settings.model_dir) if settings.model_dir else None,
-                       batch_size=settings.batch_size)
+        return RunPlan(
+            database_url=settings.database_url,
+            config=settings.region_config.model_dump(mode="json"),
+            model_dir=str(settings.model_dir) if settings.model_dir else None,
+            batch_size=settings.batch_size,
+        )
 
     tz = ZoneInfo(first.timezone)
-    console.print(f"[bold]Pantau[/bold] serving [bold]{escape(first.region)}[/bold] from "
-                  f"{first.config_file}; database {first.database_url}")
+    console.print(
+        f"[bold]Pantau[/bold] serving [bold]{escape(first.region)}[/bold] from "
+        f"{first.config_file}; database {first.database_url}"
+    )
     server = ensure_prefect_api()
     if server is not None:
-        console.print(f"Started a local Prefect server at {server.api_url} "
-                      "(set PREFECT_API_URL to use your own).")
+        console.print(
+            f"Started a local Prefect server at {server.api_url} (set PREFECT_API_URL to use your own)."
+        )
     service = MonitorService(load_plan, max_runs=max_runs, on_event=_Printer(tz))
     try:
         asyncio.run(service.run())
@@ -77,16 +83,19 @@ class _Printer:
         if event == "deployment":
             console.print(f"Deployment {escape(data['name'])} registered.")
         elif event == "run_started":
-            console.print(f"{self._t(data['as_of'])} run started (stage {escape(str(data['stage']))}, "
-                          f"every {format_duration(data['interval'])})")
+            console.print(
+                f"{self._t(data['as_of'])} run started (stage {escape(str(data['stage']))}, "
+                f"every {format_duration(data['interval'])})"
+            )
         elif event == "run_finished":
             colour = "green" if data["state"] == "COMPLETED" else "red"
             message = f": {escape(data['message'] or '')}" if data["state"] != "COMPLETED" else ""
             state = f"[{colour}]{data['state'].lower()}[/{colour}]"
             console.print(f"{self._t(data['as_of'])} run {state}{message}")
         elif event == "config_error":
-            console.print("[red]config not reloaded, keeping the last good one:[/red] "
-                          + escape(data["error"]))
+            console.print(
+                "[red]config not reloaded, keeping the last good one:[/red] " + escape(data["error"])
+            )
 
     def _t(self, when: datetime) -> str:
         return when.astimezone(self.tz).strftime("%Y-%m-%d %H:%M %Z")

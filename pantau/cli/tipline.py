@@ -34,13 +34,18 @@ def tipline(
     port: int = typer.Option(8765, "--port", min=1, max=65535),
     config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
-    key_file: Path | None = typer.Option(None, "--key-file",
-                                         help="The secret pseudonymisation key (created if missing; "
-                                              "PANTAU_AUTHOR_KEY overrides). Default: "
-                                              f"{KEY_FILE_NAME} next to a SQLite database."),
+    key_file: Path | None = typer.Option(
+        None,
+        "--key-file",
+        help="The secret pseudonymisation key (created if missing; "
+        "PANTAU_AUTHOR_KEY overrides). Default: "
+        f"{KEY_FILE_NAME} next to a SQLite database.",
+    ),
     forwarded_allow_ips: str | None = typer.Option(
-        None, "--forwarded-allow-ips",
-        help="Proxies whose X-Forwarded-For sets the client address (comma-separated; default: none)."),
+        None,
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-For sets the client address (comma-separated; default: none).",
+    ),
 ) -> None:
     """Serve POST /tipline for forum members (tokens in PANTAU_TIPLINE_TOKENS='member:secret,...')."""
     import uvicorn
@@ -56,8 +61,14 @@ def tipline(
     engine = make_engine(settings.database_url)
     migrate(engine)
     Console(highlight=False).print(
-        f"Tipline for {len(tokens)} member(s) on http://{host}:{port}/tipline -> {settings.database_url}")
+        f"Tipline for {len(tokens)} member(s) on http://{host}:{port}/tipline -> {settings.database_url}"
+    )
     from pantau.web.serving import server_options
 
-    uvicorn.run(create_app(engine, tokens, author_key=author_key), host=host, port=port, log_level="warning",
-                **server_options(forwarded_allow_ips))
+    uvicorn.run(
+        create_app(engine, tokens, author_key=author_key),
+        host=host,
+        port=port,
+        log_level="warning",
+        **server_options(forwarded_allow_ips),
+    )

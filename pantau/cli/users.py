@@ -36,11 +36,13 @@ def _read_password(password_stdin: bool) -> str:
 @handle_errors
 def add(
     username: str = typer.Argument(..., help="3-40 of a-z 0-9 . _ - (stored lower-case)."),
-    organisation: str = typer.Option(..., "--org", help="Organisation name, e.g. 'Bawaslu Sampang' "
-                                                       "(created if new)."),
+    organisation: str = typer.Option(
+        ..., "--org", help="Organisation name, e.g. 'Bawaslu Sampang' (created if new)."
+    ),
     role: str = typer.Option(..., "--role", help=ROLES_HELP),
-    org_kind: str | None = typer.Option(None, "--org-kind", help="e.g. newsroom, polres, kodim, kpu, "
-                                                                 "bawaslu, nu (for a new organisation)."),
+    org_kind: str | None = typer.Option(
+        None, "--org-kind", help="e.g. newsroom, polres, kodim, kpu, bawaslu, nu (for a new organisation)."
+    ),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),

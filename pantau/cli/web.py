@@ -22,13 +22,17 @@ def web(
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     config: Path | None = typer.Option(None, "--config", "-c", help="Config file."),
     db: str | None = typer.Option(None, "--db", help="Database URL (overrides the config)."),
-    demo_admin: bool = typer.Option(False, "--demo-admin",
-                                    help="If there are no accounts yet, create an admin 'admin' with a "
-                                         "random password (printed once)."),
+    demo_admin: bool = typer.Option(
+        False,
+        "--demo-admin",
+        help="If there are no accounts yet, create an admin 'admin' with a random password (printed once).",
+    ),
     https: bool = typer.Option(False, "--https-cookies", help="Mark session cookies Secure (behind HTTPS)."),
     forwarded_allow_ips: str | None = typer.Option(
-        None, "--forwarded-allow-ips",
-        help="Proxies whose X-Forwarded-For sets the client address (comma-separated; default: none)."),
+        None,
+        "--forwarded-allow-ips",
+        help="Proxies whose X-Forwarded-For sets the client address (comma-separated; default: none).",
+    ),
 ) -> None:
     """Serve the web app for reviewers and analysts (session secret in PANTAU_WEB_SECRET)."""
     import uvicorn

@@ -50,8 +50,9 @@ class AlertDraft:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def effective_thresholds(model_thresholds: Mapping[str, float], config: AlertConfig,
-                         stage: str | None) -> dict[str, float]:
+def effective_thresholds(
+    model_thresholds: Mapping[str, float], config: AlertConfig, stage: str | None
+) -> dict[str, float]:
     """Model thresholds, overridden by the config's global ones, then by the stage's."""
     merged = dict(model_thresholds)
     merged.update(config.thresholds)
@@ -60,8 +61,9 @@ def effective_thresholds(model_thresholds: Mapping[str, float], config: AlertCon
     return merged
 
 
-def severity_for(signal: str, probability: float, threshold: float, *, stage: str | None,
-                 source_trust: float | None) -> str:
+def severity_for(
+    signal: str, probability: float, threshold: float, *, stage: str | None, source_trust: float | None
+) -> str:
     """Base severity of the signal, raised for near-certain scores and hot stages, lowered for
     hoax scores on trusted outlets."""
     level = SEVERITIES.index(_BASE_SEVERITY.get(signal, "medium"))
@@ -69,8 +71,12 @@ def severity_for(signal: str, probability: float, threshold: float, *, stage: st
         return "low"
     if probability >= max(0.9, threshold + 0.5 * (1 - threshold)):
         level += 1
-    if stage in HOT_STAGES and signal in (Signal.VIOLENCE_THREAT, Signal.VOTE_BUYING, Signal.HOAX,
-                                          Signal.SARA):
+    if stage in HOT_STAGES and signal in (
+        Signal.VIOLENCE_THREAT,
+        Signal.VOTE_BUYING,
+        Signal.HOAX,
+        Signal.SARA,
+    ):
         level += 1
     return SEVERITIES[min(level, len(SEVERITIES) - 1)]
 
@@ -80,9 +86,16 @@ def severity_for(signal: str, probability: float, threshold: float, *, stage: st
 CERTAIN_COUNTER_NARRATIVE = 0.8
 
 
-def alerts_for_item(item_id: int, result: ScoreResult, *, thresholds: Mapping[str, float],
-                    stage: str | None, districts: list[str], source_trust: float | None = None,
-                    title: str | None = None) -> list[AlertDraft]:
+def alerts_for_item(
+    item_id: int,
+    result: ScoreResult,
+    *,
+    thresholds: Mapping[str, float],
+    stage: str | None,
+    districts: list[str],
+    source_trust: float | None = None,
+    title: str | None = None,
+) -> list[AlertDraft]:
     """The flagged-item alerts for one scored item.
 
     Counter-narratives (scored at or above their threshold) raise no hoax alert, and no alert at all
@@ -103,24 +116,27 @@ def alerts_for_item(item_id: int, result: ScoreResult, *, thresholds: Mapping[st
         reason = f"{signal} {p:.2f} ≥ {t:.2f}"
         if why:
             reason += ": " + ", ".join(why[:5])
-        drafts.append(AlertDraft(
-            kind="flagged_item",
-            severity="low" if answering else severity_for(signal, p, t, stage=stage,
-                                                           source_trust=source_trust),
-            reason=reason,
-            dedupe_key=f"flagged_item:{item_id}:{signal}",
-            signal=signal,
-            item_id=item_id,
-            stage=stage,
-            district=districts[0] if districts else None,
-            details={
-                "probability": round(p, 4),
-                "threshold": t,
-                "explanation": why,
-                "districts": districts,
-                "model_version": result.model_version,
-                "counter_narrative": cn,
-                "title": title,
-            },
-        ))
+        drafts.append(
+            AlertDraft(
+                kind="flagged_item",
+                severity="low"
+                if answering
+                else severity_for(signal, p, t, stage=stage, source_trust=source_trust),
+                reason=reason,
+                dedupe_key=f"flagged_item:{item_id}:{signal}",
+                signal=signal,
+                item_id=item_id,
+                stage=stage,
+                district=districts[0] if districts else None,
+                details={
+                    "probability": round(p, 4),
+                    "threshold": t,
+                    "explanation": why,
+                    "districts": districts,
+                    "model_version": result.model_version,
+                    "counter_narrative": cn,
+                    "title": title,
+                },
+            )
+        )
     return drafts

@@ -19,8 +19,17 @@ from pantau.domain.signals import SIGNALS
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 ActorKind = Literal[
-    "police", "military", "election_commission", "election_supervisor", "religious_org",
-    "media", "fact_checker", "government", "civil_society", "candidate_team", "other",
+    "police",
+    "military",
+    "election_commission",
+    "election_supervisor",
+    "religious_org",
+    "media",
+    "fact_checker",
+    "government",
+    "civil_society",
+    "candidate_team",
+    "other",
 ]
 
 
@@ -40,7 +49,8 @@ class SourceConfig(_Strict):
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
     silent_after_hours: float | None = Field(
-        default=48, gt=0, description="alert when no new item for this long; None disables")
+        default=48, gt=0, description="alert when no new item for this long; None disables"
+    )
 
     @field_validator("name")
     @classmethod
@@ -88,8 +98,9 @@ class CandidateConfig(_Strict):
     @model_validator(mode="after")
     def _sourced_or_placeholder(self) -> CandidateConfig:
         if not self.placeholder and not self.reference:
-            raise ValueError("a real candidate needs a 'reference' (public source); "
-                             "otherwise set placeholder: true")
+            raise ValueError(
+                "a real candidate needs a 'reference' (public source); otherwise set placeholder: true"
+            )
         return self
 
 
@@ -114,11 +125,14 @@ class HttpConfig(_Strict):
     user_agent: str = "Pantau/0.1 (+https://github.com/pantau-pemilu/pantau; election monitoring)"
     retries: int = Field(default=2, ge=0, le=10, description="extra attempts after a failed fetch")
     retry_backoff_seconds: float = Field(
-        default=2.0, ge=0, le=600, description="first retry delay; each next one is 5x longer")
+        default=2.0, ge=0, le=600, description="first retry delay; each next one is 5x longer"
+    )
     fetch_reviewer_links: bool = Field(
-        default=True, description="fetch the pages of counter-narratives reviewers give as URLs")
+        default=True, description="fetch the pages of counter-narratives reviewers give as URLs"
+    )
     reviewer_links_private_hosts: bool = Field(
-        default=False, description="allow those fetches to loopback/private addresses (tests, intranets)")
+        default=False, description="allow those fetches to loopback/private addresses (tests, intranets)"
+    )
 
     def retry_delays(self) -> list[float]:
         return [self.retry_backoff_seconds * 5**i for i in range(self.retries)]
@@ -137,22 +151,29 @@ class SpikeConfig(_Strict):
     min_history: Duration = Field(
         default=parse_duration("1d"),
         description="no spike is called until the baseline covers this much collecting (a new install, "
-                    "or a first ingestion of a backlog, has no normal rate yet)")
+        "or a first ingestion of a backlog, has no normal rate yet)",
+    )
     min_expected: float = Field(
-        default=2.0, gt=0, description="items expected per window at least, whatever the baseline says "
-                                       "(keeps a district with no history from spiking on a handful)")
+        default=2.0,
+        gt=0,
+        description="items expected per window at least, whatever the baseline says "
+        "(keeps a district with no history from spiking on a handful)",
+    )
 
 
 class AlertConfig(_Strict):
     """When a flagged item becomes an alert, per signal and optionally per stage; spikes; claim de-dup."""
 
     thresholds: dict[str, float] = Field(
-        default_factory=dict, description="signal -> threshold; overrides the model's own")
+        default_factory=dict, description="signal -> threshold; overrides the model's own"
+    )
     stage_thresholds: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="stage -> signal -> threshold (takes precedence)")
+        default_factory=dict, description="stage -> signal -> threshold (takes precedence)"
+    )
     spikes: SpikeConfig = Field(default_factory=SpikeConfig)
     dedupe_claims: bool = Field(
-        default=True, description="items of one claim raise one alert per signal, not one per item")
+        default=True, description="items of one claim raise one alert per signal, not one per item"
+    )
 
     @field_validator("thresholds")
     @classmethod
@@ -193,7 +214,7 @@ class SourcePriorConfig(_Strict):
     plus entries of your own, and how far each kind of source moves the hoax score (log-odds)."""
 
     use_bundled: bool = True
-    verified_outlets: list[str] = Field(default_factory=list)   # domains or domain/path prefixes
+    verified_outlets: list[str] = Field(default_factory=list)  # domains or domain/path prefixes
     fact_checkers: list[str] = Field(default_factory=list)
     low_credibility: list[str] = Field(default_factory=list)
     verified_outlet_shift: float = Field(-2.5, le=0)
@@ -206,9 +227,11 @@ class ClassifierConfig(_Strict):
     """Options of the signal classifier in the monitoring run (docs/classifiers.md)."""
 
     second_stage: bool = Field(
-        False, description="also re-score hoax scores near the threshold with the multilingual-e5 "
-                           "second stage (needs the 'embeddings' extra and a trained second_stage.skops; "
-                           "about 15 texts/s for the items it re-scores)")
+        False,
+        description="also re-score hoax scores near the threshold with the multilingual-e5 "
+        "second stage (needs the 'embeddings' extra and a trained second_stage.skops; "
+        "about 15 texts/s for the items it re-scores)",
+    )
 
 
 class MatchingConfig(_Strict):
@@ -225,7 +248,8 @@ class ScheduleConfig(_Strict):
 
     default_interval: Duration = Field(default=parse_duration("1h"), description="outside listed stages")
     stage_intervals: dict[str, Duration] = Field(
-        default_factory=dict, description="stage name (or pre_election/post_election) -> interval")
+        default_factory=dict, description="stage name (or pre_election/post_election) -> interval"
+    )
     host_concurrency: int = Field(default=2, ge=1, le=64, description="concurrent fetches per source host")
     run_timeout: Duration = Field(default=parse_duration("2h"), description="a run taking longer is failed")
 
@@ -251,8 +275,10 @@ class _Channel(_Strict):
     """What every channel shares: which organisations' escalations it carries (None: every one)."""
 
     organisations: list[str] | None = Field(
-        default=None, description="send only escalations to these organisations (web app names); "
-                                  "None: escalations to any organisation. Alerts go to every channel")
+        default=None,
+        description="send only escalations to these organisations (web app names); "
+        "None: escalations to any organisation. Alerts go to every channel",
+    )
 
     @field_validator("organisations")
     @classmethod
@@ -304,11 +330,13 @@ class NotificationsConfig(_Strict):
     max_batch: int = Field(default=20, ge=1, le=100, description="alerts listed in one message at most")
     max_age: Duration = Field(
         default=parse_duration("6h"),
-        description="only alerts younger than this are queued, so a new channel gets no old backlog")
+        description="only alerts younger than this are queued, so a new channel gets no old backlog",
+    )
     max_attempts: int = Field(default=5, ge=1, le=100, description="send attempts before a delivery fails")
     max_wait: Duration = Field(
         default=parse_duration("2m"),
-        description="longest one dispatch waits for the rate limit; the rest goes out next time")
+        description="longest one dispatch waits for the rate limit; the rest goes out next time",
+    )
     webhook: WebhookConfig | None = None
     telegram: TelegramConfig | None = None
 
@@ -325,7 +353,8 @@ class PantauConfig(_Strict):
     place_words: list[str] = Field(
         default_factory=list,
         description="other names of the wider region that texts use like the region's own name "
-                    "(island, province, short forms: 'Madura', 'Jawa Timur')")
+        "(island, province, short forms: 'Madura', 'Jawa Timur')",
+    )
     timezone: str = "Asia/Jakarta"
     sources: list[SourceConfig] = Field(default_factory=list)
     districts: list[DistrictConfig] = Field(default_factory=list)

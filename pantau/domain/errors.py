@@ -35,8 +35,9 @@ class UnknownKindError(PantauError):
 class FetchError(PantauError):
     """Fetching bytes failed (network, HTTP status, size limit, missing file)."""
 
-    def __init__(self, message: str, *, location: str, status: int | None = None,
-                 reason: str = "fetch_error"):
+    def __init__(
+        self, message: str, *, location: str, status: int | None = None, reason: str = "fetch_error"
+    ):
         self.location = location
         self.status = status
         self.reason = reason

@@ -32,8 +32,9 @@ _KIND_TO_CATEGORY = {
     "religious_org": "nu",
 }
 # Actor kinds that speak for themselves when an item names them (an outlet quoting Polres: Polres answered).
-_INSTITUTIONAL = frozenset({"police", "military", "election_commission", "election_supervisor",
-                            "religious_org", "government"})
+_INSTITUTIONAL = frozenset(
+    {"police", "military", "election_commission", "election_supervisor", "religious_org", "government"}
+)
 
 
 def category_of(kind: str | None) -> str:
@@ -56,8 +57,9 @@ class Attribution:
     basis: str | None
 
 
-def attribute(source_actor: str | None, mentioned: Sequence[str],
-              actors: Sequence[ActorConfig]) -> Attribution:
+def attribute(
+    source_actor: str | None, mentioned: Sequence[str], actors: Sequence[ActorConfig]
+) -> Attribution:
     """Who published a counter-narrative item, by the strongest evidence there is.
 
     The source's configured actor (whoever publishes on that feed answered: a newsroom's own debunk that
@@ -77,8 +79,9 @@ def attribute(source_actor: str | None, mentioned: Sequence[str],
     return Attribution(None, "other", None)
 
 
-def answering_actor(source_actor: str | None, mentioned: Sequence[str],
-                    actors: Sequence[ActorConfig]) -> tuple[str | None, str]:
+def answering_actor(
+    source_actor: str | None, mentioned: Sequence[str], actors: Sequence[ActorConfig]
+) -> tuple[str | None, str]:
     """``(actor name, category)`` of :func:`attribute`."""
     found = attribute(source_actor, mentioned, actors)
     return found.actor, found.category
@@ -91,7 +94,7 @@ class ClaimRecord:
     claim_id: int
     canonical_text: str
     item_times: tuple[datetime, ...]
-    stage: str | None = None          # the stage of its first sighting
+    stage: str | None = None  # the stage of its first sighting
     districts: tuple[str, ...] = ()
     source_count: int = 0
 
@@ -107,7 +110,7 @@ class AnswerRecord:
     category: str = "other"
     confirmed: bool = False
     link_method: str = "auto"
-    attribution: str | None = None   # one of ATTRIBUTION_BASES
+    attribution: str | None = None  # one of ATTRIBUTION_BASES
     confirmed_by: str | None = None  # the organisation that confirmed the link
     url: str | None = None
 
@@ -189,21 +192,25 @@ def claim_outcome(claim: ClaimRecord, answers: Iterable[AnswerRecord]) -> ClaimO
     if not claim.item_times:
         return None
     first_seen = min(claim.item_times)
-    mine = sorted((a for a in answers if a.claim_id == claim.claim_id),
-                  key=lambda a: a.order_key)
+    mine = sorted((a for a in answers if a.claim_id == claim.claim_id), key=lambda a: a.order_key)
     first = mine[0] if mine else None
     actors = tuple(dict.fromkeys(a.actor for a in mine if a.actor))
     categories = tuple(c for c in ACTOR_CATEGORIES if any(a.category == c for a in mine))
     return ClaimOutcome(
-        claim_id=claim.claim_id, canonical_text=claim.canonical_text, stage=claim.stage,
-        first_seen_at=first_seen, items=len(claim.item_times), sources=claim.source_count,
+        claim_id=claim.claim_id,
+        canonical_text=claim.canonical_text,
+        stage=claim.stage,
+        first_seen_at=first_seen,
+        items=len(claim.item_times),
+        sources=claim.source_count,
         districts=claim.districts,
         first_answer_at=first.published_at if first else None,
         first_answer_actor=first.actor if first else None,
         first_answer_category=first.category if first else None,
         first_answer_attribution=first.attribution if first else None,
         hours_to_first_answer=_hours(first_seen, first.published_at) if first else None,
-        answering_actors=actors, answering_categories=categories,
+        answering_actors=actors,
+        answering_categories=categories,
         items_after_answer=sum(t > first.published_at for t in claim.item_times) if first else 0,
     )
 
@@ -221,10 +228,13 @@ def group_outcome(name: str, outcomes: Iterable[ClaimOutcome]) -> GroupOutcome:
     """Totals over a group of claim outcomes."""
     rows = list(outcomes)
     return GroupOutcome(
-        name=name, claims=len(rows), answered=sum(o.answered for o in rows),
+        name=name,
+        claims=len(rows),
+        answered=sum(o.answered for o in rows),
         kept_spreading=sum(o.kept_spreading for o in rows),
-        hours_to_first_answer=tuple(o.hours_to_first_answer for o in rows
-                                    if o.hours_to_first_answer is not None),
+        hours_to_first_answer=tuple(
+            o.hours_to_first_answer for o in rows if o.hours_to_first_answer is not None
+        ),
     )
 
 
@@ -255,14 +265,22 @@ def by_actor(outcomes: Iterable[ClaimOutcome], answers: Iterable[AnswerRecord]) 
             seen[a.claim_id] = a.published_at
     rows = []
     for (actor, category), firsts in first_per_actor.items():
-        rows.append(ActorOutcome(
-            actor=actor, category=category, claims_answered=len(firsts),
-            first_answers=sum(1 for cid in firsts
-                              if (claims[cid].first_answer_actor or "(unattributed)") == actor
-                              and claims[cid].first_answer_category == category),
-            hours_to_answer=tuple(_hours(claims[cid].first_seen_at, at)
-                                  for cid, at in sorted(firsts.items())),
-        ))
+        rows.append(
+            ActorOutcome(
+                actor=actor,
+                category=category,
+                claims_answered=len(firsts),
+                first_answers=sum(
+                    1
+                    for cid in firsts
+                    if (claims[cid].first_answer_actor or "(unattributed)") == actor
+                    and claims[cid].first_answer_category == category
+                ),
+                hours_to_answer=tuple(
+                    _hours(claims[cid].first_seen_at, at) for cid, at in sorted(firsts.items())
+                ),
+            )
+        )
     return sorted(rows, key=lambda r: (-r.claims_answered, -r.first_answers, r.actor))
 
 

@@ -19,15 +19,15 @@ from pantau.domain.text import canonical_url, clean_json, clean_text, content_ha
 class SkipReason(StrEnum):
     """Why a record (a feed entry, an export line, a whole source) was not turned into an item."""
 
-    FETCH_ERROR = "fetch_error"          # the bytes could not be fetched (network, status, missing file)
-    TOO_LARGE = "too_large"              # the response or file exceeded the size limit
-    MALFORMED = "malformed"              # unparseable record (bad JSON line, broken CSV row, bad XML)
-    TOO_DEEP = "too_deep"                # a record nested deeper than the limit (e.g. 100,000 "[")
-    BINARY = "binary"                    # bytes that are not text at all (random, compressed, an image)
-    BAD_ENCODING = "bad_encoding"        # bytes that do not decode in the declared/detected encoding
-    EMPTY_TEXT = "empty_text"            # a record with neither title nor text
-    MISSING_FIELD = "missing_field"      # a required field is absent
-    BAD_DATE = "bad_date"                # a date that could not be parsed (the item is kept, date None)
+    FETCH_ERROR = "fetch_error"  # the bytes could not be fetched (network, status, missing file)
+    TOO_LARGE = "too_large"  # the response or file exceeded the size limit
+    MALFORMED = "malformed"  # unparseable record (bad JSON line, broken CSV row, bad XML)
+    TOO_DEEP = "too_deep"  # a record nested deeper than the limit (e.g. 100,000 "[")
+    BINARY = "binary"  # bytes that are not text at all (random, compressed, an image)
+    BAD_ENCODING = "bad_encoding"  # bytes that do not decode in the declared/detected encoding
+    EMPTY_TEXT = "empty_text"  # a record with neither title nor text
+    MISSING_FIELD = "missing_field"  # a required field is absent
+    BAD_DATE = "bad_date"  # a date that could not be parsed (the item is kept, date None)
     DUPLICATE_IN_BATCH = "duplicate_in_batch"  # the same content twice within one source's output
 
 
@@ -107,7 +107,7 @@ class CollectResult:
     source: str
     items: list[CollectedItem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-    error: str | None = None          # set when the whole source failed (the run goes on)
+    error: str | None = None  # set when the whole source failed (the run goes on)
     error_reason: SkipReason | None = None
 
     @property

@@ -48,8 +48,9 @@ class SpikePeriod:
     baseline_start: datetime
 
     @classmethod
-    def ending_at(cls, now: datetime, config: SpikeConfig, *,
-                  coverage_start: datetime | None = None) -> SpikePeriod:
+    def ending_at(
+        cls, now: datetime, config: SpikeConfig, *, coverage_start: datetime | None = None
+    ) -> SpikePeriod:
         """The period for a check at ``now``; ``coverage_start``: the first collection, if known."""
         end = _utc(now)
         start = end - config.window
@@ -122,7 +123,6 @@ def evaluate_pair(count: int, baseline_count: int, period: SpikePeriod, config: 
     return SpikeTest(count=count, expected=expected, ratio=ratio, z=z, is_spike=spike)
 
 
-
 def spike_severity(ratio: float, config: SpikeConfig, stage: str | None) -> str:
     """Medium; high when the ratio reaches twice the configured one or the stage is a hot one."""
     return "high" if ratio >= 2 * config.ratio or stage in HOT_STAGES else "medium"
@@ -134,14 +134,19 @@ def spike_dedupe_key(district: str | None, signal: str, period: SpikePeriod) -> 
 
 
 def _overlaps(earlier: Iterable[EarlierSpike], period: SpikePeriod) -> bool:
-    return any(_utc(e.window_start) < period.window_end and _utc(e.window_end) > period.window_start
-               for e in earlier)
+    return any(
+        _utc(e.window_start) < period.window_end and _utc(e.window_end) > period.window_start for e in earlier
+    )
 
 
-def spike_drafts(counts: Iterable[PairCount], period: SpikePeriod, config: SpikeConfig, *,
-                 stage: str | None,
-                 earlier: Mapping[tuple[str | None, str], Sequence[EarlierSpike]] | None = None,
-                 ) -> list[AlertDraft]:
+def spike_drafts(
+    counts: Iterable[PairCount],
+    period: SpikePeriod,
+    config: SpikeConfig,
+    *,
+    stage: str | None,
+    earlier: Mapping[tuple[str | None, str], Sequence[EarlierSpike]] | None = None,
+) -> list[AlertDraft]:
     """The spike alerts to raise, one per spiking (district, signal) whose earlier spike alerts (if
     any) cover no part of this window; ordered by district, then signal."""
     earlier = earlier or {}
@@ -154,12 +159,15 @@ def spike_drafts(counts: Iterable[PairCount], period: SpikePeriod, config: Spike
     return drafts
 
 
-def _draft(pair: PairCount, result: SpikeTest, period: SpikePeriod, config: SpikeConfig,
-           stage: str | None) -> AlertDraft:
+def _draft(
+    pair: PairCount, result: SpikeTest, period: SpikePeriod, config: SpikeConfig, stage: str | None
+) -> AlertDraft:
     where = pair.district if pair.district else "no named district"
-    reason = (f"{pair.count} {pair.signal} items about {where} in the last "
-              f"{format_duration(period.window)}, expected {result.expected:.1f} "
-              f"({result.ratio:.1f}x, z {result.z:.1f})")
+    reason = (
+        f"{pair.count} {pair.signal} items about {where} in the last "
+        f"{format_duration(period.window)}, expected {result.expected:.1f} "
+        f"({result.ratio:.1f}x, z {result.z:.1f})"
+    )
     return AlertDraft(
         kind="spike",
         severity=spike_severity(result.ratio, config, stage),

@@ -63,7 +63,10 @@ def canonical_url(url: str | None) -> str | None:
     parts = urlsplit(url.strip())
     if not parts.scheme or not parts.netloc:
         return url.strip()
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith(("utm_", "fbclid", "gclid"))]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith(("utm_", "fbclid", "gclid"))
+    ]
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))

@@ -34,12 +34,14 @@ def first_answers(answers: Iterable[AnswerRecord]) -> dict[int, AnswerRecord]:
 def claim_bases(outcomes: Iterable[ClaimOutcome], answers: Iterable[AnswerRecord]) -> dict[int, str]:
     """claim id -> the basis of its first answer, for the answered claims among ``outcomes``."""
     firsts = first_answers(answers)
-    return {o.claim_id: answer_basis(firsts[o.claim_id]) for o in outcomes
-            if o.answered and o.claim_id in firsts}
+    return {
+        o.claim_id: answer_basis(firsts[o.claim_id]) for o in outcomes if o.answered and o.claim_id in firsts
+    }
 
 
-def actor_bases(outcomes: Iterable[ClaimOutcome],
-                answers: Iterable[AnswerRecord]) -> dict[tuple[str, str], str]:
+def actor_bases(
+    outcomes: Iterable[ClaimOutcome], answers: Iterable[AnswerRecord]
+) -> dict[tuple[str, str], str]:
     """(actor, category) as ``by_actor`` keys them -> the bases of that actor's answers to ``outcomes``'
     claims, distinct, strongest first, joined with '; '."""
     order = {"source": 0, "confirmed": 1, "reviewer": 2, "mentioned": 3}
@@ -49,5 +51,7 @@ def actor_bases(outcomes: Iterable[ClaimOutcome],
         if a.claim_id in wanted:
             words = found.setdefault((a.actor or UNATTRIBUTED, a.category), {})
             words.setdefault(answer_basis(a), order.get(a.attribution or "", len(order)))
-    return {key: "; ".join(sorted((w for w in words if w != "-" or len(words) == 1),
-                                  key=lambda w: (words[w], w))) for key, words in found.items()}
+    return {
+        key: "; ".join(sorted((w for w in words if w != "-" or len(words) == 1), key=lambda w: (words[w], w)))
+        for key, words in found.items()
+    }

@@ -29,10 +29,12 @@ def local_time(moment: datetime | None, tz: str) -> str:
 
 def environment(timezone: str, stage_labels: Mapping[str, str]) -> jinja2.Environment:
     """The report's template environment: the web's templates and globals, the report's time format."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
-    env.globals.update(i18n=i18n, label=i18n.label,
-                       stage_label=lambda stage: messages.stage_label(stage, stage_labels))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    env.globals.update(
+        i18n=i18n, label=i18n.label, stage_label=lambda stage: messages.stage_label(stage, stage_labels)
+    )
     env.filters["local"] = lambda moment: local_time(moment, timezone)
     env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
     return env
@@ -43,4 +45,5 @@ def render_report(data: Any, charts: Mapping[str, str]) -> str:
     matplotlib made from counts, dates and configured names: the only markup not escaped."""
     env = environment(data.timezone, data.stage_labels)
     return env.get_template("report/report.html").render(
-        data=data, charts={name: Markup(svg) for name, svg in charts.items()})
+        data=data, charts={name: Markup(svg) for name, svg in charts.items()}
+    )

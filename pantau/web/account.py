@@ -30,8 +30,9 @@ async def change_password(request: Request) -> Response:
     current, new, repeat = (str(form.get(k) or "") for k in ("current", "new", "repeat"))
 
     def page(error: str | None, status: int = 400) -> Response:
-        return ctx.render(request, "account.html", {"error": error, "done": error is None},
-                          status_code=status)
+        return ctx.render(
+            request, "account.html", {"error": error, "done": error is None}, status_code=status
+        )
 
     if not verify_password(account.password_hash, current):
         return page("Kata sandi saat ini salah.")

@@ -23,15 +23,28 @@ from storage.models import ROLES
 ADMIN_ROLES = ("admin",)
 
 
-async def _users_page(request: Request, *, error: str | None = None, token: tuple[str, str] | None = None,
-                      status_code: int = 200) -> Response:
+async def _users_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    token: tuple[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     ctx = ctx_of(request)
     account: Account = request.state.account
     users = await ctx.run(lambda s: accounts.accounts_of(s, account.organisation_id))
-    return ctx.render(request, "users.html", {
-        "users": users, "roles": ROLES, "error": error, "token": token,
-        "flash": request.session.pop("flash", None),
-    }, status_code=status_code)
+    return ctx.render(
+        request,
+        "users.html",
+        {
+            "users": users,
+            "roles": ROLES,
+            "error": error,
+            "token": token,
+            "flash": request.session.pop("flash", None),
+        },
+        status_code=status_code,
+    )
 
 
 async def users_page(request: Request) -> Response:
@@ -46,15 +59,21 @@ async def add_user(request: Request) -> Response:
     role = str(form.get("role") or "")
     try:
         password_hash = hash_password(str(form.get("password") or ""), username)
-        await ctx.run(lambda s: accounts.create_user(s, username, password_hash, role,
-                                                     account.organisation_id, now=ctx.now()))
+        await ctx.run(
+            lambda s: accounts.create_user(
+                s, username, password_hash, role, account.organisation_id, now=ctx.now()
+            )
+        )
     except WeakPasswordError as exc:
         return await _users_page(request, error=exc.message_id, status_code=400)
     except DuplicateUserError:
         return await _users_page(request, error="Nama pengguna sudah dipakai.", status_code=400)
     except InvalidValueError:
-        return await _users_page(request, error="Nama pengguna (3-40 huruf kecil, angka, . _ -) atau peran "
-                                                "tidak sah.", status_code=400)
+        return await _users_page(
+            request,
+            error="Nama pengguna (3-40 huruf kecil, angka, . _ -) atau peran tidak sah.",
+            status_code=400,
+        )
     flash(request, f"Pengguna {username.strip().lower()} ditambahkan.")
     return RedirectResponse("/admin/users", status_code=303)
 
@@ -80,8 +99,12 @@ async def set_active(request: Request) -> Response:
         return True
 
     if not await ctx.run(work):
-        return ctx.render(request, "error.html", {"status": 403, "message": "Anda hanya dapat mengubah "
-                          "pengguna lain di organisasi Anda sendiri."}, status_code=403)
+        return ctx.render(
+            request,
+            "error.html",
+            {"status": 403, "message": "Anda hanya dapat mengubah pengguna lain di organisasi Anda sendiri."},
+            status_code=403,
+        )
     flash(request, "Status pengguna diubah.")
     return RedirectResponse("/admin/users", status_code=303)
 
@@ -100,8 +123,16 @@ async def issue_token(request: Request) -> Response:
 
     token = await ctx.run(work)
     if token is None:
-        return ctx.render(request, "error.html", {"status": 403, "message": "Anda hanya dapat membuat token "
-                          "untuk analis atau admin aktif di organisasi Anda sendiri."}, status_code=403)
+        return ctx.render(
+            request,
+            "error.html",
+            {
+                "status": 403,
+                "message": "Anda hanya dapat membuat token "
+                "untuk analis atau admin aktif di organisasi Anda sendiri.",
+            },
+            status_code=403,
+        )
     return await _users_page(request, token=token)
 
 

@@ -31,8 +31,23 @@ from storage.models import ALERT_KINDS, ALERT_STATUSES
 ANALYST_ROLES = ("admin", "analyst")
 PAGE_SIZE = 100
 FILTER_KEYS = ("signal", "stage", "district", "source", "actor", "status", "kind", "since", "until", "q")
-CSV_COLUMNS = ("id", "created_at", "kind", "signal", "severity", "status", "stage", "district", "source",
-               "item_id", "item_title", "item_snippet", "item_url", "actors", "reason")
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "signal",
+    "severity",
+    "status",
+    "stage",
+    "district",
+    "source",
+    "item_id",
+    "item_title",
+    "item_snippet",
+    "item_url",
+    "actors",
+    "reason",
+)
 
 
 def _start(day: date | None, tz: ZoneInfo, *, end: bool) -> datetime | None:
@@ -45,12 +60,16 @@ def parse_filters(query: Mapping[str, str], timezone: str) -> search.AlertFilter
     """AlertFilters from query parameters; raises ParamError on an unknown signal/status/kind, a bad or
     out-of-range date, or text with NUL or lone surrogates (see :mod:`pantau.web.params`)."""
     tz = ZoneInfo(timezone)
-    values: dict[str, str | None] = {key: params.text(query.get(key), key)
-                                     for key in ("stage", "district", "source", "actor", "q")}
+    values: dict[str, str | None] = {
+        key: params.text(query.get(key), key) for key in ("stage", "district", "source", "actor", "q")
+    }
     for key, allowed in (("signal", SIGNALS), ("status", ALERT_STATUSES), ("kind", ALERT_KINDS)):
         values[key] = params.choice(query.get(key), key, allowed)
-    return search.AlertFilters(**values, since=_start(params.day(query.get("since"), "since"), tz, end=False),
-                               until=_start(params.day(query.get("until"), "until"), tz, end=True))
+    return search.AlertFilters(
+        **values,
+        since=_start(params.day(query.get("since"), "since"), tz, end=False),
+        until=_start(params.day(query.get("until"), "until"), tz, end=True),
+    )
 
 
 def filter_query(query: Mapping[str, str]) -> dict[str, str]:
@@ -63,9 +82,12 @@ def _filters_or_error(request: Request) -> search.AlertFilters | Response:
     try:
         return parse_filters(request.query_params, ctx.timezone)
     except ParamError as exc:
-        return ctx.render(request, "error.html",
-                          {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
-                          status_code=400)
+        return ctx.render(
+            request,
+            "error.html",
+            {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
+            status_code=400,
+        )
 
 
 async def alerts_page(request: Request) -> Response:
@@ -76,16 +98,29 @@ async def alerts_page(request: Request) -> Response:
     page = params.page_number(request.query_params)
 
     def work(session: Session) -> tuple[tuple[int, list[search.AlertRow]], dict[str, list[str]]]:
-        return (search.search_page(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
-                search.filter_choices(session))
+        return (
+            search.search_page(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE),
+            search.filter_choices(session),
+        )
 
     (total, rows), choices = await ctx.run(work)
     shown = filter_query(request.query_params)
-    return ctx.render(request, "alerts.html", {
-        "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "filters": shown, "query": urlencode(shown), "choices": choices, "signals": SIGNALS,
-        "statuses": ALERT_STATUSES, "kinds": ALERT_KINDS,
-    })
+    return ctx.render(
+        request,
+        "alerts.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "filters": shown,
+            "query": urlencode(shown),
+            "choices": choices,
+            "signals": SIGNALS,
+            "statuses": ALERT_STATUSES,
+            "kinds": ALERT_KINDS,
+        },
+    )
 
 
 csv_cell = safe_cell  # the shared CSV helper (pantau.domain.csvsafe): formula cells get a leading '
@@ -122,8 +157,11 @@ async def alerts_csv(request: Request) -> Response:
         return filters
     stamp = ctx.now().strftime("%Y%m%d-%H%M")
     disposition = f'attachment; filename="pantau-alerts-{stamp}.csv"'
-    return StreamingResponse(_csv_lines(ctx, filters), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": disposition})
+    return StreamingResponse(
+        _csv_lines(ctx, filters),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 def ordered_stages(ctx: WebContext, present: set[str]) -> list[str]:
@@ -140,19 +178,34 @@ async def timeline_page(request: Request) -> Response:
         return filters
 
     def work(session: Session) -> tuple[dict[tuple[str, str], int], dict[str, int], dict[str, list[str]]]:
-        return (search.stage_signal_counts(session, filters), search.items_per_stage(session),
-                search.filter_choices(session))
+        return (
+            search.stage_signal_counts(session, filters),
+            search.items_per_stage(session),
+            search.filter_choices(session),
+        )
 
     counts, items, choices = await ctx.run(work)
     stages = ordered_stages(ctx, {s for s, _ in counts} | set(items))
     columns = sorted({sig for _, sig in counts}, key=lambda s: (s not in SIGNALS, s))
     peak = max(counts.values(), default=0)
     shown = filter_query(request.query_params)
-    return ctx.render(request, "timeline.html", {
-        "stages": stages, "columns": columns, "counts": counts, "items": items, "peak": peak,
-        "filters": shown, "query": urlencode(shown), "choices": choices, "signals": SIGNALS,
-        "statuses": ALERT_STATUSES, "kinds": ALERT_KINDS,
-    })
+    return ctx.render(
+        request,
+        "timeline.html",
+        {
+            "stages": stages,
+            "columns": columns,
+            "counts": counts,
+            "items": items,
+            "peak": peak,
+            "filters": shown,
+            "query": urlencode(shown),
+            "choices": choices,
+            "signals": SIGNALS,
+            "statuses": ALERT_STATUSES,
+            "kinds": ALERT_KINDS,
+        },
+    )
 
 
 async def districts_page(request: Request) -> Response:
@@ -168,11 +221,22 @@ async def districts_page(request: Request) -> Response:
     columns = sorted({sig for r in rows for sig in r.by_signal}, key=lambda s: (s not in SIGNALS, s))
     quiet = [d for d in ctx.districts if d not in {r.district for r in rows}]
     shown = filter_query(request.query_params)
-    return ctx.render(request, "districts.html", {
-        "rows": rows, "columns": columns, "quiet": quiet, "peak": max((r.total for r in rows), default=0),
-        "filters": shown, "query": urlencode(shown), "choices": choices, "signals": SIGNALS,
-        "statuses": ALERT_STATUSES, "kinds": ALERT_KINDS,
-    })
+    return ctx.render(
+        request,
+        "districts.html",
+        {
+            "rows": rows,
+            "columns": columns,
+            "quiet": quiet,
+            "peak": max((r.total for r in rows), default=0),
+            "filters": shown,
+            "query": urlencode(shown),
+            "choices": choices,
+            "signals": SIGNALS,
+            "statuses": ALERT_STATUSES,
+            "kinds": ALERT_KINDS,
+        },
+    )
 
 
 ROUTES: list[Route] = [

@@ -70,8 +70,10 @@ def token_guard(endpoint: Handler) -> Handler:
 def _paging(request: Request) -> tuple[int, int]:
     """``limit`` (1..MAX_LIMIT) and ``offset`` (0..MAX_OFFSET), ASCII digits, pulled into their ranges."""
     query = request.query_params
-    return (params.integer(query.get("limit"), "limit", default=100, low=1, high=MAX_LIMIT, clamp=True),
-            params.integer(query.get("offset"), "offset", default=0, low=0, high=MAX_OFFSET, clamp=True))
+    return (
+        params.integer(query.get("limit"), "limit", default=100, low=1, high=MAX_LIMIT, clamp=True),
+        params.integer(query.get("offset"), "offset", default=0, low=0, high=MAX_OFFSET, clamp=True),
+    )
 
 
 def _alert_json(row: search.AlertRow) -> dict[str, Any]:
@@ -86,8 +88,9 @@ async def api_alerts(request: Request) -> Response:
     limit, offset = _paging(request)
 
     total, rows = await ctx.run(lambda s: search.search_page(s, filters, limit=limit, offset=offset))
-    return JSONResponse({"total": total, "limit": limit, "offset": offset,
-                         "alerts": [_alert_json(r) for r in rows]})
+    return JSONResponse(
+        {"total": total, "limit": limit, "offset": offset, "alerts": [_alert_json(r) for r in rows]}
+    )
 
 
 async def api_districts(request: Request) -> Response:
@@ -106,10 +109,13 @@ async def api_timeline(request: Request) -> Response:
 
     counts, items = await ctx.run(work)
     stages = ordered_stages(ctx, {s for s, _ in counts} | set(items))
-    return JSONResponse({
-        "stages": stages, "items_per_stage": items,
-        "alerts": [{"stage": st, "signal": sig, "count": n} for (st, sig), n in sorted(counts.items())],
-    })
+    return JSONResponse(
+        {
+            "stages": stages,
+            "items_per_stage": items,
+            "alerts": [{"stage": st, "signal": sig, "count": n} for (st, sig), n in sorted(counts.items())],
+        }
+    )
 
 
 def _parameters() -> list[dict[str, Any]]:
@@ -124,59 +130,116 @@ def _parameters() -> list[dict[str, Any]]:
         param("actor", "Actor mentioned by the item, e.g. Polres Sampang", {"type": "string"}),
         param("status", "Alert status", {"type": "string", "enum": list(ALERT_STATUSES)}),
         param("kind", "Alert kind", {"type": "string", "enum": list(ALERT_KINDS)}),
-        param("since", f"First local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
-              {"type": "string", "format": "date"}),
-        param("until", f"Last local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
-              {"type": "string", "format": "date"}),
+        param(
+            "since",
+            f"First local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
+            {"type": "string", "format": "date"},
+        ),
+        param(
+            "until",
+            f"Last local date (inclusive), {params.MIN_DAY} to {params.MAX_DAY}",
+            {"type": "string", "format": "date"},
+        ),
         param("q", "Text search in the reason and the item's title and text", {"type": "string"}),
     ]
 
 
 def openapi_schema() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API."""
-    errors = {str(code): {"description": text, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"error": {"type": "string"}}}}}}
-        for code, text in ((400, "Unusable filter"), (401, "Missing or unknown token"),
-                           (403, "Role not allowed"), (429, "Too many failed authentications"))}
-    alert = {"type": "object", "properties": {
-        "id": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
-        "kind": {"type": "string"}, "signal": {"type": ["string", "null"]}, "severity": {"type": "string"},
-        "status": {"type": "string"}, "stage": {"type": ["string", "null"]},
-        "district": {"type": ["string", "null"]}, "source": {"type": ["string", "null"]},
-        "item_id": {"type": ["integer", "null"]}, "item_title": {"type": ["string", "null"]},
-        "item_url": {"type": ["string", "null"]},
-        "item_snippet": {"type": ["string", "null"],
-                         "description": "The item's title, else the start of its text (200 characters)"},
-        "reason": {"type": "string", "description": "Why the alert was raised (a model's or rule's reason)"},
-        "actors": {"type": "array", "items": {"type": "string"}}}}
-    paging = [{"name": "limit", "in": "query",
-               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
-              {"name": "offset", "in": "query",
-               "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}}]
+    errors = {
+        str(code): {
+            "description": text,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"error": {"type": "string"}}}
+                }
+            },
+        }
+        for code, text in (
+            (400, "Unusable filter"),
+            (401, "Missing or unknown token"),
+            (403, "Role not allowed"),
+            (429, "Too many failed authentications"),
+        )
+    }
+    alert = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "kind": {"type": "string"},
+            "signal": {"type": ["string", "null"]},
+            "severity": {"type": "string"},
+            "status": {"type": "string"},
+            "stage": {"type": ["string", "null"]},
+            "district": {"type": ["string", "null"]},
+            "source": {"type": ["string", "null"]},
+            "item_id": {"type": ["integer", "null"]},
+            "item_title": {"type": ["string", "null"]},
+            "item_url": {"type": ["string", "null"]},
+            "item_snippet": {
+                "type": ["string", "null"],
+                "description": "The item's title, else the start of its text (200 characters)",
+            },
+            "reason": {
+                "type": "string",
+                "description": "Why the alert was raised (a model's or rule's reason)",
+            },
+            "actors": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    paging = [
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET}},
+    ]
 
     def ok(schema: dict[str, Any]) -> dict[str, Any]:
         return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}, **errors}
 
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Pantau API", "version": __version__,
-                 "description": "Alerts of the Pantau election monitor, for partners' own tools."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-                       "schemas": {"Alert": alert}},
+        "info": {
+            "title": "Pantau API",
+            "version": __version__,
+            "description": "Alerts of the Pantau election monitor, for partners' own tools.",
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Alert": alert},
+        },
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/alerts": {"get": {
-                "summary": "Alerts matching the filters, most severe first, then newest",
-                "parameters": _parameters() + paging,
-                "responses": ok({"type": "object", "properties": {
-                    "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
-                    "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}})}},
-            "/api/v1/districts": {"get": {
-                "summary": "Alerts per district: total, open, high or critical, per signal",
-                "parameters": _parameters(), "responses": ok({"type": "object"})}},
-            "/api/v1/timeline": {"get": {
-                "summary": "Alerts per election stage and signal, and items per stage",
-                "parameters": _parameters(), "responses": ok({"type": "object"})}},
+            "/api/v1/alerts": {
+                "get": {
+                    "summary": "Alerts matching the filters, most severe first, then newest",
+                    "parameters": _parameters() + paging,
+                    "responses": ok(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "total": {"type": "integer"},
+                                "limit": {"type": "integer"},
+                                "offset": {"type": "integer"},
+                                "alerts": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}},
+                            },
+                        }
+                    ),
+                }
+            },
+            "/api/v1/districts": {
+                "get": {
+                    "summary": "Alerts per district: total, open, high or critical, per signal",
+                    "parameters": _parameters(),
+                    "responses": ok({"type": "object"}),
+                }
+            },
+            "/api/v1/timeline": {
+                "get": {
+                    "summary": "Alerts per election stage and signal, and items per stage",
+                    "parameters": _parameters(),
+                    "responses": ok({"type": "object"}),
+                }
+            },
             "/api/v1/openapi.json": {"get": {"summary": "This schema", "responses": ok({"type": "object"})}},
         },
     }

@@ -34,8 +34,8 @@ SESSION_MAX_AGE_S = 12 * 3600
 PUBLIC_PATHS = frozenset({"/login", "/static"})
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'none'; object-src 'none'; "
-                               "img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                               "form-action 'self'",
+    "img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
@@ -91,23 +91,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     messages = {404: "Halaman tidak ditemukan.", 405: "Metode tidak diizinkan."}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": messages.get(status, "error")}, status_code=status)
-    return ctx_of(request).render(request, "error.html",
-                                  {"status": status, "message": messages.get(status, "Terjadi kesalahan.")},
-                                  status_code=status)
+    return ctx_of(request).render(
+        request,
+        "error.html",
+        {"status": status, "message": messages.get(status, "Terjadi kesalahan.")},
+        status_code=status,
+    )
 
 
 async def _busy(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(RETRY_AFTER_S)}
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "the database is busy; try again"}, status_code=503, headers=headers)
-    return ctx_of(request).render(request, "error.html", {
-        "status": 503, "message": "Basis data sedang sibuk. Coba lagi sebentar lagi."},
-        status_code=503, headers=headers)
+    return ctx_of(request).render(
+        request,
+        "error.html",
+        {"status": 503, "message": "Basis data sedang sibuk. Coba lagi sebentar lagi."},
+        status_code=503,
+        headers=headers,
+    )
 
 
-def create_app(engine: Engine, *, secret_key: str, config: PantauConfig | None = None,
-               https_only: bool = False, now: Callable[[], datetime] = lambda: datetime.now(UTC),
-               clock: Callable[[], float] = time.monotonic) -> Starlette:
+def create_app(
+    engine: Engine,
+    *,
+    secret_key: str,
+    config: PantauConfig | None = None,
+    https_only: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
     """The ASGI app over a migrated database ``engine``.
 
     ``secret_key`` signs the session cookies (32+ characters; keep it stable across restarts or every
@@ -129,8 +142,14 @@ def create_app(engine: Engine, *, secret_key: str, config: PantauConfig | None =
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders),
-            Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
-                       max_age=SESSION_MAX_AGE_S, same_site="lax", https_only=https_only),
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret_key,
+                session_cookie=SESSION_COOKIE,
+                max_age=SESSION_MAX_AGE_S,
+                same_site="lax",
+                https_only=https_only,
+            ),
         ],
         exception_handlers={HTTPException: _http_error, DatabaseBusy: _busy, 500: _http_error},
     )

@@ -124,8 +124,14 @@ def known_device(request: Request, username: str) -> str | None:
 def remember_device(request: Request, response: Response, username: str) -> None:
     """After a successful sign-in: a signed cookie naming this browser as one ``username`` uses."""
     value = _device_signer(request).dumps({"u": username, "d": secrets.token_urlsafe(12)})
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE_S, httponly=True, samesite="lax",
-                        secure=bool(getattr(request.app.state, "https_only", False)))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=bool(getattr(request.app.state, "https_only", False)),
+    )
 
 
 def session_account(session: Session, request: Request) -> Account | None:
@@ -163,6 +169,7 @@ def guard(roles: Iterable[str]) -> Callable[[Endpoint], Endpoint]:
         @wraps(endpoint)
         async def wrapper(request: Request) -> Response:
             ctx = ctx_of(request)
+
             def load(session: Session) -> tuple[Account | None, int | None]:
                 account = session_account(session, request)
                 return account, ctx.open_escalations(session, account)
@@ -191,8 +198,13 @@ def guard(roles: Iterable[str]) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
-def protected(path: str, endpoint: Endpoint, roles: Iterable[str], methods: Iterable[str] = ("GET",),
-              name: str | None = None) -> Route:
+def protected(
+    path: str,
+    endpoint: Endpoint,
+    roles: Iterable[str],
+    methods: Iterable[str] = ("GET",),
+    name: str | None = None,
+) -> Route:
     """A route whose endpoint goes through :func:`guard`."""
     return Route(path, guard(roles)(endpoint), methods=list(methods), name=name)
 
@@ -209,8 +221,11 @@ def _client(request: Request) -> str:
 
 async def login_page(request: Request) -> Response:
     ctx = ctx_of(request)
-    return ctx.render(request, "login.html", {"next": _safe_next(request.query_params.get("next")),
-                                              "error": None, "username": ""})
+    return ctx.render(
+        request,
+        "login.html",
+        {"next": _safe_next(request.query_params.get("next")), "error": None, "username": ""},
+    )
 
 
 async def login_submit(request: Request) -> Response:
@@ -222,8 +237,9 @@ async def login_submit(request: Request) -> Response:
     target = _safe_next(str(form.get("next") or ""))
 
     def page(error: str, status: int) -> Response:
-        return ctx.render(request, "login.html", {"next": target, "error": error, "username": username},
-                          status_code=status)
+        return ctx.render(
+            request, "login.html", {"next": target, "error": error, "username": username}, status_code=status
+        )
 
     if not csrf.valid(request, form.get(csrf.FORM_FIELD)):
         return page("Formulir kedaluwarsa. Silakan coba lagi.", 403)

@@ -101,22 +101,38 @@ def timeline(times: list[datetime], timezone: str, answer_at: datetime | None = 
     for i, count in enumerate(counts):
         height = plot_h * count / top
         label = (origin + i * step).astimezone(zone).strftime(fmt)
-        bars.append(Bar(label=label, count=count, x=round(_LEFT + i * slot + slot * 0.1, 1),
-                        y=round(_TOP + plot_h - height, 1), width=round(max(1.0, slot * 0.8), 1),
-                        height=round(height, 1)))
+        bars.append(
+            Bar(
+                label=label,
+                count=count,
+                x=round(_LEFT + i * slot + slot * 0.1, 1),
+                y=round(_TOP + plot_h - height, 1),
+                width=round(max(1.0, slot * 0.8), 1),
+                height=round(height, 1),
+            )
+        )
     answer_x = None
     if answer_at is not None:
         offset = (answer_at.astimezone(UTC) - origin) / step * slot
         answer_x = round(min(max(_LEFT + offset, _LEFT), _LEFT + plot_w), 1)
-    return Timeline(bars=bars, bucket=BUCKET_NAMES[hours], max_count=top, total=len(ordered),
-                    first_label=bars[0].label, last_label=bars[-1].label, answer_x=answer_x)
+    return Timeline(
+        bars=bars,
+        bucket=BUCKET_NAMES[hours],
+        max_count=top,
+        total=len(ordered),
+        first_label=bars[0].label,
+        last_label=bars[-1].label,
+        answer_x=answer_x,
+    )
 
 
 # --- pages ----------------------------------------------------------------------------------------
 
+
 def _error(request: Request, status: int, message: str) -> Response:
-    return ctx_of(request).render(request, "error.html", {"status": status, "message": message},
-                                  status_code=status)
+    return ctx_of(request).render(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
 
 
 async def claims_page(request: Request) -> Response:
@@ -134,20 +150,30 @@ async def claims_page(request: Request) -> Response:
     page = params.page_number(q)
 
     def work(session: Session) -> claim_admin.ClaimPage:
-        return claim_admin.list_claims(session, now=ctx.now(), **filters, limit=PAGE_SIZE,
-                                       offset=(page - 1) * PAGE_SIZE)
+        return claim_admin.list_claims(
+            session, now=ctx.now(), **filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
 
     result = await ctx.run(work)
     shown = {k: v for k, v in filters.items() if v}
-    return ctx.render(request, "claims.html", {
-        "claims": result.rows, "total": result.total, "page": page,
-        "pages": max(1, -(-result.total // PAGE_SIZE)), "filters": shown, "base_query": urlencode(shown),
-        "text_chars": TEXT_CHARS,
-    })
+    return ctx.render(
+        request,
+        "claims.html",
+        {
+            "claims": result.rows,
+            "total": result.total,
+            "page": page,
+            "pages": max(1, -(-result.total // PAGE_SIZE)),
+            "filters": shown,
+            "base_query": urlencode(shown),
+            "text_chars": TEXT_CHARS,
+        },
+    )
 
 
-async def _render_claim(request: Request, claim_id: int, *, error: str | None = None,
-                        status: int = 200) -> Response:
+async def _render_claim(
+    request: Request, claim_id: int, *, error: str | None = None, status: int = 200
+) -> Response:
     ctx = ctx_of(request)
     account: Account = request.state.account
 
@@ -164,13 +190,24 @@ async def _render_claim(request: Request, claim_id: int, *, error: str | None = 
             return _error(request, status, error)
         return RedirectResponse(f"/claims/{target}", status_code=302)
     outcome = detail.outcome
-    chart = timeline([m.time for m in detail.members], ctx.timezone,
-                     outcome.first_answer_at if outcome else None)
+    chart = timeline(
+        [m.time for m in detail.members], ctx.timezone, outcome.first_answer_at if outcome else None
+    )
     flash_message = {"message": error, "kind": "error"} if error else request.session.pop("flash", None)
-    return ctx.render(request, "claim.html", {
-        "d": detail, "claim": detail.claim, "outcome": outcome, "chart": chart,
-        "can_act": account.role in REVIEW_ROLES, "safe_url": safe_url, "flash": flash_message,
-    }, status_code=status)
+    return ctx.render(
+        request,
+        "claim.html",
+        {
+            "d": detail,
+            "claim": detail.claim,
+            "outcome": outcome,
+            "chart": chart,
+            "can_act": account.role in REVIEW_ROLES,
+            "safe_url": safe_url,
+            "flash": flash_message,
+        },
+        status_code=status,
+    )
 
 
 async def claim_page(request: Request) -> Response:
@@ -178,6 +215,7 @@ async def claim_page(request: Request) -> Response:
 
 
 # --- actions --------------------------------------------------------------------------------------
+
 
 class ActionInputError(ValueError):
     """A claim form filled in wrongly; the message is shown to the reviewer."""
@@ -231,14 +269,31 @@ async def claim_action(request: Request) -> Response:
             if decision not in claim_store.LINK_DECISIONS:
                 raise ActionInputError("Pilih konfirmasi atau tolak.")
             if link.item_id is not None:
-                credit, credit_category, _ = claim_store.answer_credit(session, link.item_id, org, category,
-                                                                       ctx.actors)
-                claim_store.review_link(session, claim_id=claim_id, item_id=link.item_id, decision=decision,
-                                        user=user, organisation=org, note=note, actor=credit,
-                                        actor_category=credit_category, now=now)
+                credit, credit_category, _ = claim_store.answer_credit(
+                    session, link.item_id, org, category, ctx.actors
+                )
+                claim_store.review_link(
+                    session,
+                    claim_id=claim_id,
+                    item_id=link.item_id,
+                    decision=decision,
+                    user=user,
+                    organisation=org,
+                    note=note,
+                    actor=credit,
+                    actor_category=credit_category,
+                    now=now,
+                )
             else:
-                claim_admin.review_url_link(session, claim_id=claim_id, link_id=link.id, decision=decision,
-                                            user=user, organisation=org, now=now)
+                claim_admin.review_url_link(
+                    session,
+                    claim_id=claim_id,
+                    link_id=link.id,
+                    decision=decision,
+                    user=user,
+                    organisation=org,
+                    now=now,
+                )
             return ("Tautan dikonfirmasi." if decision == "confirm" else "Tautan ditolak."), claim_id
         if action == "answer":
             raw_item, raw_url = str(form.get("counter_item_id") or "").strip(), str(form.get("url") or "")
@@ -251,28 +306,57 @@ async def claim_action(request: Request) -> Response:
                 raise ActionInputError("Tautan kontra-narasi harus berupa alamat http(s) yang lengkap.")
             if item_id is not None:
                 claim_admin.check_answer_item(session, claim_id, item_id)
-                credit, credit_category, basis = claim_store.answer_credit(session, item_id, org, category,
-                                                                           ctx.actors)
-                claim_store.review_link(session, claim_id=claim_id, item_id=item_id, decision="confirm",
-                                        user=user, organisation=org, note=note, actor=credit,
-                                        actor_category=credit_category, attribution=basis, now=now)
+                credit, credit_category, basis = claim_store.answer_credit(
+                    session, item_id, org, category, ctx.actors
+                )
+                claim_store.review_link(
+                    session,
+                    claim_id=claim_id,
+                    item_id=item_id,
+                    decision="confirm",
+                    user=user,
+                    organisation=org,
+                    note=note,
+                    actor=credit,
+                    actor_category=credit_category,
+                    attribution=basis,
+                    now=now,
+                )
             if url is not None:
-                claim_store.record_url_answer(session, claim_id=claim_id, url=url, user=user,
-                                              organisation=org, category=category, note=note, now=now)
+                claim_store.record_url_answer(
+                    session,
+                    claim_id=claim_id,
+                    url=url,
+                    user=user,
+                    organisation=org,
+                    category=category,
+                    note=note,
+                    now=now,
+                )
             return "Kontra-narasi dicatat.", claim_id
         if action == "merge":
             other = params.form_id(form.get("other_claim_id"))
             if other is None:
                 raise ActionInputError("Isi nomor klaim yang akan digabung ke klaim ini.")
-            result = claim_admin.merge_claims(session, source_id=other, target_id=claim_id, user=user,
-                                              organisation=org, note=note, now=now)
-            return (f"Klaim #{other} digabung ke klaim ini ({result.items_moved} item, "
-                    f"{result.links_moved} kontra-narasi dipindah)."), claim_id
+            result = claim_admin.merge_claims(
+                session, source_id=other, target_id=claim_id, user=user, organisation=org, note=note, now=now
+            )
+            return (
+                f"Klaim #{other} digabung ke klaim ini ({result.items_moved} item, "
+                f"{result.links_moved} kontra-narasi dipindah)."
+            ), claim_id
         chosen = [params.form_id(v) for v in form.getlist("item_id")]
         if any(i is None for i in chosen):
             raise ActionInputError("Pilihan item tidak sah.")
-        new_id = claim_admin.split_claim(session, claim_id=claim_id, item_ids=[i for i in chosen if i],
-                                         user=user, organisation=org, note=note, now=now)
+        new_id = claim_admin.split_claim(
+            session,
+            claim_id=claim_id,
+            item_ids=[i for i in chosen if i],
+            user=user,
+            organisation=org,
+            note=note,
+            now=now,
+        )
         return f"{len(chosen)} item dipisahkan dari klaim #{claim_id} ke klaim baru ini.", new_id
 
     try:
@@ -287,8 +371,9 @@ async def claim_action(request: Request) -> Response:
         if exc.record == "claim" and exc.record_id == claim_id:
             return _error(request, 404, "Klaim tidak ditemukan.")
         what = {"claim": "Klaim", "item": "Item"}.get(exc.record, "Data")
-        return await _render_claim(request, claim_id, error=f"{what} #{exc.record_id} tidak ditemukan.",
-                                   status=400)
+        return await _render_claim(
+            request, claim_id, error=f"{what} #{exc.record_id} tidak ditemukan.", status=400
+        )
     flash(request, message)
     return RedirectResponse(f"/claims/{go_to}", status_code=303)
 

@@ -35,8 +35,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined
+    )
     env.globals.update(i18n=i18n, label=i18n.label)
     return env
 
@@ -54,8 +55,11 @@ class DatabaseBusy(Exception):
 def _is_busy(exc: OperationalError) -> bool:
     """SQLite's 'database is locked' / 'busy', or a PostgreSQL lock or timeout error."""
     text = str(exc.orig).lower()
-    return "database is locked" in text or "database is busy" in text or (
-        getattr(exc.orig, "sqlstate", None) in _BUSY_STATES)
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or (getattr(exc.orig, "sqlstate", None) in _BUSY_STATES)
+    )
 
 
 @dataclass
@@ -89,9 +93,11 @@ class WebContext:
         ``db_timeout_s``, or when the database reports it is locked, raises :class:`DatabaseBusy` (the
         app answers 503 with Retry-After); an abandoned transaction still commits or rolls back on its
         own, so a page that said 503 may have saved: the forms' actions are safe to repeat."""
+
         def call() -> T:
             with self.sessions() as session, session.begin():
                 return work(session)
+
         try:
             with anyio.fail_after(self.db_timeout_s):
                 return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
@@ -136,16 +142,28 @@ class WebContext:
             return None
         return escalations.open_count(session, account.organisation_id)
 
-    def render(self, request: Request, name: str, context: dict[str, Any] | None = None, *,
-               status_code: int = 200, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> HTMLResponse:
         """A page with the signed-in account, the CSRF token and the labels in its context."""
         token = csrf.csrf_token(request) if "session" in request.scope else ""  # 500 pages run outside it
         account = getattr(request.state, "account", None)
-        base = {"account": account, "csrf_token": token, "stage_order": self.stage_order,
-                "districts": self.districts,
-                "open_escalations": getattr(request.state, "open_escalations", None)}
-        return self.templates.TemplateResponse(request, name, base | (context or {}),
-                                               status_code=status_code, headers=headers)
+        base = {
+            "account": account,
+            "csrf_token": token,
+            "stage_order": self.stage_order,
+            "districts": self.districts,
+            "open_escalations": getattr(request.state, "open_escalations", None),
+        }
+        return self.templates.TemplateResponse(
+            request, name, base | (context or {}), status_code=status_code, headers=headers
+        )
 
 
 def ctx_of(request: Request) -> WebContext:

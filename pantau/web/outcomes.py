@@ -29,18 +29,27 @@ async def outcomes_page(request: Request) -> Response:
     try:
         filters = parse_filters(request.query_params, ctx.timezone)
     except ParamError as exc:
-        return ctx.render(request, "error.html",
-                          {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
-                          status_code=400)
+        return ctx.render(
+            request,
+            "error.html",
+            {"status": 400, "message": f"Filter tidak sah: {exc.field}: {exc.pesan}"},
+            status_code=400,
+        )
 
     def work(session: Session) -> dict[str, Any]:
-        claims, answers = load_outcome_records(session, stage=filters.stage, since=filters.since,
-                                               until=filters.until)
+        claims, answers = load_outcome_records(
+            session, stage=filters.stage, since=filters.since, until=filters.until
+        )
         outcomes = claim_outcomes(claims, answers)
         shown = sorted(outcomes, key=lambda o: o.first_seen_at, reverse=True)[:MAX_CLAIMS_SHOWN]
-        return {"total": group_outcome("all", outcomes), "stages": by_stage(outcomes, ctx.stage_order),
-                "actors": by_actor(outcomes, answers), "actor_bases": actor_bases(outcomes, answers),
-                "claims": shown, "bases": claim_bases(shown, answers)}
+        return {
+            "total": group_outcome("all", outcomes),
+            "stages": by_stage(outcomes, ctx.stage_order),
+            "actors": by_actor(outcomes, answers),
+            "actor_bases": actor_bases(outcomes, answers),
+            "claims": shown,
+            "bases": claim_bases(shown, answers),
+        }
 
     data = await ctx.run(work)
     shown = {k: v for k in ("stage", "since", "until") if (v := request.query_params.get(k, "").strip())}

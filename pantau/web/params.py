@@ -52,8 +52,9 @@ class ParamError(ValueError):
 def clean_text(value: str, field: str) -> str:
     """``value`` unchanged, or ParamError if it holds a NUL or a lone surrogate."""
     if _BAD_CHARS.search(value):
-        raise ParamError(field, "contains a NUL byte or a lone surrogate",
-                         "berisi karakter NUL atau surrogate tunggal")
+        raise ParamError(
+            field, "contains a NUL byte or a lone surrogate", "berisi karakter NUL atau surrogate tunggal"
+        )
     return value
 
 
@@ -110,8 +111,9 @@ def day(raw: str | None, field: str) -> date | None:
     if parsed is None:
         raise ParamError(field, "use a date like 2024-11-27", "gunakan tanggal seperti 2024-11-27")
     if not MIN_DAY <= parsed <= MAX_DAY:
-        raise ParamError(field, f"use a date from {MIN_DAY} to {MAX_DAY}",
-                         f"tanggal harus antara {MIN_DAY} dan {MAX_DAY}")
+        raise ParamError(
+            field, f"use a date from {MIN_DAY} to {MAX_DAY}", f"tanggal harus antara {MIN_DAY} dan {MAX_DAY}"
+        )
     return parsed
 
 
@@ -173,13 +175,18 @@ def checked(endpoint: Endpoint) -> Endpoint:
         try:
             return await endpoint(request)
         except ParamError as exc:
-            return ctx_of(request).render(request, "error.html", {
-                "status": 400, "message": f"Isian tidak sah: {exc.field}: {exc.pesan}"}, status_code=400)
+            return ctx_of(request).render(
+                request,
+                "error.html",
+                {"status": 400, "message": f"Isian tidak sah: {exc.field}: {exc.pesan}"},
+                status_code=400,
+            )
 
     return wrapper
 
 
 # --- JSON bodies ---------------------------------------------------------------------------------
+
 
 class JsonLimitError(ParamError):
     """A JSON body that is not valid JSON or breaks a limit; ``reason`` is a SkipReason value."""
@@ -194,6 +201,7 @@ def _number(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         if len(literal) > MAX_NUMBER_CHARS:
             raise JsonLimitError(f"a number longer than {MAX_NUMBER_CHARS} characters", "too_large")
         return kind(literal)
+
     return parse
 
 
@@ -232,8 +240,9 @@ def load_json(body: bytes, *, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -
         raise JsonLimitError(f"nested deeper than {max_depth} levels", "too_large")
     try:
         decoded = body.decode("utf-8")
-        value = json.loads(decoded, parse_int=_number(int), parse_float=_number(float),
-                           parse_constant=_constant)
+        value = json.loads(
+            decoded, parse_int=_number(int), parse_float=_number(float), parse_constant=_constant
+        )
     except JsonLimitError:
         raise
     except UnicodeDecodeError:

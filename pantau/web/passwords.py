@@ -19,11 +19,33 @@ MIN_DISTINCT = 4
 MAX_LENGTH = 1024
 COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 CONTEXT_WORDS = ("pantau", "pantaupemilu")
-_RUNS = ("abcdefghijklmnopqrstuvwxyz", "01234567890123456789", "qwertyuiopasdfghjklzxcvbnm",
-         "qwertyuiop", "asdfghjkl", "zxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
-         "qazwsxedcrfvtgbyhnujmikolp")
-_LEET = str.maketrans({"@": "a", "4": "a", "8": "b", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s",
-                       "5": "s", "7": "t", "+": "t", "9": "g", "2": "z"})
+_RUNS = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "01234567890123456789",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "qazwsxedcrfvtgbyhnujmikolp",
+)
+_LEET = str.maketrans(
+    {
+        "@": "a",
+        "4": "a",
+        "8": "b",
+        "3": "e",
+        "1": "i",
+        "!": "i",
+        "0": "o",
+        "$": "s",
+        "5": "s",
+        "7": "t",
+        "+": "t",
+        "9": "g",
+        "2": "z",
+    }
+)
 _AFFIX = "0123456789!@#$%^&*()-_=+.,;:?/~`'\"[]{}<>\\| "
 
 #: Why a password is refused, in Bahasa Indonesia (the web forms) and English (the CLI).
@@ -35,10 +57,10 @@ MESSAGES_ID = {
     "few_chars": f"Kata sandi harus memuat setidaknya {MIN_DISTINCT} karakter yang berbeda.",
     "repeated": "Kata sandi tidak boleh berupa pola pendek yang diulang-ulang (misalnya 1212121212).",
     "sequence": "Kata sandi tidak boleh berupa urutan huruf, angka atau tombol keyboard "
-                "(misalnya 1234567890 atau qwertyuiop).",
+    "(misalnya 1234567890 atau qwertyuiop).",
     "context": "Kata sandi tidak boleh berupa nama pengguna atau nama aplikasi.",
     "common": "Kata sandi ini terlalu umum dan mudah ditebak. Pilih yang lain, misalnya tiga atau empat "
-              "kata acak.",
+    "kata acak.",
 }
 MESSAGES_EN = {
     "too_short": f"the password needs at least {MIN_LENGTH} characters",
@@ -122,8 +144,9 @@ def problem(password: str, username: str | None = None) -> str | None:
 def _weak_affix(rest: str) -> bool:
     """Digits/punctuation around at most two letters (``a1234567890``) that are a run or a pattern."""
     digits = rest.strip()
-    return len(digits) >= 4 and (_is_run(digits) or _period(digits) <= len(digits) // 2
-                                 or len(set(digits)) == 1)
+    return len(digits) >= 4 and (
+        _is_run(digits) or _period(digits) <= len(digits) // 2 or len(set(digits)) == 1
+    )
 
 
 def _stem(core: str) -> str:

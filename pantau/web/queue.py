@@ -36,8 +36,13 @@ ESCALATION_ACTIONS = {"acknowledge": "acknowledged", "close": "closed"}
 
 
 def actor_of(account: Account) -> rq.Actor:
-    return rq.Actor(user_id=account.id, username=account.username, organisation=account.organisation,
-                    role=account.role, organisation_id=account.organisation_id)
+    return rq.Actor(
+        user_id=account.id,
+        username=account.username,
+        organisation=account.organisation,
+        role=account.role,
+        organisation_id=account.organisation_id,
+    )
 
 
 def safe_url(url: str | None) -> str | None:
@@ -57,8 +62,9 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
 
 
 def _not_found(ctx: WebContext, request: Request, what: str = "Item") -> Response:
-    return ctx.render(request, "error.html", {"message": f"{what} tidak ditemukan.", "status": 404},
-                      status_code=404)
+    return ctx.render(
+        request, "error.html", {"message": f"{what} tidak ditemukan.", "status": 404}, status_code=404
+    )
 
 
 async def queue_page(request: Request) -> Response:
@@ -76,8 +82,14 @@ async def queue_page(request: Request) -> Response:
     page = params.page_number(q)
 
     def work(session: Session) -> tuple[list[rq.QueueEntry], int]:
-        entries = rq.review_queue(session, **filters, organisation_id=account.organisation_id,
-                                  limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, now=ctx.now())
+        entries = rq.review_queue(
+            session,
+            **filters,
+            organisation_id=account.organisation_id,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+            now=ctx.now(),
+        )
         return entries, rq.queue_size(session, **filters)
 
     entries, total = await ctx.run(work)
@@ -85,11 +97,20 @@ async def queue_page(request: Request) -> Response:
     shown.pop("escalated_to", None)
     shown.pop("assigned_to", None)
     base_query = urlencode({k: ("1" if v is True else v) for k, v in shown.items()})
-    return ctx.render(request, "queue.html", {
-        "entries": entries, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "filters": shown, "base_query": base_query, "signals": SIGNALS,
-        "flash": request.session.pop("flash", None),
-    })
+    return ctx.render(
+        request,
+        "queue.html",
+        {
+            "entries": entries,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "filters": shown,
+            "base_query": base_query,
+            "signals": SIGNALS,
+            "flash": request.session.pop("flash", None),
+        },
+    )
 
 
 def _who_may_act(detail: rq.ItemDetail, account: Account) -> tuple[bool, str | None]:
@@ -104,8 +125,9 @@ def _who_may_act(detail: rq.ItemDetail, account: Account) -> tuple[bool, str | N
         return False, f"Item ini ditugaskan ke {owner.username}; hanya dia atau admin yang dapat bertindak."
     if detail.lock_holder and detail.lock_holder != account.username:
         if admin or owner is not None:
-            return True, (f"Item ini sedang ditinjau oleh {detail.lock_holder}; "
-                          "tindakan Anda mengambil alih kuncinya.")
+            return True, (
+                f"Item ini sedang ditinjau oleh {detail.lock_holder}; tindakan Anda mengambil alih kuncinya."
+            )
         return False, f"Item ini sedang ditinjau oleh {detail.lock_holder}. Coba lagi nanti."
     return True, None
 
@@ -119,8 +141,9 @@ async def item_page(request: Request) -> Response:
     def work(session: Session) -> tuple[rq.ItemDetail, list[tuple[int, str]], list[tuple[int, str, str]]]:
         detail = rq.item_detail(session, item_id, now=ctx.now())  # viewing takes no lock
         orgs = [(i, n) for i, n in accounts.organisations(session) if i != account.organisation_id]
-        colleagues = assignments.assignable_users(session, organisation_id=None if admin
-                                                  else account.organisation_id)
+        colleagues = assignments.assignable_users(
+            session, organisation_id=None if admin else account.organisation_id
+        )
         return detail, orgs, colleagues
 
     try:
@@ -130,13 +153,25 @@ async def item_page(request: Request) -> Response:
     can_act, blocked = _who_may_act(detail, account)
     mine = detail.owner is not None and detail.owner.user_id == account.id
     holds_lock = detail.lock_holder == account.username
-    return ctx.render(request, "item.html", {
-        "d": detail, "item": detail.item, "orgs": orgs, "colleagues": colleagues, "blocked": blocked,
-        "can_act": can_act, "mine": mine,
-        "can_release": can_act and (mine or holds_lock or (admin and (detail.owner or detail.lock_holder))),
-        "receiver": account.role in REVIEW_ROLES, "verdicts": rq.VERDICTS, "safe_url": safe_url,
-        "flash": request.session.pop("flash", None),
-    })
+    return ctx.render(
+        request,
+        "item.html",
+        {
+            "d": detail,
+            "item": detail.item,
+            "orgs": orgs,
+            "colleagues": colleagues,
+            "blocked": blocked,
+            "can_act": can_act,
+            "mine": mine,
+            "can_release": can_act
+            and (mine or holds_lock or (admin and (detail.owner or detail.lock_holder))),
+            "receiver": account.role in REVIEW_ROLES,
+            "verdicts": rq.VERDICTS,
+            "safe_url": safe_url,
+            "flash": request.session.pop("flash", None),
+        },
+    )
 
 
 _ERRORS = {
@@ -159,9 +194,15 @@ async def item_action(request: Request) -> Response:
     note = str(form.get("note") or "")[:4000] or None
     now = ctx.now()
     back = RedirectResponse(f"/items/{item_id}", status_code=303)
-    done = {"verdict": "Putusan tersimpan.", "note": "Catatan tersimpan.",
-            "counter": "Kontra-narasi ditautkan.", "escalate": "Item dieskalasi.",
-            "dismiss": "Item diabaikan.", "release": "Item dilepaskan.", "take": "Item ditugaskan ke Anda."}
+    done = {
+        "verdict": "Putusan tersimpan.",
+        "note": "Catatan tersimpan.",
+        "counter": "Kontra-narasi ditautkan.",
+        "escalate": "Item dieskalasi.",
+        "dismiss": "Item diabaikan.",
+        "release": "Item dilepaskan.",
+        "take": "Item ditugaskan ke Anda.",
+    }
 
     def work(session: Session) -> str:
         if action == "verdict":
@@ -169,16 +210,29 @@ async def item_action(request: Request) -> Response:
         elif action == "note":
             rq.add_note(session, item_id, actor, note or "", now=now)
         elif action == "counter":
-            rq.link_counter_narrative(session, item_id, actor, url=str(form.get("url") or ""),
-                                      counter_item_id=params.form_id(form.get("counter_item_id")),
-                                      actors=ctx.actors, now=now)
+            rq.link_counter_narrative(
+                session,
+                item_id,
+                actor,
+                url=str(form.get("url") or ""),
+                counter_item_id=params.form_id(form.get("counter_item_id")),
+                actors=ctx.actors,
+                now=now,
+            )
         elif action == "escalate":
             org = params.form_id(form.get("organisation_id"))
             if org is None or org == account.organisation_id:
                 raise InvalidValueError("organisation", org, ("another organisation",))
             names = dict(accounts.organisations(session))
-            rq.escalate(session, item_id, actor, org, note, now=now,
-                        channels=ctx.escalation_channels(names[org]) if org in names else ())
+            rq.escalate(
+                session,
+                item_id,
+                actor,
+                org,
+                note,
+                now=now,
+                channels=ctx.escalation_channels(names[org]) if org in names else (),
+            )
         elif action == "dismiss":
             rq.dismiss(session, item_id, actor, note, now=now)
         elif action == "release":
@@ -197,8 +251,11 @@ async def item_action(request: Request) -> Response:
     try:
         message = await ctx.run(work)
     except rq.ItemAssignedError as exc:
-        flash(request, f"Item ini ditugaskan ke {exc.owner}; hanya dia atau admin yang dapat bertindak.",
-              "error")
+        flash(
+            request,
+            f"Item ini ditugaskan ke {exc.owner}; hanya dia atau admin yang dapat bertindak.",
+            "error",
+        )
         return back
     except rq.ItemLockedError as exc:
         flash(request, f"Item ini sedang ditinjau oleh {exc.holder}.", "error")
@@ -223,7 +280,7 @@ async def item_action(request: Request) -> Response:
 
 
 async def escalation_action(request: Request) -> Response:
-    """"Terima" (acknowledge) or "Tutup" (close, with an optional note) an escalation to my organisation."""
+    """ "Terima" (acknowledge) or "Tutup" (close, with an optional note) an escalation to my organisation."""
     ctx = ctx_of(request)
     account: Account = request.state.account
     item_id: int = request.path_params["item_id"]
@@ -237,18 +294,31 @@ async def escalation_action(request: Request) -> Response:
         found = [e for e in esc.of_item(session, item_id) if e.id == escalation_id]
         if not found:
             return False
-        esc.resolve(session, escalation_id, status, user=account.username,
-                    organisation_id=account.organisation_id, organisation=account.organisation, note=note,
-                    now=ctx.now())
+        esc.resolve(
+            session,
+            escalation_id,
+            status,
+            user=account.username,
+            organisation_id=account.organisation_id,
+            organisation=account.organisation,
+            note=note,
+            now=ctx.now(),
+        )
         return True
 
     try:
         if not await ctx.run(work):
             return _not_found(ctx, request, "Eskalasi")
     except esc.NotReceiverError:
-        return ctx.render(request, "error.html", {
-            "message": "Hanya organisasi penerima yang dapat menerima atau menutup eskalasi ini.",
-            "status": 403}, status_code=403)
+        return ctx.render(
+            request,
+            "error.html",
+            {
+                "message": "Hanya organisasi penerima yang dapat menerima atau menutup eskalasi ini.",
+                "status": 403,
+            },
+            status_code=403,
+        )
     except esc.EscalationStateError as exc:
         state = {"acknowledged": "sudah diterima", "closed": "sudah ditutup"}.get(exc.status, "tidak terbuka")
         flash(request, f"Eskalasi ini {state}.", "error")
@@ -261,6 +331,10 @@ ROUTES: list[Route] = [
     protected("/queue", checked(queue_page), REVIEW_ROLES),
     protected("/items/{item_id:id}", checked(item_page), VIEW_ROLES),
     protected("/items/{item_id:id}/{action:str}", checked(item_action), REVIEW_ROLES, methods=("POST",)),
-    protected("/items/{item_id:id}/escalations/{escalation_id:id}/{action:str}", checked(escalation_action),
-              REVIEW_ROLES, methods=("POST",)),
+    protected(
+        "/items/{item_id:id}/escalations/{escalation_id:id}/{action:str}",
+        checked(escalation_action),
+        REVIEW_ROLES,
+        methods=("POST",),
+    ),
 ]

@@ -22,8 +22,14 @@ from collections.abc import Callable
 class SlidingWindow:
     """Hits per key within the last ``window_s`` seconds, remembering at most ``max_keys`` keys."""
 
-    def __init__(self, window_s: float, limit: int, *, max_keys: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        window_s: float,
+        limit: int,
+        *,
+        max_keys: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if window_s <= 0 or limit < 1 or max_keys < 1:
             raise ValueError("window_s > 0, limit >= 1 and max_keys >= 1 are required")
         self.window_s = window_s

@@ -54,8 +54,10 @@ def parse_tokens(spec: str | None) -> dict[str, str]:
             continue
         member, sep, secret = part.strip().partition(":")
         if not sep or not member or len(secret) < 16:
-            raise ConfigError("each entry must be 'member:secret' with a secret of 16+ characters",
-                              field="PANTAU_TIPLINE_TOKENS")
+            raise ConfigError(
+                "each entry must be 'member:secret' with a secret of 16+ characters",
+                field="PANTAU_TIPLINE_TOKENS",
+            )
         tokens[secret] = member
     if not tokens:
         raise ConfigError("no tipline tokens configured", field="PANTAU_TIPLINE_TOKENS")
@@ -101,9 +103,14 @@ def _error(status: int, message: str, reason: str | None = None, **headers: str)
     return JSONResponse(content, status_code=status, headers=headers or None)
 
 
-def create_app(engine: Engine, tokens: Mapping[str, str], *, author_key: str,
-               clock: Callable[[], float] = time.monotonic,
-               now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Starlette:
+def create_app(
+    engine: Engine,
+    tokens: Mapping[str, str],
+    *,
+    author_key: str,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Starlette:
     """The ASGI app, over a migrated database ``engine``; ``author_key`` is the secret that pseudonymises
     senders (32+ characters, not the development key: ConfigError otherwise)."""
     pseudonymise = Pseudonymiser.from_options(checked_secret(author_key, "author_key"))
@@ -114,8 +121,11 @@ def create_app(engine: Engine, tokens: Mapping[str, str], *, author_key: str,
     async def submit(request: Request) -> JSONResponse:
         client = request.client.host if request.client else "unknown"
         if limiter.blocked(client):
-            return _error(429, "too many failed authentications; try again later",
-                          **{"Retry-After": str(int(AUTH_FAILURE_WINDOW_S))})
+            return _error(
+                429,
+                "too many failed authentications; try again later",
+                **{"Retry-After": str(int(AUTH_FAILURE_WINDOW_S))},
+            )
         member = _member(request, tokens)
         if member is None:
             limiter.fail(client)
@@ -130,8 +140,9 @@ def create_app(engine: Engine, tokens: Mapping[str, str], *, author_key: str,
             return _error(413, f"body over {MAX_BODY_BYTES} bytes")
         try:
             payload = load_json(body, max_bytes=MAX_BODY_BYTES)
-            item = tipline_message(payload, received_at=now(), source=TIPLINE_SOURCE.name,
-                                   pseudonymise=pseudonymise)
+            item = tipline_message(
+                payload, received_at=now(), source=TIPLINE_SOURCE.name, pseudonymise=pseudonymise
+            )
         except JsonLimitError as exc:
             return _error(400, f"unusable JSON body: {exc.message}", exc.reason)
         except ParseError as exc:
@@ -149,8 +160,12 @@ def create_app(engine: Engine, tokens: Mapping[str, str], *, author_key: str,
             with anyio.fail_after(DB_TIMEOUT_S):
                 result = await anyio.to_thread.run_sync(store, abandon_on_cancel=True)
         except (TimeoutError, OperationalError):
-            return _error(503, "the database is busy; send the message again", "busy",
-                          **{"Retry-After": str(RETRY_AFTER_S)})
+            return _error(
+                503,
+                "the database is busy; send the message again",
+                "busy",
+                **{"Retry-After": str(RETRY_AFTER_S)},
+            )
         item_id = result.ids[0]
         duplicate = not result.new_ids
         return JSONResponse({"id": item_id, "duplicate": duplicate}, status_code=200 if duplicate else 201)

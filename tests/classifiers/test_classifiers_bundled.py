@@ -7,8 +7,10 @@ import pytest
 from classifiers import DEFAULT_MODEL_DIR, load_classifier
 from pantau.domain import SIGNALS
 
-pytestmark = pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "manifest.json").exists(),
-                                reason="no bundled model (run python -m classifiers.training)")
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "manifest.json").exists(),
+    reason="no bundled model (run python -m classifiers.training)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,12 @@ def test_scores_every_signal_in_range(classifier):
 
 
 def test_neutral_kpu_news_flags_nothing(classifier):
-    result = score_one(classifier, "KPU Kabupaten Sampang menggelar rapat pleno rekapitulasi hasil "
-                                   "penghitungan suara di aula kantor KPU pada Senin pagi.",
-                       title="KPU Sampang Gelar Rapat Pleno")
+    result = score_one(
+        classifier,
+        "KPU Kabupaten Sampang menggelar rapat pleno rekapitulasi hasil "
+        "penghitungan suara di aula kantor KPU pada Senin pagi.",
+        title="KPU Sampang Gelar Rapat Pleno",
+    )
     assert result.flags == []
     assert result.lang == "ind"
 
@@ -65,15 +70,20 @@ def test_abuse_is_flagged_with_words(classifier):
 
 
 def test_political_criticism_is_not_hate(classifier):
-    result = score_one(classifier, "Kinerja Bawaslu lamban dan KPU kurang transparan, tolong diperbaiki "
-                                   "sebelum hari pencoblosan.")
+    result = score_one(
+        classifier,
+        "Kinerja Bawaslu lamban dan KPU kurang transparan, tolong diperbaiki sebelum hari pencoblosan.",
+    )
     assert "hate_speech" not in result.flags
     assert "sara" not in result.flags
 
 
 def test_fact_check_is_a_counter_narrative(classifier):
-    result = score_one(classifier, "[SALAH] Video surat suara sudah dicoblos di Sampang. Faktanya, KPU "
-                                   "Sampang menegaskan video itu rekaman lama dari daerah lain.")
+    result = score_one(
+        classifier,
+        "[SALAH] Video surat suara sudah dicoblos di Sampang. Faktanya, KPU "
+        "Sampang menegaskan video itu rekaman lama dari daerah lain.",
+    )
     assert "counter_narrative" in result.flags
 
 

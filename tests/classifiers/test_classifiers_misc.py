@@ -24,8 +24,7 @@ def test_split_masks():
 
 
 def test_importing_the_package_is_cheap():
-    code = ("import sys, classifiers; "
-            "assert not {'sklearn', 'skops', 'torch'} & set(sys.modules)")
+    code = "import sys, classifiers; assert not {'sklearn', 'skops', 'torch'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 

@@ -42,8 +42,8 @@ def test_slang_is_mapped_but_madurese_is_protected():
     protected = read_madurese_words(FIXTURES / "madurese_lexicon.csv") | {"mele"}
     slang = build_slang_map(FIXTURES / "kamus_alay.csv", protected)
     assert slang["gak"] == "tidak"
-    assert "mele" not in slang          # Madurese "choose/vote", not the slang "melulu"
-    assert "engkok" not in slang        # Madurese "I" from the lexicon
+    assert "mele" not in slang  # Madurese "choose/vote", not the slang "melulu"
+    assert "engkok" not in slang  # Madurese "I" from the lexicon
     assert normalise("gw gak mau", slang) == "gue tidak mau"
     assert normalise("engkok ta' endhak mele", slang) == "engkok ta' endhak mele"
 

@@ -69,12 +69,15 @@ def test_report_is_lower_than_offer():
     assert report < 0.3 < 0.9 < offer
 
 
-@pytest.mark.parametrize("text", [
-    "Ayo bakar TPS kalau calon kita kalah!",
-    "TPS-nya dibakar saja biar tidak ada coblosan",
-    "malam ini kita bakar kotaknya",
-    "obbhar TPS jareya mon calon engkok kala",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ayo bakar TPS kalau calon kita kalah!",
+        "TPS-nya dibakar saja biar tidak ada coblosan",
+        "malam ini kita bakar kotaknya",
+        "obbhar TPS jareya mon calon engkok kala",
+    ],
+)
 def test_a_call_to_burn_a_polling_station_is_a_threat_whatever_its_wording(text):
     assert score(text, "violence_threat") >= 0.8
 
@@ -102,12 +105,15 @@ def test_word_boundaries():
     assert score("pembakaran sampah di dekat kantor desa dilarang", "violence_threat") < 0.5
 
 
-@pytest.mark.parametrize("text", [
-    "Bawaslu Sampang mengantisipasi serangan fajar menjelang pencoblosan",   # a report
-    "Jangan bakar TPS, jaga damai",                                          # negated
-    "pesse ta' kenning ghebey mele calon",                                   # Madurese negation after
-    'Istilah "serangan fajar" sudah lama dikenal di Madura',                # quoted mention
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bawaslu Sampang mengantisipasi serangan fajar menjelang pencoblosan",  # a report
+        "Jangan bakar TPS, jaga damai",  # negated
+        "pesse ta' kenning ghebey mele calon",  # Madurese negation after
+        'Istilah "serangan fajar" sudah lama dikenal di Madura',  # quoted mention
+    ],
+)
 def test_weakened_mentions_stay_below_threshold(text):
     assert max(score(text, "vote_buying"), score(text, "violence_threat")) < 0.5
 
@@ -137,6 +143,7 @@ def test_no_before_a_word_still_weakens_a_vote_buying_mention():
 
 # --- Place words come from the region config, not from the lexicon ---------------------------------
 
+
 def _bundled_places() -> list[str]:
     from pantau.settings import DEFAULT_CONFIG_NAME, bundled_examples_dir, load_settings
 
@@ -147,12 +154,15 @@ def vt(scorer: RuleScorer, text: str) -> float:
     return scorer.score([text])[0]["violence_threat"][0]
 
 
-@pytest.mark.parametrize("text", [
-    "Jhâ' abâli ka Camplông, bâ'na!",                    # a district, with the Madurese spelling
-    "Pendukung paslon 02 jangan balik lagi ke Omben!",
-    "Jangan kembali ke Karang Penang, pendukung 02!",    # a two-word district
-    "jangan balik ke Sampang",                          # the regency itself
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jhâ' abâli ka Camplông, bâ'na!",  # a district, with the Madurese spelling
+        "Pendukung paslon 02 jangan balik lagi ke Omben!",
+        "Jangan kembali ke Karang Penang, pendukung 02!",  # a two-word district
+        "jangan balik ke Sampang",  # the regency itself
+    ],
+)
 def test_a_banishment_naming_a_configured_place_is_a_threat_only_with_the_places(text):
     assert vt(RuleScorer(ALL_RULES, places=_bundled_places()).compile(), text) >= 0.5
     assert vt(RuleScorer(ALL_RULES).compile(), text) < 0.5
@@ -170,8 +180,8 @@ def test_another_regency_gets_the_same_rule_from_its_own_places():
 def test_place_words_are_literal_whole_words_and_generic_words_need_none():
     scorer = RuleScorer(ALL_RULES, places=("Kr. Penang", "Omben")).compile()
     assert vt(scorer, "jangan balik ke Kr. Penang") >= 0.5
-    assert vt(scorer, "jangan balik ke Krx Penang") < 0.5   # the '.' is escaped, not "any character"
-    assert vt(scorer, "jangan balik ke ombenan") < 0.5      # a whole word only
+    assert vt(scorer, "jangan balik ke Krx Penang") < 0.5  # the '.' is escaped, not "any character"
+    assert vt(scorer, "jangan balik ke ombenan") < 0.5  # a whole word only
     assert vt(RuleScorer(ALL_RULES).compile(), "jha' abali ka kampong") >= 0.5  # 'kampong' is generic
 
 
@@ -188,8 +198,11 @@ def _code_strings(path) -> list[str]:
 
     tree = ast.parse(path.read_text(encoding="utf-8"))
     docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
-    return [node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
 
 
 @pytest.mark.parametrize("module", ["classifiers/rule_lexicon.py", "classifiers/matching/lexical.py"])

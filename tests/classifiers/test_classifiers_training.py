@@ -28,8 +28,15 @@ def trained(tmp_path_factory) -> tuple[Path, dict, list[str]]:
 
 def test_train_writes_all_artifacts(trained):
     out, metrics, messages = trained
-    for name in ("manifest.json", "metrics.json", "MODEL_CARD.md", "normaliser.json",
-                 "vectoriser.skops", "signals.skops", "language.skops"):
+    for name in (
+        "manifest.json",
+        "metrics.json",
+        "MODEL_CARD.md",
+        "normaliser.json",
+        "vectoriser.skops",
+        "signals.skops",
+        "language.skops",
+    ):
         assert (out / name).exists(), name
     assert messages and all(isinstance(m, str) for m in messages)
     assert json.loads((out / "metrics.json").read_text())["model_version"] == metrics["model_version"]
@@ -82,9 +89,12 @@ def test_training_is_reproducible(trained, tmp_path):
 
 def test_trained_model_loads_and_scores(trained):
     classifier = load_classifier(trained[0])
-    results = classifier.score([{"text": "dasar kaum andi bodoh semua, usir saja"},
-                                {"text": "siap bagi amplop 100rb per kepala buat yang nyoblos",
-                                 "title": "x"}])
+    results = classifier.score(
+        [
+            {"text": "dasar kaum andi bodoh semua, usir saja"},
+            {"text": "siap bagi amplop 100rb per kepala buat yang nyoblos", "title": "x"},
+        ]
+    )
     assert all(isinstance(r, ScoreResult) and set(r.scores) == set(SIGNALS) for r in results)
     assert "vote_buying" in results[1].flags
     assert results[1].model_version == classifier.version_
@@ -131,11 +141,19 @@ def test_reviewer_labels_join_the_training_side_only(tmp_path):
     from classifiers.training import SPLITS
 
     labels = tmp_path / "labels.jsonl"
-    rows = [{"text": "Beredar pesan kotak suara TPS 3 Omben sudah dicoblos, sebarkan!", "hoax": 1,
-             "group": "review:Kabar Sampang"},
-            {"text": "KPU Sampang menetapkan jadwal rapat pleno rekapitulasi.", "hoax": 0,
-             "group": "review:Kabar Sampang"},
-            {"text": "Tidak bisa diperiksa.", "verdict": "not_checkable"}]
+    rows = [
+        {
+            "text": "Beredar pesan kotak suara TPS 3 Omben sudah dicoblos, sebarkan!",
+            "hoax": 1,
+            "group": "review:Kabar Sampang",
+        },
+        {
+            "text": "KPU Sampang menetapkan jadwal rapat pleno rekapitulasi.",
+            "hoax": 0,
+            "group": "review:Kabar Sampang",
+        },
+        {"text": "Tidak bisa diperiksa.", "verdict": "not_checkable"},
+    ]
     labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     plain = TrainingData(FIXTURES / "train").load().hoax_set()
     extended = TrainingData(FIXTURES / "train", extra_labels=(labels,)).load().hoax_set()

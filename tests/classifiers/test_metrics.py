@@ -74,9 +74,19 @@ def test_bad_input_is_refused():
 
 def test_binary_metrics_is_the_flat_rounded_form():
     d = binary_metrics(Y, P, 0.5)
-    assert d == {"threshold": 0.5, "n": 6, "positives": 3, "precision": 0.6667, "recall": 0.6667,
-                 "f1": 0.6667, "fpr": 0.3333, "roc_auc": 0.8889, "pr_auc": 0.9167,
-                 "ece": round(1.7 / 6, 4), "flagged_share": 0.5}
+    assert d == {
+        "threshold": 0.5,
+        "n": 6,
+        "positives": 3,
+        "precision": 0.6667,
+        "recall": 0.6667,
+        "f1": 0.6667,
+        "fpr": 0.3333,
+        "roc_auc": 0.8889,
+        "pr_auc": 0.9167,
+        "ece": round(1.7 / 6, 4),
+        "flagged_share": 0.5,
+    }
 
 
 def test_expected_calibration_error_exact():

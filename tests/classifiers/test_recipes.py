@@ -43,7 +43,6 @@ def test_a_shared_scale_is_folded_into_the_coefficients():
     assert not np.allclose(scaled.coef_, plain.coef_)
 
 
-
 def _fit_data():
     rng = np.random.default_rng(1)
     x = csr_matrix(rng.random((120, 8)) * (rng.random((120, 8)) < 0.5))
@@ -70,6 +69,7 @@ def test_a_character_scale_touches_the_character_columns_only():
     assert np.allclose(scaled.decision_function(x), direct.decision_function(x.multiply(factor).tocsr()))
     with pytest.raises(ValueError, match="word column count"):
         fit_recipe(Recipe("c", char_scale=0.5), x, data, texts, every, 0, False)
+
 
 def _toy(seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -113,7 +113,7 @@ def test_the_shipped_candidate_is_the_one_whose_worst_split_beats_the_fair_basel
     steady, base = y * 1.5 + rng.normal(0, 0.6, n), y * 1.2 + rng.normal(0, 0.6, n)
 
     def fixed(values):
-        return lambda train: (lambda rows: values[rows])
+        return lambda train: lambda rows: values[rows]
 
     splits = [Split(f"hold out g{k}", (f"g{k}",)) for k in range(3)]
     learners = {"sharp": fixed(sharp), "steady": fixed(steady)}
@@ -131,12 +131,24 @@ def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
     def entry(f1, fpr, positives=50):
         return {"f1": f1, "fpr": fpr, "positives": positives}
 
-    assert choose_pooling({"pooled": {"mean": entry(0.7, 0.02), "max": entry(0.4, 0.2),
-                                      "lead": entry(0.6, 0.06)}}) == "mean"
-    assert choose_pooling({"pooled": {"mean": entry(0.7, 0.05), "max": entry(0.8, 0.2),
-                                      "lead": entry(0.6, 0.06)}}) == "max"
-    assert choose_pooling({"pooled": {"mean": entry(0.0, 0.01), "max": entry(0.0, 0.03),
-                                      "lead": entry(0.0, 0.0)}}) == "lead"
+    assert (
+        choose_pooling(
+            {"pooled": {"mean": entry(0.7, 0.02), "max": entry(0.4, 0.2), "lead": entry(0.6, 0.06)}}
+        )
+        == "mean"
+    )
+    assert (
+        choose_pooling(
+            {"pooled": {"mean": entry(0.7, 0.05), "max": entry(0.8, 0.2), "lead": entry(0.6, 0.06)}}
+        )
+        == "max"
+    )
+    assert (
+        choose_pooling(
+            {"pooled": {"mean": entry(0.0, 0.01), "max": entry(0.0, 0.03), "lead": entry(0.0, 0.0)}}
+        )
+        == "lead"
+    )
     assert choose_pooling({"splits": {}}) == "mean"
     few = {how: entry(f1, 0.0, positives=3) for how, f1 in (("mean", 0.2), ("max", 0.3), ("lead", 0.9))}
     assert choose_pooling({"pooled": few}) == "mean"  # three long positives are no evidence
@@ -145,8 +157,9 @@ def test_choose_pooling_takes_the_best_f1_then_the_fewest_false_alarms():
 def test_by_source_reports_each_family_with_both_classes_on_its_own_rows():
     from classifiers.nested import by_source
 
-    groups = np.array(["ibrohim-f0", "ibrohim-f1", "ibrohim-f0", "netifier-kaskus", "netifier-kaskus",
-                       "smsa"])
+    groups = np.array(
+        ["ibrohim-f0", "ibrohim-f1", "ibrohim-f0", "netifier-kaskus", "netifier-kaskus", "smsa"]
+    )
     y = np.array([1, 0, 1, 1, 0, 0])
     p = np.array([0.9, 0.8, 0.2, 0.7, 0.1, 0.95])
     out = by_source("sara", y, groups, p, 0.5)

@@ -46,8 +46,9 @@ def staged(tmp_path_factory):
     model = tmp_path_factory.mktemp("model")
     train(data / "train", model, seed=0)
     plain = load_classifier(model)  # before the stage exists: its scores are stage 1's
-    report = train_second_stage(data / "train", model, cache_dir=tmp_path_factory.mktemp("cache"),
-                                progress=None)
+    report = train_second_stage(
+        data / "train", model, cache_dir=tmp_path_factory.mktemp("cache"), progress=None
+    )
     return model, plain, report
 
 

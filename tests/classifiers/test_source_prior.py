@@ -22,28 +22,42 @@ def test_bundled_list_documents_its_sources_and_is_well_formed():
         assert all("://" not in d and " " not in d for d in domains)
 
 
-@pytest.mark.parametrize("url, kind", [
-    ("https://www.kompas.com/read/2024/11/20/berita", "verified_outlet"),
-    ("https://regional.kompas.com/read/2024/11/20/berita", "verified_outlet"),
-    ("https://www.kompas.com/cekfakta/read/2024/11/20/hoaks-kpu", "fact_checker"),
-    ("https://turnbackhoax.id/2024/11/25/salah-tps", "fact_checker"),
-    ("https://radarmadura.jawapos.com/sampang/123/pilkada", "verified_outlet"),
-    ("kompas.com/read/x", "verified_outlet"),
-])
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("https://www.kompas.com/read/2024/11/20/berita", "verified_outlet"),
+        ("https://regional.kompas.com/read/2024/11/20/berita", "verified_outlet"),
+        ("https://www.kompas.com/cekfakta/read/2024/11/20/hoaks-kpu", "fact_checker"),
+        ("https://turnbackhoax.id/2024/11/25/salah-tps", "fact_checker"),
+        ("https://radarmadura.jawapos.com/sampang/123/pilkada", "verified_outlet"),
+        ("kompas.com/read/x", "verified_outlet"),
+    ],
+)
 def test_bundled_entries_match_hosts_subdomains_and_paths(url, kind):
     found = SourcePrior.from_config().match(url)
     assert found is not None and found.kind == kind
 
 
-@pytest.mark.parametrize("url", [None, "", "https://notkompas.com/x", "https://kompas.com.evil.example/x",
-                                 "https://blog-sampang.example/hoaks", "http://[::1", "mailto:x@y"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "",
+        "https://notkompas.com/x",
+        "https://kompas.com.evil.example/x",
+        "https://blog-sampang.example/hoaks",
+        "http://[::1",
+        "mailto:x@y",
+    ],
+)
 def test_unlisted_or_broken_urls_do_not_match(url):
     assert SourcePrior.from_config().match(url) is None
 
 
 def test_config_extends_the_list_and_can_drop_the_bundled_one():
-    config = SourcePriorConfig(verified_outlets=["https://www.Maduranews.example/"],
-                               low_credibility=["hoaxfarm.example"])
+    config = SourcePriorConfig(
+        verified_outlets=["https://www.Maduranews.example/"], low_credibility=["hoaxfarm.example"]
+    )
     prior = SourcePrior.from_config(config)
     assert prior.match("https://maduranews.example/a").kind == "verified_outlet"
     assert prior.match("https://m.hoaxfarm.example/a").kind == "low_credibility"
@@ -54,8 +68,9 @@ def test_config_extends_the_list_and_can_drop_the_bundled_one():
 
 
 def test_region_config_carries_the_prior_settings():
-    config = PantauConfig.model_validate({"source_prior": {"verified_outlets": ["a.example"],
-                                                           "verified_outlet_shift": -1.0}})
+    config = PantauConfig.model_validate(
+        {"source_prior": {"verified_outlets": ["a.example"], "verified_outlet_shift": -1.0}}
+    )
     assert config.source_prior.verified_outlets == ["a.example"]
     with pytest.raises(ValueError):
         PantauConfig.model_validate({"source_prior": {"verified_outlet_shift": 2.0}})

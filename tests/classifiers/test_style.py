@@ -32,8 +32,11 @@ def test_neutral_words_need_several_groups_and_include_the_claim_cues():
 
 
 def test_state_round_trip_gives_the_same_matrix():
-    texts = ["TOLONG sebarkan info ini!!", "Harga beras naik, kata pedagang.",
-             "Waspada, beredar pesan berantai"] * 4
+    texts = [
+        "TOLONG sebarkan info ini!!",
+        "Harga beras naik, kata pedagang.",
+        "Waspada, beredar pesan berantai",
+    ] * 4
     groups = ["a", "b", "c", "d"] * 3
     style = StyleFeatures().fit(texts, groups)
     again = StyleFeatures.from_state(style.state())

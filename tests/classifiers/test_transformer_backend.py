@@ -26,23 +26,42 @@ from pantau.domain import SIGNALS, ModelError, ScoreResult  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SENTENCES = [
-    "saya pergi ke pasar bersama adik pada pagi hari", "kami makan nasi dan ikan di rumah nenek",
-    "pemerintah kabupaten meresmikan jembatan baru pada senin pagi", "harga cabai di pasar turun",
-    "inflasi bulan ini tercatat rendah menurut badan statistik", "terima kasih atas bantuannya kemarin",
-    "vaksin berisi chip pelacak sebarkan sebelum dihapus", "pesan berantai air rebusan menyembuhkan kanker",
-    "beredar kabar presiden akan menjual pulau ke asing", "kepolisian membantah kabar tersebut",
-    "klarifikasi surat edaran yang beredar palsu dan bukan dari kami", "informasi itu tidak benar",
-    "dasar kaum bodoh semua usir saja", "orang itu sampah masyarakat benci aku", "goblok lu bangsat",
-    "dasar tolol anjing", "bego banget si kampret", "umat itu kafir semua jangan percaya",
-    "suku penjajah usir dari kampung kita", "siap jihad tegakkan khilafah hancurkan markas",
-    "kebijakan soal harga beras kurang tepat perlu dievaluasi", "kinerja lamban mengurus jalan rusak",
-    "pilih nomor dua dapat amplop lima puluh ribu", "serangan fajar menjelang pemilu di desa",
-    "politik uang merusak demokrasi kita", "bawaslu mengawasi tempat pemungutan suara",
-    "calon presiden berkampanye di lapangan kota", "warga antre di tps sejak pagi",
-    "engkok ta endhak mele calon jareya", "sengko la mole dhari pasar bik taretan",
-    "oreng ngakan nase bik jhuko se nyaman", "semoga cuaca besok cerah untuk jalan jalan",
-    "kopi pagi ini enak cocok buat baca buku", "senang sekali hari ini bisa makan bakso",
-    "viral beredar video hoaks tentang surat suara tercoblos", "kpu memastikan surat suara aman",
+    "saya pergi ke pasar bersama adik pada pagi hari",
+    "kami makan nasi dan ikan di rumah nenek",
+    "pemerintah kabupaten meresmikan jembatan baru pada senin pagi",
+    "harga cabai di pasar turun",
+    "inflasi bulan ini tercatat rendah menurut badan statistik",
+    "terima kasih atas bantuannya kemarin",
+    "vaksin berisi chip pelacak sebarkan sebelum dihapus",
+    "pesan berantai air rebusan menyembuhkan kanker",
+    "beredar kabar presiden akan menjual pulau ke asing",
+    "kepolisian membantah kabar tersebut",
+    "klarifikasi surat edaran yang beredar palsu dan bukan dari kami",
+    "informasi itu tidak benar",
+    "dasar kaum bodoh semua usir saja",
+    "orang itu sampah masyarakat benci aku",
+    "goblok lu bangsat",
+    "dasar tolol anjing",
+    "bego banget si kampret",
+    "umat itu kafir semua jangan percaya",
+    "suku penjajah usir dari kampung kita",
+    "siap jihad tegakkan khilafah hancurkan markas",
+    "kebijakan soal harga beras kurang tepat perlu dievaluasi",
+    "kinerja lamban mengurus jalan rusak",
+    "pilih nomor dua dapat amplop lima puluh ribu",
+    "serangan fajar menjelang pemilu di desa",
+    "politik uang merusak demokrasi kita",
+    "bawaslu mengawasi tempat pemungutan suara",
+    "calon presiden berkampanye di lapangan kota",
+    "warga antre di tps sejak pagi",
+    "engkok ta endhak mele calon jareya",
+    "sengko la mole dhari pasar bik taretan",
+    "oreng ngakan nase bik jhuko se nyaman",
+    "semoga cuaca besok cerah untuk jalan jalan",
+    "kopi pagi ini enak cocok buat baca buku",
+    "senang sekali hari ini bisa makan bakso",
+    "viral beredar video hoaks tentang surat suara tercoblos",
+    "kpu memastikan surat suara aman",
 ]
 
 
@@ -57,8 +76,14 @@ def tiny_base(tmp_path_factory) -> Path:
     wordpiece.train_from_iterator(SENTENCES * 3, vocab_size=400, min_frequency=1)
     wordpiece.save_model(str(base))
     BertTokenizerFast(vocab_file=str(base / "vocab.txt"), do_lower_case=True).save_pretrained(base)
-    config = BertConfig(vocab_size=wordpiece.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=wordpiece.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=128,
+    )
     BertForSequenceClassification(config).save_pretrained(base)
     return base
 
@@ -67,8 +92,17 @@ def tiny_base(tmp_path_factory) -> Path:
 def trained(tiny_base, tmp_path_factory) -> tuple[Path, dict, list[str]]:
     out = tmp_path_factory.mktemp("tf-model")
     messages: list[str] = []
-    manifest = train_transformer(FIXTURES / "train", out, base_model=str(tiny_base), epochs=1, max_length=32,
-                                 batch_size=16, max_rows=200, seed=0, progress=messages.append)
+    manifest = train_transformer(
+        FIXTURES / "train",
+        out,
+        base_model=str(tiny_base),
+        epochs=1,
+        max_length=32,
+        batch_size=16,
+        max_rows=200,
+        seed=0,
+        progress=messages.append,
+    )
     return out, manifest, messages
 
 
@@ -89,8 +123,9 @@ def test_masked_bce_ignores_missing_labels():
     logits = torch.tensor([[2.0, -1.0], [0.5, 3.0]])
     full = masked_bce(logits, torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
     masked = masked_bce(logits, torch.tensor([[1.0, float("nan")], [float("nan"), 1.0]]))
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor([2.0, 3.0]),
-                                                                   torch.tensor([1.0, 1.0]))
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor([2.0, 3.0]), torch.tensor([1.0, 1.0])
+    )
     assert torch.isclose(masked, expected) and not torch.isclose(full, masked)
 
 
@@ -113,11 +148,12 @@ def test_loaded_model_keeps_the_score_contract(trained, quantize):
     out, manifest, _ = trained
     clf = TransformerSignalClassifier(out, quantize=quantize).load()
     assert clf.version_ == manifest["version"] and set(clf.thresholds_) == set(SIGNALS)
-    records = [{"text": "Pilih nomor 2 ya, nanti dapat amplop 50 ribu per orang, serangan fajar besok pagi."},
-               {"title": "Harga cabai",
-                "text": "Harga cabai di pasar turun menjelang akhir pekan, kata pedagang."},
-               {"text": "engkok ta' endhak mele calon jareya, sengko' la mole dhari pasar bik taretan"},
-               {"text": "   "}]
+    records = [
+        {"text": "Pilih nomor 2 ya, nanti dapat amplop 50 ribu per orang, serangan fajar besok pagi."},
+        {"title": "Harga cabai", "text": "Harga cabai di pasar turun menjelang akhir pekan, kata pedagang."},
+        {"text": "engkok ta' endhak mele calon jareya, sengko' la mole dhari pasar bik taretan"},
+        {"text": "   "},
+    ]
     results = clf.score(records)
     assert len(results) == len(records) and all(isinstance(r, ScoreResult) for r in results)
     for r in results:
@@ -157,9 +193,22 @@ def test_the_cli_trains_and_classifies_through_the_same_contract(tiny_base, tmp_
 
     out = tmp_path / "tf"
     runner = CliRunner()
-    trained = runner.invoke(app, ["train", "--data", str(FIXTURES / "train"), "--out", str(out),
-                                  "--backend", "transformers", "--base-model", str(tiny_base),
-                                  "--max-rows", "120"])
+    trained = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(FIXTURES / "train"),
+            "--out",
+            str(out),
+            "--backend",
+            "transformers",
+            "--base-model",
+            str(tiny_base),
+            "--max-rows",
+            "120",
+        ],
+    )
     assert trained.exit_code == 0, trained.output
     assert isinstance(load_classifier(out), TransformerSignalClassifier)
     src = tmp_path / "in.jsonl"

@@ -24,7 +24,7 @@ def test_long_body_is_covered_once_with_the_title_in_the_first_window_only():
     assert len(windows) > 1 and all(len(w) <= MAX_CHARS for w in windows)
     assert windows[0] == join_title("Judul Berita", BODY)
     assert sum("Judul Berita" in w for w in windows) == 1
-    assert " ".join(windows)[len("Judul Berita. "):] == BODY  # no word lost or repeated
+    assert " ".join(windows)[len("Judul Berita. ") :] == BODY  # no word lost or repeated
 
 
 def test_a_huge_page_stops_at_max_windows():
@@ -82,8 +82,10 @@ def test_a_long_text_is_scored_by_the_mean_of_its_windows(tmp_path):
 @pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "manifest.json").exists(), reason="no bundled model")
 def test_the_manifest_pooling_decides_how_windows_are_pooled(tmp_path):
     body = "warga desa bergotong royong membersihkan saluran air " * 10 + "dasar bodoh goblok tolol " * 30
-    scores = {how: _with_pooling(tmp_path, how).score([{"text": body}])[0].scores["abusive"]
-              for how in ("lead", "max", "mean")}
+    scores = {
+        how: _with_pooling(tmp_path, how).score([{"text": body}])[0].scores["abusive"]
+        for how in ("lead", "max", "mean")
+    }
     lead_alone = load_classifier().score([{"text": document_windows(None, body)[0]}])[0]
     assert scores["lead"] == pytest.approx(lead_alone.scores["abusive"], abs=1e-4)
     assert scores["lead"] < scores["mean"] < scores["max"]

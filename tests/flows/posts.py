@@ -28,12 +28,19 @@ def post(n: int, when: datetime) -> dict:
     district = DISTRICTS[n % len(DISTRICTS)]
     templates = HOTTER if n % 5 == 0 else ORDINARY
     text = templates[n % len(templates)].format(d=district, n=n)
-    return {"id": f"p-{n:06d}", "platform": "facebook", "author": f"akun_{n % 37}",
-            "created_at": when.isoformat(), "url": f"https://social.example/p/{n:06d}", "text": text}
+    return {
+        "id": f"p-{n:06d}",
+        "platform": "facebook",
+        "author": f"akun_{n % 37}",
+        "created_at": when.isoformat(),
+        "url": f"https://social.example/p/{n:06d}",
+        "text": text,
+    }
 
 
-def append_posts(path: Path, start: int, count: int, when: datetime, *,
-                 spread: timedelta = timedelta(minutes=5)) -> list[str]:
+def append_posts(
+    path: Path, start: int, count: int, when: datetime, *, spread: timedelta = timedelta(minutes=5)
+) -> list[str]:
     """Append posts ``start .. start+count-1`` published within ``spread`` before ``when``; their ids."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ids = []
@@ -47,8 +54,14 @@ def append_posts(path: Path, start: int, count: int, when: datetime, *,
 
 
 def export_source(name: str, path: Path) -> dict:
-    return {"name": name, "kind": "social_export", "location": str(path), "trust": 0.3,
-            "options": {"format": "jsonl"}, "silent_after_hours": None}
+    return {
+        "name": name,
+        "kind": "social_export",
+        "location": str(path),
+        "trust": 0.3,
+        "options": {"format": "jsonl"},
+        "silent_after_hours": None,
+    }
 
 
 def region_config(sources: list[dict], **extra) -> dict:

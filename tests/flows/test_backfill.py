@@ -30,8 +30,10 @@ pytestmark = pytest.mark.usefixtures("prefect_harness", "fresh_resources")
 ROOT = Path(__file__).resolve().parents[2]
 SINCE = datetime(2024, 11, 1, tzinfo=UTC)
 UNTIL = datetime(2024, 11, 11, tzinfo=UTC)
-WORDS = ("kpu sampang pilkada suara tps warga desa amplop uang sembako hoaks beredar pesan berantai "
-         "bawaslu kampanye damai coblos paslon kiai pesantren banjir omben camplong fitnah").split()
+WORDS = (
+    "kpu sampang pilkada suara tps warga desa amplop uang sembako hoaks beredar pesan berantai "
+    "bawaslu kampanye damai coblos paslon kiai pesantren banjir omben camplong fitnah"
+).split()
 
 
 def new_model_dir(tmp_path: Path, version: str = "sk-test-v2") -> str:
@@ -46,16 +48,25 @@ def new_model_dir(tmp_path: Path, version: str = "sk-test-v2") -> str:
 
 def seed(url: str, inside: int, before: int = 5, after: int = 5, undated: int = 5) -> None:
     """Items in the period, before it, after it, and undated ones (collected now: after it)."""
-    when = ([SINCE + timedelta(minutes=37 * i) for i in range(inside)]
-            + [SINCE - timedelta(hours=i + 1) for i in range(before)]
-            + [UNTIL + timedelta(seconds=i) for i in range(after)]
-            + [None] * undated)
-    items = [CollectedItem(source="seed", url=f"https://news.example/{i}", published_at=t,
-                           text=" ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(12)) + f" no {i}")
-             for i, t in enumerate(when)]
+    when = (
+        [SINCE + timedelta(minutes=37 * i) for i in range(inside)]
+        + [SINCE - timedelta(hours=i + 1) for i in range(before)]
+        + [UNTIL + timedelta(seconds=i) for i in range(after)]
+        + [None] * undated
+    )
+    items = [
+        CollectedItem(
+            source="seed",
+            url=f"https://news.example/{i}",
+            published_at=t,
+            text=" ".join(WORDS[(i * 7 + k) % len(WORDS)] for k in range(12)) + f" no {i}",
+        )
+        for i, t in enumerate(when)
+    ]
     with Session(engine_for(url)) as session, session.begin():
-        source_id = repo.sync_sources(session, [SourceConfig(name="seed", kind="rss",
-                                                             location="https://news.example/rss")])["seed"]
+        source_id = repo.sync_sources(
+            session, [SourceConfig(name="seed", kind="rss", location="https://news.example/rss")]
+        )["seed"]
         run_id = repo.start_run(session)
         repo.upsert_items(session, source_id, run_id, items)
         repo.finish_run(session, run_id, status="completed", counts={})
@@ -76,8 +87,11 @@ def scores_by_version(url: str) -> dict[str, list[int]]:
 
 def period_ids(url: str) -> list[int]:
     with Session(engine_for(url)) as session:
-        return list(session.scalars(select(Item.id).where(Item.published_at >= SINCE,
-                                                          Item.published_at < UNTIL).order_by(Item.id)))
+        return list(
+            session.scalars(
+                select(Item.id).where(Item.published_at >= SINCE, Item.published_at < UNTIL).order_by(Item.id)
+            )
+        )
 
 
 def test_backfill_scores_the_period_once_and_keeps_old_scores(db_url, tmp_path):
@@ -86,13 +100,22 @@ def test_backfill_scores_the_period_once_and_keeps_old_scores(db_url, tmp_path):
     old = classifier_for(None).version_
     with Session(engine_for(db_url)) as session, session.begin():  # the old model scored everything
         rows = repo.items_needing_scores(session, old)
-        repo.save_scores(session, old, list(zip([r.id for r in rows],
-                                                classifier_for(None).score([{"text": r.text} for r in rows]),
-                                                strict=True)))
+        repo.save_scores(
+            session,
+            old,
+            list(
+                zip(
+                    [r.id for r in rows],
+                    classifier_for(None).score([{"text": r.text} for r in rows]),
+                    strict=True,
+                )
+            ),
+        )
     model_dir = new_model_dir(tmp_path)
 
-    first = backfill(database_url=db_url, config=config, model_dir=model_dir, since=SINCE, until=UNTIL,
-                     batch_size=25)
+    first = backfill(
+        database_url=db_url, config=config, model_dir=model_dir, since=SINCE, until=UNTIL, batch_size=25
+    )
     inside = period_ids(db_url)
     assert len(inside) == 60
     assert first["status"] == "completed" and first["total"] == first["done"] == first["scored"] == 60
@@ -103,8 +126,9 @@ def test_backfill_scores_the_period_once_and_keeps_old_scores(db_url, tmp_path):
     with Session(engine_for(db_url)) as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == 0  # alerts off by default
 
-    again = backfill(database_url=db_url, config=config, model_dir=model_dir, since=SINCE, until=UNTIL,
-                     batch_size=25)
+    again = backfill(
+        database_url=db_url, config=config, model_dir=model_dir, since=SINCE, until=UNTIL, batch_size=25
+    )
     assert again["scored"] == 0 and again["already_done"] == 60 and again["resumed"]
     assert again["total"] == again["done"] == 60
     assert scores_by_version(db_url)["sk-test-v2"] == inside
@@ -116,8 +140,15 @@ def test_backfill_scores_the_period_once_and_keeps_old_scores(db_url, tmp_path):
 def test_backfill_with_alerts_tags_raises_alerts_and_matches(tmp_path):
     url = f"sqlite:///{tmp_path / 'alerts.db'}"
     seed(url, inside=30)
-    summary = backfill(database_url=url, config=region_config(), model_dir=new_model_dir(tmp_path),
-                       since=SINCE, until=UNTIL, batch_size=10, raise_alerts=True)
+    summary = backfill(
+        database_url=url,
+        config=region_config(),
+        model_dir=new_model_dir(tmp_path),
+        since=SINCE,
+        until=UNTIL,
+        batch_size=10,
+        raise_alerts=True,
+    )
     assert summary["scored"] == 30 and summary["done"] == 30
     assert summary["matching"] is not None and "claim_items" in summary["matching"]
     with Session(engine_for(url)) as session:
@@ -142,18 +173,33 @@ def test_killed_backfill_resumes_without_duplicates_or_gaps(db_url, tmp_path):
 
     seed(db_url, inside=100)
     model_dir = new_model_dir(tmp_path)
-    env = {**os.environ, "PANTAU_FAILPOINTS": "classify.after_commit:2",
-           "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
-    done = subprocess.run([sys.executable, "-c", _killed_then_resumed_script(db_url, model_dir)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **os.environ,
+        "PANTAU_FAILPOINTS": "classify.after_commit:2",
+        "PREFECT_API_URL": PREFECT_API_URL.value() or "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _killed_then_resumed_script(db_url, model_dir)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == -9, done.stderr[-2000:]  # SIGKILLed at the second committed batch
     assert len(scores_by_version(db_url)["sk-test-v2"]) == 40
     with Session(engine_for(db_url)) as session:
         job = session.scalars(select(Backfill)).one()
         assert job.status == "running" and job.done == 20  # the 2nd batch committed, its progress not
 
-    summary = backfill(database_url=db_url, config=region_config(), model_dir=model_dir, since=SINCE,
-                       until=UNTIL, batch_size=20)
+    summary = backfill(
+        database_url=db_url,
+        config=region_config(),
+        model_dir=model_dir,
+        since=SINCE,
+        until=UNTIL,
+        batch_size=20,
+    )
     assert summary["resumed"] and summary["already_done"] == 40 and summary["scored"] == 60
     assert scores_by_version(db_url)["sk-test-v2"] == period_ids(db_url)  # no gap, no duplicate
     with Session(engine_for(db_url)) as session:
@@ -169,8 +215,13 @@ def test_backfill_on_a_local_dask_cluster(tmp_path):
     seed(url, inside=200)
     runner = task_runner_for("dask", n_workers=2)
     summary = backfill.with_options(task_runner=runner)(
-        database_url=url, config=region_config(), model_dir=new_model_dir(tmp_path), since=SINCE,
-        until=UNTIL, batch_size=25)
+        database_url=url,
+        config=region_config(),
+        model_dir=new_model_dir(tmp_path),
+        since=SINCE,
+        until=UNTIL,
+        batch_size=25,
+    )
     assert summary["status"] == "completed"
     assert summary["scored"] == summary["done"] == summary["total"] == 200
     assert scores_by_version(url)["sk-test-v2"] == period_ids(url)
@@ -190,8 +241,13 @@ def test_a_killed_dask_worker_loses_nothing(tmp_path, monkeypatch):
     armed.write_text("classify.after_commit", encoding="utf-8")
     monkeypatch.setenv("PANTAU_FAILPOINTS_FILE", str(armed))  # inherited by the workers spawned below
     summary = backfill.with_options(task_runner=task_runner_for("dask", n_workers=2))(
-        database_url=url, config=region_config(), model_dir=new_model_dir(tmp_path), since=SINCE,
-        until=UNTIL, batch_size=20)
+        database_url=url,
+        config=region_config(),
+        model_dir=new_model_dir(tmp_path),
+        since=SINCE,
+        until=UNTIL,
+        batch_size=20,
+    )
     assert (tmp_path / "failpoints.fired").exists()  # a worker did die
     assert summary["status"] == "completed" and summary["done"] == summary["total"] == 120
     assert summary["scored"] == 100  # the killed worker's committed batch came back as 0 new scores

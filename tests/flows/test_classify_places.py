@@ -17,16 +17,21 @@ pytestmark = pytest.mark.usefixtures("fresh_resources")
 
 THREAT = "Kalian pendukung paslon 02 jangan pulang lagi ke Pademawu!"
 SOURCES = [{"name": "posts", "kind": "social_export", "location": "posts.jsonl"}]
-PAMEKASAN = {"region": "Pamekasan", "place_words": ["Madura"], "sources": SOURCES,
-             "districts": [{"name": "Pademawu"}, {"name": "Proppo"}]}
+PAMEKASAN = {
+    "region": "Pamekasan",
+    "place_words": ["Madura"],
+    "sources": SOURCES,
+    "districts": [{"name": "Pademawu"}, {"name": "Proppo"}],
+}
 SAMPANG = {"region": "Sampang", "sources": SOURCES, "districts": [{"name": "Camplong"}]}
 
 
 def _stored_violence(db_url: str, config: dict) -> float:
     with Session(engine_for(db_url)) as session, session.begin():
         ids = repo.sync_sources(session, [SourceConfig.model_validate(s) for s in config["sources"]])
-        stored = repo.upsert_items(session, ids["posts"], None,
-                                   [CollectedItem(source="posts", text=THREAT)]).ids
+        stored = repo.upsert_items(
+            session, ids["posts"], None, [CollectedItem(source="posts", text=THREAT)]
+        ).ids
     assert steps.pending_item_ids(db_url, None, PantauConfig.model_validate(config)) == stored
     steps.classify_batch(db_url, None, config, stored)
     with Session(engine_for(db_url)) as session:
@@ -38,9 +43,14 @@ def test_a_banishment_naming_a_district_of_the_config_is_a_threat(db_url):
     assert _stored_violence(db_url, PAMEKASAN) >= 0.5
     # one model per model folder and places: the pending list and the batch shared it
     assert classifier_for(None, ["Pamekasan", "Madura", "Pademawu", "Proppo"]).places == (
-        "Pamekasan", "Madura", "Pademawu", "Proppo")
+        "Pamekasan",
+        "Madura",
+        "Pademawu",
+        "Proppo",
+    )
     assert classifier_for(None, ["Pamekasan", "Madura", "Pademawu", "Proppo"]) is classifier_for(
-        None, ("Pamekasan", "Madura", "Pademawu", "Proppo"))
+        None, ("Pamekasan", "Madura", "Pademawu", "Proppo")
+    )
 
 
 def test_the_same_text_is_no_threat_for_a_region_that_has_no_such_place(db_url):

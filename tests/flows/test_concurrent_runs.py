@@ -31,8 +31,8 @@ def test_two_concurrent_runs_store_exactly_the_items_of_one(db_url, tmp_path, tm
 
     a, b, c = (tmp_path / f"{n}.jsonl" for n in "abc")
     append_posts(a, 0, 300, WHEN)
-    append_posts(b, 200, 300, WHEN)    # 200-299 also in a
-    append_posts(c, 400, 300, WHEN)    # 400-499 also in b
+    append_posts(b, 200, 300, WHEN)  # 200-299 also in a
+    append_posts(c, 400, 300, WHEN)  # 400-499 also in b
     src = {n: export_source(f"fb-{n}", p) for n, p in zip("abc", (a, b, c), strict=True)}
     first = region_config([src["a"], src["b"]])
     second = region_config([src["b"], src["c"]])
@@ -42,10 +42,18 @@ def test_two_concurrent_runs_store_exactly_the_items_of_one(db_url, tmp_path, tm
     children = []
     for i, config in enumerate((first, second)):
         params = tmp_path / f"params{i}.json"
-        params.write_text(json.dumps({"database_url": db_url, "config": config, "batch_size": 50}),
-                          encoding="utf-8")
-        children.append(subprocess.Popen([sys.executable, "-m", "tests.flows.child_monitor", str(params)],
-                                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        params.write_text(
+            json.dumps({"database_url": db_url, "config": config, "batch_size": 50}), encoding="utf-8"
+        )
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.flows.child_monitor", str(params)],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     results = []
     for child in children:
         out, err = child.communicate(timeout=600)

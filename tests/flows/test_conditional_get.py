@@ -53,8 +53,11 @@ def test_second_run_sends_if_none_match_and_counts_a_304_as_ok(tmp_path):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FeedWithEtag)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"sqlite:///{tmp_path / 'flow.db'}"
-    config = {"sources": [{"name": "kabar-contoh", "kind": "rss",
-                           "location": f"http://127.0.0.1:{server.server_port}/rss"}]}
+    config = {
+        "sources": [
+            {"name": "kabar-contoh", "kind": "rss", "location": f"http://127.0.0.1:{server.server_port}/rss"}
+        ]
+    }
     try:
         first = monitor(database_url=url, config=config)
         second = monitor(database_url=url, config=config)

@@ -103,12 +103,16 @@ def _snapshot(url: str) -> dict:
         sources = dict(s.execute(select(Source.id, Source.name)).all())
         scores = s.execute(select(Score.item_id, Score.model_version, Score.scores, Score.flags)).all()
         sightings = s.execute(select(ItemSighting.item_id, ItemSighting.source_id)).all()
-        alerts = s.execute(select(Alert.kind, Alert.signal, Alert.item_id, Alert.dedupe_key)
-                           .where(Alert.kind.in_(("flagged_item", "known_hoax")))).all()
+        alerts = s.execute(
+            select(Alert.kind, Alert.signal, Alert.item_id, Alert.dedupe_key).where(
+                Alert.kind.in_(("flagged_item", "known_hoax"))
+            )
+        ).all()
         return {
             "items": sorted(items.values()),
-            "scores": sorted((items[i], v, json.dumps(sc, sort_keys=True), tuple(sorted(f)))
-                             for i, v, sc, f in scores),
+            "scores": sorted(
+                (items[i], v, json.dumps(sc, sort_keys=True), tuple(sorted(f))) for i, v, sc, f in scores
+            ),
             "sightings": sorted((items[i], sources[src]) for i, src in sightings),
             "alerts": sorted((k, sig or "", items.get(i, "")) for k, sig, i, _ in alerts),
             "score_rows": len(scores),
@@ -125,8 +129,13 @@ def _kill_child(url: str, config: dict, tmp_path: Path, *, failpoint: str | None
     env.pop(ENV, None)
     if failpoint:
         env[ENV] = failpoint
-    child = subprocess.Popen([sys.executable, "-m", "tests.flows.child_monitor", str(params)], cwd=ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.flows.child_monitor", str(params)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     if server is not None:  # mid-fetch: kill while the HTTP source holds its answer
         assert server.arrived.wait(120), "the run never fetched the HTTP source"
         child.send_signal(signal.SIGKILL)

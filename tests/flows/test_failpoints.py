@@ -9,14 +9,17 @@ import sys
 
 from flows.failpoints import ENV, FILE_ENV, failpoint
 
-CALL = ("from flows.failpoints import failpoint\n"
-        "for i in range(3):\n    failpoint('p')\n    print(i, flush=True)\n")
+CALL = (
+    "from flows.failpoints import failpoint\n"
+    "for i in range(3):\n    failpoint('p')\n    print(i, flush=True)\n"
+)
 
 
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in (ENV, FILE_ENV)}
-    return subprocess.run([sys.executable, "-c", CALL], env={**clean, **env}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", CALL], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_unarmed_points_do_nothing(monkeypatch):

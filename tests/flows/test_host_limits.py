@@ -92,9 +92,16 @@ def test_no_more_than_host_concurrency_fetches_per_host(server, tmp_path):
     from prefect.client.orchestration import get_client
 
     port = server.port
-    sources = [{"name": f"feed-{host}-{i}", "kind": "social_export", "silent_after_hours": None,
-                "location": f"http://{host}:{port}/feed{k}.jsonl", "options": {"format": "jsonl"}}
-               for k, (host, i) in enumerate((h, i) for h in HOSTS for i in range(5))]
+    sources = [
+        {
+            "name": f"feed-{host}-{i}",
+            "kind": "social_export",
+            "silent_after_hours": None,
+            "location": f"http://{host}:{port}/feed{k}.jsonl",
+            "options": {"format": "jsonl"},
+        }
+        for k, (host, i) in enumerate((h, i) for h in HOSTS for i in range(5))
+    ]
     config = region_config(sources, schedule={"host_concurrency": 2})
     counts = monitor(database_url=f"sqlite:///{tmp_path / 'limits.db'}", config=config)
 
@@ -112,8 +119,13 @@ def test_a_run_alone_frees_the_slots_a_killed_run_left_taken(server, tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 
-    source = {"name": "feed-leak", "kind": "social_export", "silent_after_hours": None,
-              "location": f"http://{HOSTS[0]}:{server.port}/feed7.jsonl", "options": {"format": "jsonl"}}
+    source = {
+        "name": "feed-leak",
+        "kind": "social_export",
+        "silent_after_hours": None,
+        "location": f"http://{HOSTS[0]}:{server.port}/feed7.jsonl",
+        "options": {"format": "jsonl"},
+    }
     name = limit_name(source["location"])
     ensure_host_limits([source], 1)
     with get_client(sync_client=True) as client:  # what a run killed mid-fetch leaves behind

@@ -80,8 +80,11 @@ def receiver():
             if queued:
                 status, answer, headers = queued.pop(0)
             elif self.path.startswith("/bot") and self.path != f"/bot{TOKEN}/sendMessage":
-                status, answer, headers = 401, {"ok": False, "error_code": 401,
-                                                "description": "Unauthorized"}, {}
+                status, answer, headers = (
+                    401,
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"},
+                    {},
+                )
             else:
                 status, answer, headers = 200, {"ok": True, "result": {"message_id": len(state.requests)}}, {}
             data = json.dumps(answer).encode()
@@ -137,15 +140,28 @@ def add_alerts(make, n, *, severity="high", kind="flagged_item", title=None, sta
     """``n`` alerts on items of their own; returns the alert ids."""
     ids = []
     with make() as session:
-        source_id = sync_sources(session, [SourceConfig(name="social", kind="social_export",
-                                                        location="x.jsonl")])["social"]
+        source_id = sync_sources(
+            session, [SourceConfig(name="social", kind="social_export", location="x.jsonl")]
+        )["social"]
         for i in range(start, start + n):
-            item = CollectedItem(source="social", title=title or f"Kabar {i}", text=f"Isi kabar nomor {i}.",
-                                 url=f"https://news.example/{i}")
+            item = CollectedItem(
+                source="social",
+                title=title or f"Kabar {i}",
+                text=f"Isi kabar nomor {i}.",
+                url=f"https://news.example/{i}",
+            )
             item_id = upsert_items(session, source_id, None, [item]).ids[0]
-            alert_id, _ = raise_alert(session, kind=kind, severity=severity, reason=f"hoaks 0.9 ({i})",
-                                      dedupe_key=f"a{i}", signal="hoax", item_id=item_id, district="Omben",
-                                      now=at + timedelta(seconds=i))
+            alert_id, _ = raise_alert(
+                session,
+                kind=kind,
+                severity=severity,
+                reason=f"hoaks 0.9 ({i})",
+                dedupe_key=f"a{i}",
+                signal="hoax",
+                item_id=item_id,
+                district="Omben",
+                now=at + timedelta(seconds=i),
+            )
             ids.append(alert_id)
         session.commit()
     return ids
@@ -193,8 +209,9 @@ def test_rate_limit_paces_messages_with_the_fake_clock(db, receiver):
     url, make = db
     add_alerts(make, 5)
     clock = FakeClock()
-    counts = dispatch(url, settings(receiver, webhook=False, max_per_minute=2, max_batch=1),
-                      now=LATER, clock=clock, env=ENV)
+    counts = dispatch(
+        url, settings(receiver, webhook=False, max_per_minute=2, max_batch=1), now=LATER, clock=clock, env=ENV
+    )
     assert counts["messages"] == 5 and len(receiver.telegram) == 5
     assert clock.sleeps == [30.0, 30.0, 30.0] and clock.t == 1090.0
     assert counts["rate_wait_seconds"] == pytest.approx(90.0)
@@ -217,8 +234,17 @@ def test_telegram_429_retry_after_is_honoured(db, receiver):
     url, make = db
     add_alerts(make, 3)
     receiver.script[f"/bot{TOKEN}/sendMessage"] = [
-        (429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
-               "parameters": {"retry_after": 7}}, {})]
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 7",
+                "parameters": {"retry_after": 7},
+            },
+            {},
+        )
+    ]
     clock = FakeClock()
     counts = dispatch(url, settings(receiver, webhook=False), now=LATER, clock=clock, env=ENV)
     assert (counts["rate_limited"], counts["messages"], counts["sent"]) == (1, 1, 3)
@@ -258,8 +284,9 @@ def test_4xx_is_a_counted_failure_with_a_clear_error_and_no_token(db, receiver):
     url, make = db
     add_alerts(make, 2)
     env = {**ENV, "PANTAU_TELEGRAM_BOT_TOKEN": "999:WRONG-token"}
-    counts = dispatch(url, settings(receiver, webhook=False, max_attempts=1), now=LATER, clock=FakeClock(),
-                      env=env)
+    counts = dispatch(
+        url, settings(receiver, webhook=False, max_attempts=1), now=LATER, clock=FakeClock(), env=env
+    )
     assert (counts["messages"], counts["rejected"], counts["failed"]) == (0, 2, 2)
     [error] = counts["errors"]
     assert "HTTP 401: Unauthorized" in error and f"chat {CHAT}" in error and "WRONG" not in error
@@ -273,8 +300,9 @@ def test_severity_and_kind_filters(db, receiver):
     low = add_alerts(make, 1, severity="medium")
     high = add_alerts(make, 1, severity="high", start=1)
     critical_spike = add_alerts(make, 1, severity="critical", kind="spike", start=2)
-    counts = dispatch(url, settings(receiver, telegram=False, kinds=["flagged_item"]), now=LATER,
-                      clock=FakeClock(), env=ENV)
+    counts = dispatch(
+        url, settings(receiver, telegram=False, kinds=["flagged_item"]), now=LATER, clock=FakeClock(), env=ENV
+    )
     assert counts["sent"] == 1 and delivered_ids(receiver.webhook) == high
     queued = {a for a, _ in statuses(make)}
     assert low[0] not in queued and critical_spike[0] not in queued
@@ -304,8 +332,9 @@ def test_hostile_titles_arrive_escaped(db, receiver):
     dispatch(url, settings(receiver), now=LATER, clock=FakeClock(), env=ENV)
     text = receiver.telegram[0].json["text"]
     assert "<script>" not in text and "<b>palsu</b>" not in text
-    assert ("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry &lt;b&gt;palsu&lt;/b&gt;"
-            in text)
+    assert (
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Tom &amp; Jerry &lt;b&gt;palsu&lt;/b&gt;" in text
+    )
     parser = _Tags()
     parser.feed(text)
     assert parser.tags <= {"b", "i", "a", "code"}
@@ -322,10 +351,17 @@ def test_webhook_signature_verifies_and_payload_shape(db, receiver):
     payload = hook.json
     assert payload["batch_id"] == hook.headers["X-Pantau-Batch"] and payload["sent_at"] == LATER.isoformat()
     [alert] = payload["alerts"]
-    assert alert == {"id": alert_id, "kind": "flagged_item", "signal": "hoax", "severity": "high",
-                     "stage": None, "district": "Omben", "reason": "hoaks 0.9 (0)",
-                     "created_at": T0.isoformat(), "item": {"id": alert["item"]["id"], "title": "Kabar 0",
-                                                            "url": "https://news.example/0"}}
+    assert alert == {
+        "id": alert_id,
+        "kind": "flagged_item",
+        "signal": "hoax",
+        "severity": "high",
+        "stage": None,
+        "district": "Omben",
+        "reason": "hoaks 0.9 (0)",
+        "created_at": T0.isoformat(),
+        "item": {"id": alert["item"]["id"], "title": "Kabar 0", "url": "https://news.example/0"},
+    }
 
 
 def test_channels_without_token_or_secret_are_skipped_with_a_reason(db, receiver):
@@ -334,7 +370,8 @@ def test_channels_without_token_or_secret_are_skipped_with_a_reason(db, receiver
     counts = dispatch(url, settings(receiver), now=LATER, clock=FakeClock(), env={})
     assert counts["skipped"] == {
         f"telegram:{CHAT}": "missing_token: $PANTAU_TELEGRAM_BOT_TOKEN is not set",
-        channel_key(f"{receiver.url}/hook"): "missing_secret: $HOOK_SECRET is not set"}
+        channel_key(f"{receiver.url}/hook"): "missing_secret: $HOOK_SECRET is not set",
+    }
     assert counts["queued"] == 0 and receiver.requests == [] and statuses(make) == {}
 
 
@@ -342,18 +379,35 @@ def test_a_young_burst_waits_for_the_batch_window(db, receiver):
     url, make = db
     add_alerts(make, 3, at=LATER - timedelta(seconds=10))
     clock = FakeClock()
-    counts = dispatch(url, settings(receiver, telegram=False, batch_window="1m"), now=LATER, clock=clock,
-                      env=ENV)
+    counts = dispatch(
+        url, settings(receiver, telegram=False, batch_window="1m"), now=LATER, clock=clock, env=ENV
+    )
     assert clock.sleeps == [50.0] and counts["window_wait_seconds"] == 50.0
     assert counts["messages"] == 1 and len(receiver.webhook[0].json["alerts"]) == 3
 
 
 def _pending(n: int, title: str) -> list[PendingNotification]:
-    return [PendingNotification(
-        delivery_id=i, batch_id="b" * 32, attempts=1, alert_id=i, kind="flagged_item", signal="sara",
-        severity="critical", stage="quiet_period", district="Torjun", reason="SARA 0.97 " + "&" * 300,
-        created_at=T0, item_id=i, item_title=title, item_url=f"https://x.example/{i}?a=1&b=2",
-        item_snippet=None, source_name=None) for i in range(n)]
+    return [
+        PendingNotification(
+            delivery_id=i,
+            batch_id="b" * 32,
+            attempts=1,
+            alert_id=i,
+            kind="flagged_item",
+            signal="sara",
+            severity="critical",
+            stage="quiet_period",
+            district="Torjun",
+            reason="SARA 0.97 " + "&" * 300,
+            created_at=T0,
+            item_id=i,
+            item_title=title,
+            item_url=f"https://x.example/{i}?a=1&b=2",
+            item_snippet=None,
+            source_name=None,
+        )
+        for i in range(n)
+    ]
 
 
 def test_long_batches_fit_telegrams_limit():
@@ -378,10 +432,20 @@ def test_killed_between_send_and_mark_resends_the_batch_under_its_id(db, receive
     url, make = db
     ids = add_alerts(make, 25)
     config = settings(receiver, telegram=False)
-    env = {**os.environ, **ENV, "PANTAU_FAILPOINTS": "notify.after_send",
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    child = subprocess.run([sys.executable, "-c", CHILD, url, json.dumps(config), LATER.isoformat()],
-                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        **ENV,
+        "PANTAU_FAILPOINTS": "notify.after_send",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, url, json.dumps(config), LATER.isoformat()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert child.returncode == -9, child.stderr
     assert len(receiver.webhook) == 1
     killed_batch = receiver.webhook[0].headers["X-Pantau-Batch"]
@@ -430,13 +494,23 @@ def test_the_bot_token_never_reaches_the_logs(db, receiver, caplog):
     env = {**ENV}
     with caplog.at_level("DEBUG"):
         dispatch(url, settings(receiver, webhook=False), now=LATER, clock=FakeClock(), env=env)
-        dispatch(url, settings(receiver, webhook=False, max_attempts=1), now=LATER, clock=FakeClock(),
-                 env={"PANTAU_TELEGRAM_BOT_TOKEN": "999:WRONG-token"})
+        dispatch(
+            url,
+            settings(receiver, webhook=False, max_attempts=1),
+            now=LATER,
+            clock=FakeClock(),
+            env={"PANTAU_TELEGRAM_BOT_TOKEN": "999:WRONG-token"},
+        )
     assert len(receiver.requests) == 1  # the second dispatch found nothing new
     add_alerts(make, 1, start=1)
     with caplog.at_level("DEBUG"):
-        dispatch(url, settings(receiver, webhook=False, max_attempts=1), now=LATER, clock=FakeClock(),
-                 env={"PANTAU_TELEGRAM_BOT_TOKEN": "999:WRONG-token"})
+        dispatch(
+            url,
+            settings(receiver, webhook=False, max_attempts=1),
+            now=LATER,
+            clock=FakeClock(),
+            env={"PANTAU_TELEGRAM_BOT_TOKEN": "999:WRONG-token"},
+        )
     assert "sendMessage" in caplog.text and "/bot<token>/sendMessage" in caplog.text
     assert TOKEN not in caplog.text and "WRONG" not in caplog.text
 
@@ -446,8 +520,11 @@ def test_a_whole_config_dict_is_accepted_and_a_bad_one_names_the_field(db, recei
 
     url, make = db
     add_alerts(make, 1)
-    whole = {"timezone": "Asia/Makassar", "database_url": url,
-             "notifications": settings(receiver, webhook=False)}
+    whole = {
+        "timezone": "Asia/Makassar",
+        "database_url": url,
+        "notifications": settings(receiver, webhook=False),
+    }
     dispatch(url, whole, now=LATER, clock=FakeClock(), env=ENV)
     assert "24/11 11:00 WITA" in receiver.telegram[0].json["text"]  # T0 in the config's time zone
     region = {"region": "Sampang", "sources": []}  # a whole config without notifications: nothing to send

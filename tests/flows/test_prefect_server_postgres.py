@@ -39,12 +39,19 @@ def prefect_on_postgres(pg_database):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     db = pg_database.set(drivername="postgresql+asyncpg", database=name)
     port = _free_port()
-    env = {**os.environ, "PREFECT_API_DATABASE_CONNECTION_URL": db.render_as_string(hide_password=False),
-           "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_API_DATABASE_CONNECTION_URL": db.render_as_string(hide_password=False),
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     env.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + 180
@@ -73,19 +80,27 @@ def test_pantau_serve_against_prefect_server_on_postgres(prefect_on_postgres, db
     config = tmp_path / "pantau.yaml"
     config.write_text(yaml.safe_dump(region_config([export_source("fb", posts)])), encoding="utf-8")
     env = {**os.environ, "PREFECT_API_URL": api}
-    result = subprocess.run([shutil.which("pantau"), "serve", "--config", str(config),
-                             "--db", db_url, "--max-runs", "1"], env=env, capture_output=True, text=True,
-                            timeout=600, cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [shutil.which("pantau"), "serve", "--config", str(config), "--db", db_url, "--max-runs", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "run completed" in result.stdout
 
     engine = create_engine(prefect_db)
     with engine.connect() as conn:  # Prefect's own records, in PostgreSQL
-        rows = conn.execute(text("SELECT d.name, fr.state_type FROM flow_run fr "
-                                 "JOIN deployment d ON d.id = fr.deployment_id")).all()
+        rows = conn.execute(
+            text("SELECT d.name, fr.state_type FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id")
+        ).all()
     engine.dispose()
-    assert [(n, str(s)) for n, s in rows] in ([("pantau-sampang", "COMPLETED")],
-                                              [("pantau-sampang", "StateType.COMPLETED")])
+    assert [(n, str(s)) for n, s in rows] in (
+        [("pantau-sampang", "COMPLETED")],
+        [("pantau-sampang", "StateType.COMPLETED")],
+    )
     pantau = create_engine(db_url)
     with pantau.connect() as conn:
         assert conn.execute(text("SELECT status FROM runs")).scalars().all() == ["completed"]

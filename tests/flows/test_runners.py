@@ -41,13 +41,22 @@ def test_dask_spec_starts_a_local_process_cluster():
 
     runner = task_runner_for("dask", n_workers=3)
     assert isinstance(runner, DaskTaskRunner) and runner.address is None
-    assert runner.cluster_kwargs == {"n_workers": 3, "threads_per_worker": 1, "processes": True,
-                                     "dashboard_address": ":0"}
+    assert runner.cluster_kwargs == {
+        "n_workers": 3,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": ":0",
+    }
     assert task_runner_for("dask").cluster_kwargs["n_workers"] == (os.cpu_count() or 1)
 
 
-@pytest.mark.parametrize(("spec", "address"), [("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
-                                               ("dask://scheduler.local:8786", "tcp://scheduler.local:8786")])
+@pytest.mark.parametrize(
+    ("spec", "address"),
+    [
+        ("tcp://10.0.0.5:8786", "tcp://10.0.0.5:8786"),
+        ("dask://scheduler.local:8786", "tcp://scheduler.local:8786"),
+    ],
+)
 def test_address_spec_uses_an_existing_cluster(spec, address):
     assert task_runner_for(spec).address == address
 
@@ -60,10 +69,12 @@ def test_bad_spec_is_a_config_error(spec):
 
 
 def test_missing_prefect_dask_is_a_config_error():
-    code = ("import sys; sys.modules['prefect_dask'] = None\n"
-            "from flows.runners import task_runner_for\n"
-            "from pantau.domain.errors import ConfigError\n"
-            "try:\n    task_runner_for('dask')\nexcept ConfigError as e:\n    print('CONFIG', e)\n")
+    code = (
+        "import sys; sys.modules['prefect_dask'] = None\n"
+        "from flows.runners import task_runner_for\n"
+        "from pantau.domain.errors import ConfigError\n"
+        "try:\n    task_runner_for('dask')\nexcept ConfigError as e:\n    print('CONFIG', e)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("CONFIG runner: the Dask task runner needs the 'scale' extra")
@@ -98,8 +109,9 @@ def test_local_workers_share_the_temporary_prefect_server(tmp_path):
     script.write_text(WORKER_API_SCRIPT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     parent = next(line.split()[1] for line in lines if line.startswith("PARENT"))
@@ -132,7 +144,8 @@ def test_monitor_on_a_local_dask_cluster_equals_the_thread_run(tmp_path):
     dask_url, _ = _seeded(tmp_path, "dask.db", 300)
     on_threads = monitor(database_url=threads_url, config=config, batch_size=50)
     on_dask = monitor.with_options(task_runner=task_runner_for("dask", n_workers=2))(
-        database_url=dask_url, config=config, batch_size=50)
+        database_url=dask_url, config=config, batch_size=50
+    )
     assert on_threads["scored"] == on_dask["scored"] == 300
     assert on_threads["flagged"] == on_dask["flagged"] and on_threads["alerts"] == on_dask["alerts"]
     expected, got = _scores(threads_url), _scores(dask_url)

@@ -36,8 +36,12 @@ def _service(tmp_path, db_url, monkeypatch, *, crash_before_run: int | None):
 
     def load_plan() -> RunPlan:
         settings = load_settings(config_file, database_url=db_url)
-        return RunPlan(database_url=db_url, config=settings.region_config.model_dump(mode="json"),
-                       model_dir=None, batch_size=20)
+        return RunPlan(
+            database_url=db_url,
+            config=settings.region_config.model_dump(mode="json"),
+            model_dir=None,
+            batch_size=20,
+        )
 
     def before_run(as_of: datetime) -> None:
         run_number = len(service.log.runs) + 1
@@ -46,8 +50,13 @@ def _service(tmp_path, db_url, monkeypatch, *, crash_before_run: int | None):
             armed.write_text("classify.before_commit", encoding="utf-8")
 
     start = datetime(2024, 11, 23, 23, 30, tzinfo=WIB)
-    service = MonitorService(load_plan, clock=SimulatedClock(start), until=start + timedelta(hours=1),
-                             before_run=before_run, deployment_name="pantau-test-serve")
+    service = MonitorService(
+        load_plan,
+        clock=SimulatedClock(start),
+        until=start + timedelta(hours=1),
+        before_run=before_run,
+        deployment_name="pantau-test-serve",
+    )
     return service, written
 
 
@@ -65,10 +74,10 @@ def test_an_hour_through_a_stage_change_and_a_crash(tmp_path, db_url, monkeypatc
 
     local = [(r.as_of.astimezone(WIB).strftime("%H:%M"), r.stage, r.state) for r in log.runs]
     assert local == [
-        ("23:30", "campaign", "COMPLETED"),          # hourly in the campaign ...
-        ("00:00", "quiet_period", "COMPLETED"),      # ... but the quiet period starts on time
-        ("00:10", "quiet_period", "CRASHED"),        # every 10 minutes now; this one is killed
-        ("00:11", "quiet_period", "COMPLETED"),      # retried a minute later
+        ("23:30", "campaign", "COMPLETED"),  # hourly in the campaign ...
+        ("00:00", "quiet_period", "COMPLETED"),  # ... but the quiet period starts on time
+        ("00:10", "quiet_period", "CRASHED"),  # every 10 minutes now; this one is killed
+        ("00:11", "quiet_period", "COMPLETED"),  # retried a minute later
         ("00:21", "quiet_period", "COMPLETED"),
     ]
     assert [r.interval for r in log.runs][:2] == [timedelta(hours=1), timedelta(minutes=10)]
@@ -86,7 +95,12 @@ def test_an_hour_through_a_stage_change_and_a_crash(tmp_path, db_url, monkeypatc
         runs = s.execute(select(Run.flow_run_id, Run.status)).all()
         by_flow_run = dict(runs)
         assert [by_flow_run[r.flow_run_id] for r in log.runs] == [
-            "completed", "completed", "crashed", "completed", "completed"]
+            "completed",
+            "completed",
+            "crashed",
+            "completed",
+            "completed",
+        ]
         failed = s.scalars(select(Alert).where(Alert.kind == "run_failed")).all()
         assert len(failed) == 1 and failed[0].details["flow_run_id"] == log.runs[2].flow_run_id
         assert failed[0].severity == "high" and failed[0].stage == "quiet_period"

@@ -21,8 +21,12 @@ NOW = datetime(2024, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def _item(n: int, source: str) -> CollectedItem:
-    return CollectedItem(source=source, title=f"Berita {n}", url=f"https://kabar.example/{n}",
-                         text=f"Isi berita nomor {n} tentang pilkada Sampang.")
+    return CollectedItem(
+        source=source,
+        title=f"Berita {n}",
+        url=f"https://kabar.example/{n}",
+        text=f"Isi berita nomor {n} tentang pilkada Sampang.",
+    )
 
 
 def _history(tmp_path, sources: list[dict]) -> tuple[str, dict]:
@@ -35,8 +39,11 @@ def _history(tmp_path, sources: list[dict]) -> tuple[str, dict]:
         for n, s in enumerate(sources):
             if "seen_hours_ago" in s:
                 repo.upsert_items(session, ids[s["name"]], run_id, [_item(n, s["name"])])
-                session.execute(update(ItemSighting).where(ItemSighting.source_id == ids[s["name"]])
-                                .values(seen_at=NOW - timedelta(hours=s["seen_hours_ago"])))
+                session.execute(
+                    update(ItemSighting)
+                    .where(ItemSighting.source_id == ids[s["name"]])
+                    .values(seen_at=NOW - timedelta(hours=s["seen_hours_ago"]))
+                )
         repo.finish_run(session, run_id, status="completed", counts={}, now=NOW - timedelta(days=5))
     return url, config
 
@@ -47,15 +54,34 @@ def _alerts(url: str) -> list[Alert]:
 
 
 def test_a_source_quiet_past_its_threshold_raises_one_alert_a_day(tmp_path):
-    url, config = _history(tmp_path, [
-        {"name": "kabar-sampang", "kind": "rss", "location": "feed.xml", "seen_hours_ago": 52},
-        {"name": "kabar-segar", "kind": "rss", "location": "fresh.xml", "seen_hours_ago": 3},
-        {"name": "kabar-sabar", "kind": "rss", "location": "slow.xml", "seen_hours_ago": 52,
-         "silent_after_hours": 72},
-        {"name": "kabar-mati", "kind": "rss", "location": "off.xml", "seen_hours_ago": 52,
-         "silent_after_hours": None},
-        {"name": "kabar-libur", "kind": "rss", "location": "x.xml", "seen_hours_ago": 99, "enabled": False},
-    ])
+    url, config = _history(
+        tmp_path,
+        [
+            {"name": "kabar-sampang", "kind": "rss", "location": "feed.xml", "seen_hours_ago": 52},
+            {"name": "kabar-segar", "kind": "rss", "location": "fresh.xml", "seen_hours_ago": 3},
+            {
+                "name": "kabar-sabar",
+                "kind": "rss",
+                "location": "slow.xml",
+                "seen_hours_ago": 52,
+                "silent_after_hours": 72,
+            },
+            {
+                "name": "kabar-mati",
+                "kind": "rss",
+                "location": "off.xml",
+                "seen_hours_ago": 52,
+                "silent_after_hours": None,
+            },
+            {
+                "name": "kabar-libur",
+                "kind": "rss",
+                "location": "x.xml",
+                "seen_hours_ago": 99,
+                "enabled": False,
+            },
+        ],
+    )
     created = steps.check_silent_sources(url, config, now=NOW)
     (alert,) = _alerts(url)
     assert created == [alert.id]
@@ -67,8 +93,9 @@ def test_a_source_quiet_past_its_threshold_raises_one_alert_a_day(tmp_path):
 
 
 def test_a_fresh_source_raises_nothing(tmp_path):
-    url, config = _history(tmp_path, [
-        {"name": "kabar-segar", "kind": "rss", "location": "fresh.xml", "seen_hours_ago": 47}])
+    url, config = _history(
+        tmp_path, [{"name": "kabar-segar", "kind": "rss", "location": "fresh.xml", "seen_hours_ago": 47}]
+    )
     assert steps.check_silent_sources(url, config, now=NOW) == []
     assert _alerts(url) == []
 
@@ -79,8 +106,13 @@ def test_a_source_that_never_produced_is_silent_after_two_clean_runs(tmp_path):
     with Session(engine_for(url)) as session, session.begin():
         for days_ago in (4, 3):
             run_id = repo.start_run(session, now=NOW - timedelta(days=days_ago))
-            repo.finish_run(session, run_id, status="completed", now=NOW - timedelta(days=days_ago),
-                            counts={"per_source": [{"source": "kosong", "fetched": 0, "error": None}]})
+            repo.finish_run(
+                session,
+                run_id,
+                status="completed",
+                now=NOW - timedelta(days=days_ago),
+                counts={"per_source": [{"source": "kosong", "fetched": 0, "error": None}]},
+            )
     (alert_id,) = steps.check_silent_sources(url, config, now=NOW)
     (alert,) = _alerts(url)
     assert alert.id == alert_id

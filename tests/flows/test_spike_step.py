@@ -24,8 +24,10 @@ NOW = datetime(2024, 11, 27, 10, 20, tzinfo=UTC)
 CONFIG = {
     "sources": [{"name": "social", "kind": "social_export", "location": "export.jsonl"}],
     "districts": [{"name": "Omben"}, {"name": "Torjun"}],
-    "stages": [{"name": "quiet_period", "start": "2024-11-24", "end": "2024-11-26"},
-               {"name": "voting_day", "start": "2024-11-27", "end": "2024-11-27"}],
+    "stages": [
+        {"name": "quiet_period", "start": "2024-11-24", "end": "2024-11-26"},
+        {"name": "voting_day", "start": "2024-11-27", "end": "2024-11-27"},
+    ],
     "alerts": {"spikes": {"window": "1h", "baseline": "2d"}},
 }
 
@@ -35,8 +37,9 @@ def flagged(db_url, fresh_resources):
     """A function storing hoax-flagged items of a district at given times, as the cycle does."""
     Session = session_factory(engine_for(db_url))
     with Session() as session:
-        source_id = repo.sync_sources(session, [SourceConfig(name="social", kind="social_export",
-                                                             location="export.jsonl")])["social"]
+        source_id = repo.sync_sources(
+            session, [SourceConfig(name="social", kind="social_export", location="export.jsonl")]
+        )["social"]
         session.commit()
     counter = iter(range(1, 100_000))
 
@@ -45,14 +48,29 @@ def flagged(db_url, fresh_resources):
             items = []
             for t in times:
                 n = next(counter)
-                items.append(CollectedItem(source="social", title=None, url=None, published_at=t,
-                                           text=f"Kabar {n}: surat suara di {district} sudah dicoblos"))
+                items.append(
+                    CollectedItem(
+                        source="social",
+                        title=None,
+                        url=None,
+                        published_at=t,
+                        text=f"Kabar {n}: surat suara di {district} sudah dicoblos",
+                    )
+                )
             collected = min(times) + timedelta(minutes=5)
             ids = repo.upsert_items(session, source_id, None, items, now=collected).ids
             repo.set_tags(session, [{"id": i, "districts": [district]} for i in ids])
             for i in ids:
-                raise_alert(session, kind="flagged_item", severity="medium", reason="hoax flagged",
-                            dedupe_key=f"flagged_item:{i}:hoax", signal="hoax", item_id=i, district=district)
+                raise_alert(
+                    session,
+                    kind="flagged_item",
+                    severity="medium",
+                    reason="hoax flagged",
+                    dedupe_key=f"flagged_item:{i}:hoax",
+                    signal="hoax",
+                    item_id=i,
+                    district=district,
+                )
             session.commit()
             return ids
 
@@ -108,8 +126,12 @@ def test_disabled_or_empty(db_url, flagged):
     assert detect_spikes(db_url, off, now=NOW) == {"checked": 0, "spikes": 0, "raised": 0, "warming_up": 0}
     assert _spikes(db_url) == []
     # before anything was collected: no history at all
-    assert detect_spikes(db_url, CONFIG, now=NOW - timedelta(days=30)) == {"checked": 0, "spikes": 0,
-                                                                             "raised": 0, "warming_up": 1}
+    assert detect_spikes(db_url, CONFIG, now=NOW - timedelta(days=30)) == {
+        "checked": 0,
+        "spikes": 0,
+        "raised": 0,
+        "warming_up": 1,
+    }
 
 
 def test_fold_claims_follows_the_config(db_url, flagged):
@@ -123,8 +145,9 @@ def test_fold_claims_follows_the_config(db_url, flagged):
     assert fold_claims(db_url, CONFIG, claim_ids=[claim_id]) == {"folded": 2}
     assert fold_claims(db_url, CONFIG) == {"folded": 0}
     with session_factory(engine_for(db_url))() as session:
-        statuses = session.scalars(select(Alert.status).where(Alert.kind == "flagged_item")
-                                   .order_by(Alert.id)).all()
+        statuses = session.scalars(
+            select(Alert.status).where(Alert.kind == "flagged_item").order_by(Alert.id)
+        ).all()
     assert statuses == ["open", "resolved", "resolved"]
 
 

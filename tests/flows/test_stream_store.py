@@ -22,8 +22,16 @@ pytestmark = pytest.mark.usefixtures("fresh_resources")
 
 
 def _export(path, n: int) -> None:
-    lines = [json.dumps({"id": f"p{i}", "text": f"Kabar nomor {i} dari warga Sampang soal TPS {i}.",
-                         "url": f"https://social.example/p/{i}"}) for i in range(n)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"p{i}",
+                "text": f"Kabar nomor {i} dari warga Sampang soal TPS {i}.",
+                "url": f"https://social.example/p/{i}",
+            }
+        )
+        for i in range(n)
+    ]
     lines[3] = "[" * 100_000  # too deep: one counted skip, the rest lands
     lines[7] = '{"id": "x", "text": ["bukan", "teks"]}'  # not text
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

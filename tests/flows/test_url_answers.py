@@ -62,14 +62,32 @@ def site():
 
 def _claim_with_url_answer(db_url: str, url: str) -> tuple[int, int]:
     with Session(engine_for(db_url)) as session, session.begin():
-        source = repo.sync_sources(session, [SourceConfig(name="warga", kind="social_export",
-                                                          location="x.jsonl")])["warga"]
-        (item_id,) = repo.upsert_items(session, source, None, [CollectedItem(
-            source="warga", text="Surat suara di gudang Ketapang sudah dicoblos duluan, sebarkan!",
-            url="https://social.example/p/1", published_at=datetime(2024, 11, 25, 3, tzinfo=UTC))]).ids
+        source = repo.sync_sources(
+            session, [SourceConfig(name="warga", kind="social_export", location="x.jsonl")]
+        )["warga"]
+        (item_id,) = repo.upsert_items(
+            session,
+            source,
+            None,
+            [
+                CollectedItem(
+                    source="warga",
+                    text="Surat suara di gudang Ketapang sudah dicoblos duluan, sebarkan!",
+                    url="https://social.example/p/1",
+                    published_at=datetime(2024, 11, 25, 3, tzinfo=UTC),
+                )
+            ],
+        ).ids
         claim_id = claims_store.claim_for_item(session, item_id, user="rina", organisation="Redaksi")
-        link = claims_store.record_url_answer(session, claim_id=claim_id, url=url, user="rina",
-                                              organisation="Redaksi", category="media", now=RECORDED)
+        link = claims_store.record_url_answer(
+            session,
+            claim_id=claim_id,
+            url=url,
+            user="rina",
+            organisation="Redaksi",
+            category="media",
+            now=RECORDED,
+        )
         return claim_id, link.id
 
 
@@ -89,7 +107,11 @@ def test_the_page_is_fetched_stored_and_dates_the_answer(db_url, site):
         # the answer dates from the page's publication (25 Nov 12:00 WIB), not from when it was recorded
         assert link.published_at.replace(tzinfo=UTC) == datetime(2024, 11, 25, 5, tzinfo=UTC)
         assert (link.actor, link.attribution, link.fetch_attempts, link.fetch_error) == (
-            "Redaksi", "reviewer", 1, None)
+            "Redaksi",
+            "reviewer",
+            1,
+            None,
+        )
     again = url_answers.fetch_url_answers(db_url, _config(True), None, now=RECORDED + timedelta(days=2))
     assert again["url_answers_tried"] == 0  # stored: never fetched again
 
@@ -123,11 +145,23 @@ def test_non_public_hosts_are_refused_by_default(db_url, site):
 def test_the_monitoring_run_fetches_due_url_answers(tmp_path, site, prefect_harness):
     url = f"sqlite:///{tmp_path / 'run.db'}"
     posts = tmp_path / "posts.jsonl"
-    posts.write_text(json.dumps({"id": "p1", "text": "Selamat pagi warga Sampang.", "created_at":
-                                 "2024-11-26T08:00:00+07:00", "url": "https://social.example/p/2"}) + "\n",
-                     encoding="utf-8")
-    config = {"sources": [{"name": "warga", "kind": "social_export", "location": str(posts)}],
-              "districts": [{"name": "Ketapang"}], **_config(True)}
+    posts.write_text(
+        json.dumps(
+            {
+                "id": "p1",
+                "text": "Selamat pagi warga Sampang.",
+                "created_at": "2024-11-26T08:00:00+07:00",
+                "url": "https://social.example/p/2",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    config = {
+        "sources": [{"name": "warga", "kind": "social_export", "location": str(posts)}],
+        "districts": [{"name": "Ketapang"}],
+        **_config(True),
+    }
     _, link_id = _claim_with_url_answer(url, f"{site}/klarifikasi")
     counts = monitor(database_url=url, config=config)
     assert counts["url_answers"]["url_answers_fetched"] == 1

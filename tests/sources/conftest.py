@@ -39,8 +39,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self) -> None:
         if self.path == "/feed.xml":
-            self._send(200, (FIXTURES / "rss20_content_encoded.xml").read_bytes(),
-                       "application/rss+xml; charset=utf-8")
+            self._send(
+                200,
+                (FIXTURES / "rss20_content_encoded.xml").read_bytes(),
+                "application/rss+xml; charset=utf-8",
+            )
         elif self.path == "/redirect":
             self.send_response(302)
             self.send_header("Location", "/feed.xml")
@@ -89,7 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path.startswith("/t/s/"):
             before = self.path.partition("?before=")[2]
             name = {"": "channel_page1.html", "119": "channel_page2.html", "114": "channel_page3.html"}.get(
-                before)
+                before
+            )
             body = (FIXTURES / "telegram" / name).read_bytes() if name else b"<main class='tgme_main'></main>"
             self._send(200, body, "text/html; charset=utf-8")
         elif self.path.startswith("/yudistira"):
@@ -122,8 +126,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(block)
             self.huge_sent[0] += len(block)
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         for name, value in (headers or {}).items():

@@ -20,8 +20,11 @@ def _reasons(result) -> list[str]:
 
 
 def test_x_api_single_page(fixtures):
-    result = fetch_to_items("x_api_v2", str(fixtures / "exports" / "x_api_page.json"),
-                            options={**KEY, "public_handles": ["@kpu_sampang_contoh"]})
+    result = fetch_to_items(
+        "x_api_v2",
+        str(fixtures / "exports" / "x_api_page.json"),
+        options={**KEY, "public_handles": ["@kpu_sampang_contoh"]},
+    )
     assert result.error is None
     first, retweet, long = result.items
     pseudo = Pseudonymiser.from_options("kunci-uji", environ={})
@@ -54,9 +57,11 @@ def test_x_api_not_a_response(content):
 
 
 def test_crowdtangle_csv(fixtures):
-    result = fetch_to_items("crowdtangle_csv", str(fixtures / "exports" / "crowdtangle.csv"),
-                            options={**KEY, "public_handles": ["polres.sampang.contoh"],
-                                     "keep_columns": ["Page Category"]})
+    result = fetch_to_items(
+        "crowdtangle_csv",
+        str(fixtures / "exports" / "crowdtangle.csv"),
+        options={**KEY, "public_handles": ["polres.sampang.contoh"], "keep_columns": ["Page Category"]},
+    )
     assert result.error is None
     news, police, group, video = result.items
     assert news.text == 'Waspada pesan berantai soal\n"serangan fajar" di Torjun, cek faktanya!'
@@ -74,11 +79,25 @@ def test_crowdtangle_csv(fixtures):
 
 def test_crowdtangle_custom_columns_and_timezone(tmp_path):
     path = tmp_path / "junkipedia.csv"
-    path.write_text("channel;post_text;published;post_url\nakun_contoh;Halo Sampang;2024-11-22 10:00;"
-                    "https://example.org/p/1\n", encoding="utf-8")
-    result = fetch_to_items("crowdtangle_csv", str(path), options={
-        "columns": {"author": "channel", "text": ["post_text"], "created_at": "published", "url": "post_url"},
-        "timezone": "Asia/Jakarta", "platform": "tiktok"})
+    path.write_text(
+        "channel;post_text;published;post_url\nakun_contoh;Halo Sampang;2024-11-22 10:00;"
+        "https://example.org/p/1\n",
+        encoding="utf-8",
+    )
+    result = fetch_to_items(
+        "crowdtangle_csv",
+        str(path),
+        options={
+            "columns": {
+                "author": "channel",
+                "text": ["post_text"],
+                "created_at": "published",
+                "url": "post_url",
+            },
+            "timezone": "Asia/Jakarta",
+            "platform": "tiktok",
+        },
+    )
     [item] = result.items
     assert item.text == "Halo Sampang" and item.published_at == datetime(2024, 11, 22, 3, tzinfo=UTC)
     assert item.external_id == "tiktok:https://example.org/p/1"

@@ -15,33 +15,59 @@ from sources.factcheck import VERDICTS, verdict_of
 from sources.yudistira import KEY_ENV, parse_yudistira
 
 
-@pytest.mark.parametrize(("title", "verdict", "label"), [
-    ("[SALAH] TPS pindah", "false", "SALAH"), ("[HOAKS] Pesan berantai", "false", "HOAKS"),
-    ("[DISINFORMASI] Video lama", "false", "DISINFORMASI"), ("[MISLEADING] Foto", "misleading", "MISLEADING"),
-    ("[KLARIFIKASI] Jadwal", "clarification", "KLARIFIKASI"), ("[ Hoax ] x", "false", "Hoax"),
-    ("(Menyesatkan) Klaim", "misleading", "Menyesatkan"), ("[BENAR] Debat diundur", "true", "BENAR"),
-    ("Cek Fakta: Tidak Benar Bawaslu Membatalkan", "false", "Tidak Benar"),
-    ("Cek Fakta: Hoaks, Video Kerusuhan", "false", "Hoaks"), ("Keliru, Klaim Amplop", "false", "Keliru"),
-    ("Cek Fakta: Benar, Debat Diundur", "true", "Benar"),
-    ("[CEK FAKTA] Sebagian Benar: klaim x", "misleading", "Sebagian Benar"),
-    ("Cek Fakta: Video Kerusuhan di Sampang", "unknown", None), ("Polisi, warga berjaga", "unknown", None),
-    ("[VIDEO] Debat", "unknown", None), ("", "unknown", None), (None, "unknown", None),
-])
+@pytest.mark.parametrize(
+    ("title", "verdict", "label"),
+    [
+        ("[SALAH] TPS pindah", "false", "SALAH"),
+        ("[HOAKS] Pesan berantai", "false", "HOAKS"),
+        ("[DISINFORMASI] Video lama", "false", "DISINFORMASI"),
+        ("[MISLEADING] Foto", "misleading", "MISLEADING"),
+        ("[KLARIFIKASI] Jadwal", "clarification", "KLARIFIKASI"),
+        ("[ Hoax ] x", "false", "Hoax"),
+        ("(Menyesatkan) Klaim", "misleading", "Menyesatkan"),
+        ("[BENAR] Debat diundur", "true", "BENAR"),
+        ("Cek Fakta: Tidak Benar Bawaslu Membatalkan", "false", "Tidak Benar"),
+        ("Cek Fakta: Hoaks, Video Kerusuhan", "false", "Hoaks"),
+        ("Keliru, Klaim Amplop", "false", "Keliru"),
+        ("Cek Fakta: Benar, Debat Diundur", "true", "Benar"),
+        ("[CEK FAKTA] Sebagian Benar: klaim x", "misleading", "Sebagian Benar"),
+        ("Cek Fakta: Video Kerusuhan di Sampang", "unknown", None),
+        ("Polisi, warga berjaga", "unknown", None),
+        ("[VIDEO] Debat", "unknown", None),
+        ("", "unknown", None),
+        (None, "unknown", None),
+    ],
+)
 def test_verdict_of(title, verdict, label):
     assert verdict_of(title) == (verdict, label)
     assert verdict in VERDICTS
 
 
 def test_factcheck_feed_marks_counter_narratives(fixtures):
-    config = SourceConfig(name="cekfakta", kind="factcheck_feed", actor="cekfakta-contoh",
-                          location=str(fixtures / "factcheck" / "factcheck_feed.xml"))
+    config = SourceConfig(
+        name="cekfakta",
+        kind="factcheck_feed",
+        actor="cekfakta-contoh",
+        location=str(fixtures / "factcheck" / "factcheck_feed.xml"),
+    )
     with HttpFetcher() as fetcher:
         result = collect_source(config, fetcher)
     assert result.error is None and len(result.items) == 9
     assert [i.raw["verdict"] for i in result.items] == [
-        "false", "false", "false", "misleading", "clarification", "false", "false", "true", "unknown"]
-    assert all(i.raw["counter_narrative_producer"] is True and i.raw["actor"] == "cekfakta-contoh"
-               for i in result.items)
+        "false",
+        "false",
+        "false",
+        "misleading",
+        "clarification",
+        "false",
+        "false",
+        "true",
+        "unknown",
+    ]
+    assert all(
+        i.raw["counter_narrative_producer"] is True and i.raw["actor"] == "cekfakta-contoh"
+        for i in result.items
+    )
     assert result.items[0].raw["feed_title"] == "Cek Fakta Contoh"  # the rss fields are still there
     with pytest.raises(ConfigError), HttpFetcher() as fetcher:
         collect_source(config.model_copy(update={"options": {"verdicts": True}}), fetcher)
@@ -51,15 +77,21 @@ def test_parse_yudistira(fixtures):
     result = parse_yudistira((fixtures / "factcheck" / "yudistira.json").read_bytes(), source="y")
     first, second, third = result.items
     assert first.title.startswith("[SALAH]") and first.raw["verdict"] == "false"
-    assert first.text == ("Beredar foto surat suara yang sudah tercoblos.\n\nFoto tersebut adalah surat "
-                          "suara contoh untuk sosialisasi.\n\nKonten yang menyesatkan.")
+    assert first.text == (
+        "Beredar foto surat suara yang sudah tercoblos.\n\nFoto tersebut adalah surat "
+        "suara contoh untuk sosialisasi.\n\nKonten yang menyesatkan."
+    )
     assert first.published_at == datetime(2024, 11, 25, 3, tzinfo=UTC)  # naive = WIB
     assert first.raw["references"][0] == "https://kpu.example.org/rilis/1"
     assert first.external_id == "yudistira:9001" and first.raw["actor"] == "mafindo"
     assert second.raw["references"] == ["https://kpu.example.org/jadwal"]
     assert second.raw["verdict"] == "clarification" and third.raw["verdict"] == "unknown"
     assert sorted(s.reason.value for s in result.skipped) == [
-        "bad_date", "duplicate_in_batch", "empty_text", "malformed"]
+        "bad_date",
+        "duplicate_in_batch",
+        "empty_text",
+        "malformed",
+    ]
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b'{"error": "x"}', b"42", b"\xff\xfe"])
@@ -78,12 +110,30 @@ def test_yudistira_without_key_is_a_clear_error(monkeypatch):
 def test_yudistira_against_local_server(http_server, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "kunci-uji")
     with HttpFetcher(HttpConfig(timeout_seconds=5), min_interval_seconds=0) as fetcher:
-        result = collect_source(SourceConfig(name="y", kind="yudistira", location=f"{http_server}/yudistira",
-                                             actor="mafindo-contoh"), fetcher)
+        result = collect_source(
+            SourceConfig(
+                name="y", kind="yudistira", location=f"{http_server}/yudistira", actor="mafindo-contoh"
+            ),
+            fetcher,
+        )
         assert len(result.items) == 3 and result.items[0].raw["actor"] == "mafindo-contoh"
-        by_query = collect_source(SourceConfig(name="y", kind="yudistira", location="", options={
-            "base_url": f"{http_server}/yudistira", "key_query_param": "key"}), fetcher)
+        by_query = collect_source(
+            SourceConfig(
+                name="y",
+                kind="yudistira",
+                location="",
+                options={"base_url": f"{http_server}/yudistira", "key_query_param": "key"},
+            ),
+            fetcher,
+        )
         assert len(by_query.items) == 3
-        wrong = collect_source(SourceConfig(name="y", kind="yudistira", options={"api_key": "salah"},
-                                            location=f"{http_server}/yudistira?key=salah"), fetcher)
+        wrong = collect_source(
+            SourceConfig(
+                name="y",
+                kind="yudistira",
+                options={"api_key": "salah"},
+                location=f"{http_server}/yudistira?key=salah",
+            ),
+            fetcher,
+        )
     assert wrong.error_reason == SkipReason.FETCH_ERROR and "401" in wrong.error

@@ -20,8 +20,9 @@ from pantau.domain.records import CollectResult, SkipReason
 from sources import HttpFetcher, collect_source
 from sources.guard import RecentKeys
 
-GOOD = [{"id": str(n), "text": f"Posting biasa nomor {n} tentang pemilu", "author": "warga"}
-        for n in range(3)]
+GOOD = [
+    {"id": str(n), "text": f"Posting biasa nomor {n} tentang pemilu", "author": "warga"} for n in range(3)
+]
 
 
 def _collect(kind: str, path: Path, **options) -> CollectResult:
@@ -41,12 +42,15 @@ def _jsonl(tmp_path: Path, bad_lines: list[str]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("bad", "reason"), [
-    ('{"id": "x", "text": "angka", "n": ' + "7" * 5000 + "}", "too_large"),
-    ("[" * 100_000 + "]" * 100_000, "too_deep"),
-    ('{"id": "x", "text": ' + "[" * 100 + "]" * 100 + "}", "too_deep"),
-    ('{"id": "x", "text": "rusak', "malformed"),
-])
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ('{"id": "x", "text": "angka", "n": ' + "7" * 5000 + "}", "too_large"),
+        ("[" * 100_000 + "]" * 100_000, "too_deep"),
+        ('{"id": "x", "text": ' + "[" * 100 + "]" * 100 + "}", "too_deep"),
+        ('{"id": "x", "text": "rusak', "malformed"),
+    ],
+)
 def test_one_bad_jsonl_line_is_one_typed_skip_and_the_good_lines_land(tmp_path, bad, reason):
     result = _collect("social_export", _jsonl(tmp_path, [bad]))
     assert result.error is None
@@ -75,9 +79,13 @@ def test_lone_surrogate_and_nul_are_cleaned_in_social_export(tmp_path):
 
 
 def test_lone_surrogate_in_x_api_is_cleaned_and_deep_lines_skipped(tmp_path):
-    page = {"data": [{"id": "1", "text": "cuit \ud800 rusak", "author_id": "9"},
-                     {"id": "2", "text": ["bukan", "teks"]}],
-            "includes": {"users": [{"id": "9", "username": "nama\ud800"}]}}
+    page = {
+        "data": [
+            {"id": "1", "text": "cuit \ud800 rusak", "author_id": "9"},
+            {"id": "2", "text": ["bukan", "teks"]},
+        ],
+        "includes": {"users": [{"id": "9", "username": "nama\ud800"}]},
+    }
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps(page) + "\n" + "[" * 50_000 + "\n", encoding="utf-8")
     result = _collect("x_api_v2", path)
@@ -97,8 +105,9 @@ def test_non_string_text_is_malformed_not_its_repr(tmp_path, value):
 
 def test_unterminated_csv_quote_is_a_broken_row_not_an_item(tmp_path):
     path = tmp_path / "export.csv"
-    path.write_text('id,text\n1,"baris baik"\n2,"kutip tak ditutup\n3,baris lain\n4,dan seterusnya\n',
-                    encoding="utf-8")
+    path.write_text(
+        'id,text\n1,"baris baik"\n2,"kutip tak ditutup\n3,baris lain\n4,dan seterusnya\n', encoding="utf-8"
+    )
     result = _collect("social_export", path)
     assert [i.text for i in result.items] == ["baris baik"]
     assert _reasons(result) == ["malformed"]
@@ -121,9 +130,17 @@ def test_random_bytes_are_binary_not_an_html_item(tmp_path):
     assert _reasons(result) == ["binary"]
 
 
-@pytest.mark.parametrize(("kind", "name"), [("social_export", "x.jsonl"), ("social_export", "x.csv"),
-                                            ("crowdtangle_csv", "x.csv"), ("rss", "x.xml"),
-                                            ("x_api_v2", "x.json"), ("whatsapp_export", "x.txt")])
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("social_export", "x.jsonl"),
+        ("social_export", "x.csv"),
+        ("crowdtangle_csv", "x.csv"),
+        ("rss", "x.xml"),
+        ("x_api_v2", "x.json"),
+        ("whatsapp_export", "x.txt"),
+    ],
+)
 def test_random_bytes_fail_a_whole_document_as_binary(tmp_path, kind, name):
     path = tmp_path / name
     path.write_bytes(os.urandom(200_000))

@@ -14,8 +14,12 @@ from pantau.domain.records import CollectedItem, SkipReason
 from sources import HttpFetcher, collect_source, fetch_to_items
 from sources.html_article import decode_html, enrich_from_page, parse_article
 
-SELECTORS = {"title": "h2.judul", "body": "div.isi-berita", "author": "span.nama-wartawan",
-             "published": "span.tanggal"}
+SELECTORS = {
+    "title": "h2.judul",
+    "body": "div.isi-berita",
+    "author": "span.nama-wartawan",
+    "published": "span.tanggal",
+}
 
 
 def _page(fixtures, name: str) -> bytes:
@@ -30,8 +34,19 @@ def test_typical_article(fixtures):
     assert item.text.startswith("SAMPANG \u2013 Ratusan warga")
     assert "\u201cKami berterima kasih" in item.text
     assert item.text.endswith("bebas dari politik uang.")
-    for junk in ("IKLAN", "Baca juga", "Bagikan", "Komentar", "Budi:", "Terpopuler", "Promo pulsa",
-                 "hak cipta", "Langganan", "Beranda", "Politik\n"):
+    for junk in (
+        "IKLAN",
+        "Baca juga",
+        "Bagikan",
+        "Komentar",
+        "Budi:",
+        "Terpopuler",
+        "Promo pulsa",
+        "hak cipta",
+        "Langganan",
+        "Beranda",
+        "Politik\n",
+    ):
         assert junk not in item.text
     assert item.text.count("\n\n") == 3  # four paragraphs
     assert item.raw["canonical_url"].endswith("debat-publik-camplong")
@@ -90,14 +105,24 @@ def test_wrong_charset_declarations(fixtures):
     assert decode_html("é".encode("latin-1"), "nonsense-charset") == "é"
 
 
-@pytest.mark.parametrize("content", [
-    b"", b"\x00\xff\xfe", b"<", b"<html", b"<<<>>>", b"<p>" * 5000,
-    b"<div>" * 20000 + b"<p>dalam sekali tapi harus tetap aman diurai</p>",
-    b"<script>" + b"x" * 1000, b"<html><body><a href='javascript:alert(1)'>x</a></body></html>",
-    b"<table><tr><td><p>sel</td></tr></table></div></span></body></html></html>",
-    b"<script type='application/ld+json'>{{{{</script><p>teks</p>",
-    b"<meta charset='utf-\x00'><title>\xff</title>",
-], ids=lambda c: f"{len(c)}b")
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\x00\xff\xfe",
+        b"<",
+        b"<html",
+        b"<<<>>>",
+        b"<p>" * 5000,
+        b"<div>" * 20000 + b"<p>dalam sekali tapi harus tetap aman diurai</p>",
+        b"<script>" + b"x" * 1000,
+        b"<html><body><a href='javascript:alert(1)'>x</a></body></html>",
+        b"<table><tr><td><p>sel</td></tr></table></div></span></body></html></html>",
+        b"<script type='application/ld+json'>{{{{</script><p>teks</p>",
+        b"<meta charset='utf-\x00'><title>\xff</title>",
+    ],
+    ids=lambda c: f"{len(c)}b",
+)
 def test_hostile_pages_never_raise(content):
     item = parse_article(content, url="https://x.example.org/")
     assert item is None or isinstance(item, CollectedItem)
@@ -122,12 +147,21 @@ def test_bad_selector_is_a_config_error(fixtures):
 
 # --- the kind --------------------------------------------------------------------------------------
 
+
 def test_html_kind_on_files_and_urls(fixtures, http_server):
     pages = fixtures / "pages"
-    result = fetch_to_items("html", str(pages / "article_kabar.html"), options={
-        "urls": [f"{http_server}/page/article_selectors.html", f"{http_server}/page/nope.html",
-                 str(pages / "article_kabar.html"), str(pages / "kosong.html")],
-    })
+    result = fetch_to_items(
+        "html",
+        str(pages / "article_kabar.html"),
+        options={
+            "urls": [
+                f"{http_server}/page/article_selectors.html",
+                f"{http_server}/page/nope.html",
+                str(pages / "article_kabar.html"),
+                str(pages / "kosong.html"),
+            ],
+        },
+    )
     assert result.error is None
     assert [i.title for i in result.items][0].startswith("Warga Camplong")
     assert result.items[0].url.startswith("file://")
@@ -159,20 +193,29 @@ def test_html_kind_single_missing_page_fails_the_source(tmp_path):
 
 # --- teasers ---------------------------------------------------------------------------------------
 
+
 def _site(fixtures):
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/feed":
             return httpx.Response(200, content=(fixtures / "teaser_feed.xml").read_bytes())
         if request.url.path == "/debat":
-            return httpx.Response(200, content=_page(fixtures, "article_kabar.html"),
-                                  headers={"Content-Type": "text/html; charset=utf-8"})
+            return httpx.Response(
+                200,
+                content=_page(fixtures, "article_kabar.html"),
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            )
         return httpx.Response(404)
+
     return HttpFetcher(HttpConfig(), transport=httpx.MockTransport(handler), min_interval_seconds=0)
 
 
 def test_rss_fetch_pages_replaces_teasers(fixtures):
-    config = SourceConfig(name="kabar", kind="rss", location="https://kabarpesisir.example.org/feed",
-                          options={"fetch_pages": True, "teaser_chars": 60})
+    config = SourceConfig(
+        name="kabar",
+        kind="rss",
+        location="https://kabarpesisir.example.org/feed",
+        options={"fetch_pages": True, "teaser_chars": 60},
+    )
     with _site(fixtures) as fetcher:
         result = collect_source(config, fetcher)
     debat, hilang, lengkap = result.items
@@ -186,12 +229,14 @@ def test_rss_fetch_pages_replaces_teasers(fixtures):
 
 def test_rss_without_fetch_pages_keeps_teasers_and_validates_options(fixtures):
     with _site(fixtures) as fetcher:
-        plain = collect_source(SourceConfig(name="k", kind="rss",
-                                            location="https://kabarpesisir.example.org/feed"), fetcher)
+        plain = collect_source(
+            SourceConfig(name="k", kind="rss", location="https://kabarpesisir.example.org/feed"), fetcher
+        )
         assert plain.items[0].text == "Ratusan warga memadati balai desa..."
         with pytest.raises(ConfigError):
-            collect_source(SourceConfig(name="k", kind="rss", location="x",
-                                        options={"teaser_chars": "banyak"}), fetcher)
+            collect_source(
+                SourceConfig(name="k", kind="rss", location="x", options={"teaser_chars": "banyak"}), fetcher
+            )
 
 
 def test_enrich_from_page_leaves_non_http_items_alone(fixtures):

@@ -19,8 +19,9 @@ def test_fetch_returns_document_with_user_agent_and_charset():
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen["ua"] = request.headers["user-agent"]
-        return httpx.Response(200, content=b"<rss/>",
-                              headers={"Content-Type": "text/xml; charset=ISO-8859-1"})
+        return httpx.Response(
+            200, content=b"<rss/>", headers={"Content-Type": "text/xml; charset=ISO-8859-1"}
+        )
 
     with _fetcher(handler, user_agent="PantauTest/1") as fetcher:
         doc = fetcher.fetch("https://feeds.example.org/rss")
@@ -95,18 +96,25 @@ def test_whole_body_deadline_uses_the_injected_clock():
     def body():
         yield from (b"a", b"b", b"c")
 
-    fetcher = HttpFetcher(HttpConfig(timeout_seconds=25),
-                          transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body())),
-                          clock=lambda: next(ticks))
+    fetcher = HttpFetcher(
+        HttpConfig(timeout_seconds=25),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body())),
+        clock=lambda: next(ticks),
+    )
     with fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch("https://feeds.example.org/drip")
     assert info.value.reason == "timeout"
 
 
-@pytest.mark.parametrize(("url", "reason"), [
-    ("ftp://feeds.example.org/x", "unsupported_scheme"), ("/etc/passwd", "unsupported_scheme"),
-    ("file:///etc/passwd", "unsupported_scheme"), ("http://", "invalid_url"),
-])
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://feeds.example.org/x", "unsupported_scheme"),
+        ("/etc/passwd", "unsupported_scheme"),
+        ("file:///etc/passwd", "unsupported_scheme"),
+        ("http://", "invalid_url"),
+    ],
+)
 def test_only_http_urls_are_fetched(url, reason):
     with _fetcher(lambda r: httpx.Response(200)) as fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch(url)
@@ -129,6 +137,7 @@ def test_read_local_caps_size_and_reports_missing(tmp_path):
 
 
 # --- a real server on 127.0.0.1 ---------------------------------------------------------------
+
 
 def test_local_server_feed_redirect_and_user_agent(http_server):
     with HttpFetcher(HttpConfig(timeout_seconds=5), min_interval_seconds=0) as fetcher:

@@ -36,8 +36,14 @@ class FakeTime:
 
 def _polite(handler, fake: FakeTime | None = None, **kwargs) -> HttpFetcher:
     fake = fake or FakeTime()
-    return HttpFetcher(HttpConfig(), transport=httpx.MockTransport(handler), clock=fake.clock,
-                       sleep=fake.sleep, wall_clock=lambda: WALL, **kwargs)
+    return HttpFetcher(
+        HttpConfig(),
+        transport=httpx.MockTransport(handler),
+        clock=fake.clock,
+        sleep=fake.sleep,
+        wall_clock=lambda: WALL,
+        **kwargs,
+    )
 
 
 def test_memory_store_is_a_validator_store():
@@ -50,10 +56,19 @@ def test_memory_store_is_a_validator_store():
     assert store.get("u") == (None, None)
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("120", 120.0), (" 5 ", 5.0), ("Wed, 27 Nov 2024 06:00:30 GMT", 30.0),
-    ("Wed, 27 Nov 2024 05:00:00 GMT", 0.0), ("soon", None), ("", None), (None, None), ("-3", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 5 ", 5.0),
+        ("Wed, 27 Nov 2024 06:00:30 GMT", 30.0),
+        ("Wed, 27 Nov 2024 05:00:00 GMT", 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+        ("-3", None),
+    ],
+)
 def test_retry_after_parsing(value, expected):
     assert retry_after_seconds(value, now=lambda: WALL) == expected
 
@@ -67,8 +82,11 @@ def test_conditional_get_sends_validators_and_returns_304():
             return httpx.Response(404)
         if request.headers.get("if-none-match") == '"abc"':
             return httpx.Response(304)
-        return httpx.Response(200, content=b"<rss/>",
-                              headers={"ETag": '"abc"', "Last-Modified": "Wed, 20 Nov 2024 01:00:00 GMT"})
+        return httpx.Response(
+            200,
+            content=b"<rss/>",
+            headers={"ETag": '"abc"', "Last-Modified": "Wed, 20 Nov 2024 01:00:00 GMT"},
+        )
 
     store = MemoryValidatorStore()
     with _polite(handler, validators=store) as fetcher:
@@ -90,9 +108,13 @@ def test_a_304_without_validators_sent_is_an_error():
 
 
 def test_429_retry_after_then_success():
-    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}),
-                    httpx.Response(503, headers={"Retry-After": "Wed, 27 Nov 2024 06:00:20 GMT"}),
-                    httpx.Response(200, content=b"ok")])
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}),
+            httpx.Response(503, headers={"Retry-After": "Wed, 27 Nov 2024 06:00:20 GMT"}),
+            httpx.Response(200, content=b"ok"),
+        ]
+    )
     fake = FakeTime()
     with _polite(lambda r: next(answers), fake, respect_robots=False) as fetcher:
         assert fetcher.fetch("https://kabar.example.org/x").content == b"ok"
@@ -107,8 +129,12 @@ def test_throttle_backoff_is_exponential_and_bounded():
         return httpx.Response(503)
 
     fake = FakeTime()
-    with _polite(handler, fake, respect_robots=False, throttle_retries=3, backoff_seconds=2,
-                 min_interval_seconds=0) as fetcher, pytest.raises(FetchError) as info:
+    with (
+        _polite(
+            handler, fake, respect_robots=False, throttle_retries=3, backoff_seconds=2, min_interval_seconds=0
+        ) as fetcher,
+        pytest.raises(FetchError) as info,
+    ):
         fetcher.fetch("https://kabar.example.org/x")
     assert info.value.status == 503 and info.value.reason == "http_status"
     assert fake.sleeps == [2, 4, 8] and len(calls) == 4
@@ -141,10 +167,10 @@ def test_per_host_minimum_interval():
     ok = httpx.Response(200, content=b"ok")
     with _polite(lambda r: ok, fake, respect_robots=False, min_interval_seconds=2.5) as fetcher:
         fetcher.fetch("https://a.example.org/1")
-        fetcher.fetch("https://a.example.org/2")   # waits 2.5 s
-        fetcher.fetch("https://b.example.org/1")   # another host: no wait
+        fetcher.fetch("https://a.example.org/2")  # waits 2.5 s
+        fetcher.fetch("https://b.example.org/1")  # another host: no wait
         fake.now += 1.0
-        fetcher.fetch("https://a.example.org/3")   # 1 s passed: waits 1.5 s
+        fetcher.fetch("https://a.example.org/3")  # 1 s passed: waits 1.5 s
     assert fake.sleeps == [2.5, 1.5]
 
 
@@ -154,8 +180,9 @@ def test_robots_rules_are_fetched_once_per_host_and_respected():
     def handler(request):
         if request.url.path == "/robots.txt":
             robots_calls.append(request.headers["user-agent"])
-            return httpx.Response(200, text="User-agent: pantau\nDisallow: /arsip\n\n"
-                                            "User-agent: *\nDisallow: /\n")
+            return httpx.Response(
+                200, text="User-agent: pantau\nDisallow: /arsip\n\nUser-agent: *\nDisallow: /\n"
+            )
         return httpx.Response(200, content=b"ok")
 
     with _polite(handler, min_interval_seconds=0) as fetcher:
@@ -173,6 +200,7 @@ def test_unavailable_robots_allows_all(status):
 
 
 # --- the real local server -----------------------------------------------------------------------
+
 
 def test_local_304_makes_the_kind_yield_nothing(http_server):
     config = SourceConfig(name="kabar", kind="rss", location=f"{http_server}/etag")
@@ -193,8 +221,13 @@ def test_local_429_with_retry_after(http_server):
 
 def test_local_503_with_http_date_retry_after(http_server):
     fake = FakeTime()
-    with HttpFetcher(HttpConfig(timeout_seconds=5), sleep=fake.sleep, clock=fake.clock,
-                     wall_clock=lambda: WALL, min_interval_seconds=0) as fetcher:
+    with HttpFetcher(
+        HttpConfig(timeout_seconds=5),
+        sleep=fake.sleep,
+        clock=fake.clock,
+        wall_clock=lambda: WALL,
+        min_interval_seconds=0,
+    ) as fetcher:
         with pytest.raises(FetchError) as info:
             fetcher.fetch(f"{http_server}/busy")
     assert info.value.status == 503 and fake.sleeps == [30.0, 30.0]
@@ -204,8 +237,10 @@ def test_local_robots_disallow(http_server):
     with HttpFetcher(HttpConfig(timeout_seconds=5)) as fetcher, pytest.raises(FetchError) as info:
         fetcher.fetch(f"{http_server}/private/rekap")
     assert info.value.reason == "robots"
-    result = collect_source(SourceConfig(name="p", kind="rss", location=f"{http_server}/private/x"),
-                            HttpFetcher(HttpConfig(timeout_seconds=5)))
+    result = collect_source(
+        SourceConfig(name="p", kind="rss", location=f"{http_server}/private/x"),
+        HttpFetcher(HttpConfig(timeout_seconds=5)),
+    )
     assert result.error and "robots" in result.error
 
 

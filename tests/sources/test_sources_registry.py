@@ -21,8 +21,17 @@ from sources.registry import register
 
 
 def test_builtin_kinds_are_registered():
-    assert {"rss", "social_export", "html", "telegram", "x_api_v2", "crowdtangle_csv", "whatsapp_export",
-            "factcheck_feed", "yudistira"} <= set(SOURCE_KINDS)
+    assert {
+        "rss",
+        "social_export",
+        "html",
+        "telegram",
+        "x_api_v2",
+        "crowdtangle_csv",
+        "whatsapp_export",
+        "factcheck_feed",
+        "yudistira",
+    } <= set(SOURCE_KINDS)
     for name, kind in SOURCE_KINDS.items():
         assert isinstance(kind, SourceKind) and kind.name == name
 
@@ -55,13 +64,16 @@ def test_register_adds_a_kind_and_refuses_duplicates(monkeypatch):
     assert isinstance(result, CollectResult) and result.error == "x: down"  # FetchError caught
 
 
-@pytest.mark.parametrize(("location", "url", "path"), [
-    ("https://kabar.example.org/rss", "https://kabar.example.org/rss", None),
-    ("HTTP://kabar.example.org/rss", "HTTP://kabar.example.org/rss", None),
-    ("file:///tmp/feed%20a.xml", None, Path("/tmp/feed a.xml")),
-    ("/tmp/feed.xml", None, Path("/tmp/feed.xml")),
-    ("feeds/local.xml", None, Path("feeds/local.xml")),
-])
+@pytest.mark.parametrize(
+    ("location", "url", "path"),
+    [
+        ("https://kabar.example.org/rss", "https://kabar.example.org/rss", None),
+        ("HTTP://kabar.example.org/rss", "HTTP://kabar.example.org/rss", None),
+        ("file:///tmp/feed%20a.xml", None, Path("/tmp/feed a.xml")),
+        ("/tmp/feed.xml", None, Path("/tmp/feed.xml")),
+        ("feeds/local.xml", None, Path("feeds/local.xml")),
+    ],
+)
 def test_resolve_location(location, url, path):
     resolved = resolve_location(location)
     assert (resolved.url, resolved.path) == (url, path)
@@ -103,16 +115,22 @@ def test_development_key_is_flagged_on_items(tmp_path, monkeypatch):
     assert "author_key" not in fetch_to_items("social_export", str(path)).items[0].raw
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-11-20T08:15:00+07:00", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
-    ("2024-11-20T01:15:00Z", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
-    ("2024-11-20 08:15", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
-    ("20/11/2024 08:15", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
-    ("1732090500", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
-    (1732090500000, datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
-    ("Wed, 20 Nov 2024 08:15:00 +0700", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
-    ("kemarin", None), ("", None), (None, None), (True, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-11-20T08:15:00+07:00", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
+        ("2024-11-20T01:15:00Z", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
+        ("2024-11-20 08:15", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
+        ("20/11/2024 08:15", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
+        ("1732090500", datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
+        (1732090500000, datetime(2024, 11, 20, 8, 15, tzinfo=UTC)),
+        ("Wed, 20 Nov 2024 08:15:00 +0700", datetime(2024, 11, 20, 1, 15, tzinfo=UTC)),
+        ("kemarin", None),
+        ("", None),
+        (None, None),
+        (True, None),
+    ],
+)
 def test_parse_datetime(value, expected):
     assert parse_datetime(value) == expected
 
@@ -131,7 +149,12 @@ def test_sources_imports_only_domain_and_libraries():
     root = Path(sources.__file__).parent
     for module in root.rglob("*.py"):
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 assert not any(name == f or name.startswith(f + ".") for f in FORBIDDEN), (module, name)

@@ -28,7 +28,8 @@ def test_rss20_content_encoded_is_preferred_and_cleaned(fixtures):
     assert first.title == "KPU Sampang Gelar Simulasi Pemungutan Suara di Torjun"
     assert first.text == (
         "Petugas KPPS di Kecamatan Torjun mengikuti simulasi \u201cpencoblosan\u201d pada Rabu pagi.\n\n"
-        "Warga diminta datang membawa undangan & KTP.\nSimulasi selesai pukul 11.00 WIB.")
+        "Warga diminta datang membawa undangan & KTP.\nSimulasi selesai pukul 11.00 WIB."
+    )
     assert "trackVisitor" not in first.text and "color" not in first.text
     assert first.url == "https://kabar.example.org/2024/11/simulasi-torjun"
     assert first.external_id == "kabar-2024-0001"
@@ -90,17 +91,26 @@ def test_wrong_declared_encoding_keeps_items_and_records_it(fixtures):
 def test_malformed_feed_keeps_what_it_can_and_says_so(fixtures):
     result = _parse(fixtures, "malformed_unclosed.xml")
     assert result.error is None
-    assert [i.title for i in result.items] == ["Rapat Koordinasi Keamanan TPS",
-                                               "Patroli Gabungan Menjelang Hari Pemungutan"]
+    assert [i.title for i in result.items] == [
+        "Rapat Koordinasi Keamanan TPS",
+        "Patroli Gabungan Menjelang Hari Pemungutan",
+    ]
     assert result.items[0].text == "Polres dan Kodim berkoordinasi"
     assert _reasons(result) == [(SkipReason.MALFORMED, "feed")]
     assert "mismatched tag" in result.skipped[0].detail
 
 
-@pytest.mark.parametrize("content", [
-    b"", b"  \n\t", b"this is plain text, not XML at all", b"\x00\xff\xfe garbage \x89PNG",
-    b'{"json": "not a feed"}', b"<rss version='2.0'><channel><title>x</title><item><title>a",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"  \n\t",
+        b"this is plain text, not XML at all",
+        b"\x00\xff\xfe garbage \x89PNG",
+        b'{"json": "not a feed"}',
+        b"<rss version='2.0'><channel><title>x</title><item><title>a",
+    ],
+)
 def test_non_feeds_give_an_error_not_a_crash(content):
     result = parse_feed(content, source="test")
     if result.error is None:  # a truncated feed may still yield entries: then it must say it is malformed
@@ -134,11 +144,13 @@ def test_rss_kind_on_a_file_and_over_http(fixtures, http_server):
 
 def test_rss_kind_turns_fetch_failures_into_errors(fixtures, http_server):
     with HttpFetcher(HttpConfig(timeout_seconds=5, max_bytes=1000)) as fetcher:
-        missing = collect_source(SourceConfig(name="a", kind="rss", location=f"{http_server}/missing"),
-                                 fetcher)
+        missing = collect_source(
+            SourceConfig(name="a", kind="rss", location=f"{http_server}/missing"), fetcher
+        )
         big = collect_source(SourceConfig(name="b", kind="rss", location=f"{http_server}/big"), fetcher)
-        nofile = collect_source(SourceConfig(name="c", kind="rss", location=str(fixtures / "none.xml")),
-                                fetcher)
+        nofile = collect_source(
+            SourceConfig(name="c", kind="rss", location=str(fixtures / "none.xml")), fetcher
+        )
     assert missing.error_reason == SkipReason.FETCH_ERROR and "404" in missing.error
     assert big.error_reason == SkipReason.TOO_LARGE
     assert nofile.error_reason == SkipReason.FETCH_ERROR and "no such file" in nofile.error

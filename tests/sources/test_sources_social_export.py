@@ -26,11 +26,11 @@ def test_jsonl_items_and_every_bad_line_reported(fixtures):
     assert result.error is None
     assert [i.external_id for i in result.items] == ["x:1001", "x:1002", "1005", "x:1006"]
     assert _reasons(result) == [
-        (SkipReason.MALFORMED, "line 3"),          # cut JSON
-        (SkipReason.MISSING_FIELD, "line 5"),      # no text
-        (SkipReason.MALFORMED, "line 6"),          # an array
+        (SkipReason.MALFORMED, "line 3"),  # cut JSON
+        (SkipReason.MISSING_FIELD, "line 5"),  # no text
+        (SkipReason.MALFORMED, "line 6"),  # an array
         (SkipReason.DUPLICATE_IN_BATCH, "line 8"),
-        (SkipReason.BAD_DATE, "line 9"),           # item kept, date None
+        (SkipReason.BAD_DATE, "line 9"),  # item kept, date None
         (SkipReason.EMPTY_TEXT, "line 10"),
     ]
     first = result.items[0]
@@ -49,9 +49,16 @@ def test_jsonl_items_and_every_bad_line_reported(fixtures):
 
 
 def test_csv_with_bom_semicolons_quoted_newlines_and_mapping(fixtures):
-    result = fetch_to_items("social_export", str(fixtures / "posts_semicolon.csv"),
-                            options={"columns": CSV_COLUMNS, "platform": "facebook", "author_key": "k1",
-                                     "public_handles": ["relawancamplong"]})
+    result = fetch_to_items(
+        "social_export",
+        str(fixtures / "posts_semicolon.csv"),
+        options={
+            "columns": CSV_COLUMNS,
+            "platform": "facebook",
+            "author_key": "k1",
+            "public_handles": ["relawancamplong"],
+        },
+    )
     assert result.error is None
     first, second, third = result.items
     assert first.external_id == "facebook:2001" and first.url == "https://social.example.com/p/2001"
@@ -81,8 +88,11 @@ def test_timezone_option_applies_to_naive_times(tmp_path):
 def test_nested_json_fields_by_dotted_path(tmp_path):
     path = tmp_path / "export.ndjson"
     path.write_text('{"post": {"body": "halo"}, "user": {"name": "budi"}, "views": 7}\n', encoding="utf-8")
-    result = fetch_to_items("social_export", str(path), options={
-        "columns": {"text": "post.body", "author": "user.name"}, "keep_columns": ["views"]})
+    result = fetch_to_items(
+        "social_export",
+        str(path),
+        options={"columns": {"text": "post.body", "author": "user.name"}, "keep_columns": ["views"]},
+    )
     item = result.items[0]
     assert item.text == "halo" and item.author.startswith("anon:") and item.raw["views"] == 7
 

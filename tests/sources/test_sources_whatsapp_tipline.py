@@ -22,20 +22,32 @@ def _details(result) -> list[str]:
 
 
 def test_android_indonesian(fixtures):
-    result = fetch_to_items("whatsapp_export", str(fixtures / "whatsapp" / "chat_android_id.txt"),
-                            options={**KEY, "chat": "grup-warga"})
+    result = fetch_to_items(
+        "whatsapp_export",
+        str(fixtures / "whatsapp" / "chat_android_id.txt"),
+        options={**KEY, "chat": "grup-warga"},
+    )
     assert result.error is None
     first, chain, answer, impossible = result.items
     assert first.author == PSEUDO("Budi Santoso") and first.text.startswith("Info dari grup sebelah")
     assert first.published_at == datetime(2024, 11, 26, 23, 15, tzinfo=UTC)  # 06.15 WIB
     assert chain.author == PSEUDO("+62 812-3456-7890")
-    assert chain.text == ('Pesan berantai:\n"Yang tidak datang sebelum jam 9 tidak boleh mencoblos"\n'
-                          "Tolong disebarkan!!")
+    assert chain.text == (
+        'Pesan berantai:\n"Yang tidak datang sebelum jam 9 tidak boleh mencoblos"\nTolong disebarkan!!'
+    )
     assert answer.text == "Itu hoaks, KPU sudah klarifikasi: jadwal sampai jam 13.00"
-    assert impossible.published_at is None and first.raw == {"platform": "whatsapp", "line": 3,
-                                                              "chat": "grup-warga"}
-    assert _details(result) == ["system message", "system message", "media omitted", "deleted message",
-                                "impossible date 31/11/24 07.00; item kept"]
+    assert impossible.published_at is None and first.raw == {
+        "platform": "whatsapp",
+        "line": 3,
+        "chat": "grup-warga",
+    }
+    assert _details(result) == [
+        "system message",
+        "system message",
+        "media omitted",
+        "deleted message",
+        "impossible date 31/11/24 07.00; item kept",
+    ]
     assert all(s.reason in (SkipReason.EMPTY_TEXT, SkipReason.BAD_DATE) for s in result.skipped)
 
 
@@ -49,8 +61,9 @@ def test_ios(fixtures):
 
 
 def test_android_english_us(fixtures):
-    result = parse_chat((fixtures / "whatsapp" / "chat_android_en.txt").read_bytes(), source="wa",
-                        timezone=UTC)
+    result = parse_chat(
+        (fixtures / "whatsapp" / "chat_android_en.txt").read_bytes(), source="wa", timezone=UTC
+    )
     john, mary, midnight = result.items
     assert john.published_at == datetime(2024, 11, 27, 6, 15, tzinfo=UTC)
     assert mary.published_at == datetime(2024, 11, 27, 13, 30, tzinfo=UTC)  # narrow NBSP before PM
@@ -73,31 +86,45 @@ def test_date_order_option_and_errors(tmp_path):
 
 def test_tipline_message_valid():
     received = datetime(2024, 11, 27, 6, 15, tzinfo=timezone(timedelta(hours=7)))
-    item = tipline_message({"text": " Benarkah TPS pindah? ", "sender": "+6281234567890",
-                            "forwarded_from": "Grup RT 03", "url": "https://example.org/x",
-                            "attachments": ["foto.jpg", {"type": "image", "url": "https://example.org/f.jpg"}]},
-                           received_at=received, pseudonymise=PSEUDO)
+    item = tipline_message(
+        {
+            "text": " Benarkah TPS pindah? ",
+            "sender": "+6281234567890",
+            "forwarded_from": "Grup RT 03",
+            "url": "https://example.org/x",
+            "attachments": ["foto.jpg", {"type": "image", "url": "https://example.org/f.jpg"}],
+        },
+        received_at=received,
+        pseudonymise=PSEUDO,
+    )
     assert item.text == "Benarkah TPS pindah?" and item.author == PSEUDO("+6281234567890")
     assert item.published_at == datetime(2024, 11, 26, 23, 15, tzinfo=UTC)
     assert item.raw["forwarded_from"] == PSEUDO("Grup RT 03") and item.source == "tipline"  # not in clear
-    assert item.raw["attachments"] == [{"type": None, "name": "foto.jpg"},
-                                       {"type": "image", "name": "https://example.org/f.jpg"}]
+    assert item.raw["attachments"] == [
+        {"type": None, "name": "foto.jpg"},
+        {"type": "image", "name": "https://example.org/f.jpg"},
+    ]
 
 
 NOW = datetime(2024, 11, 27, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("payload", "reason", "words"), [
-    ("teks", "malformed", "JSON object"), ({"sender": "a"}, "missing_field", "'text'"),
-    ({"text": "  ", "sender": "a"}, "empty_text", "empty"), ({"text": "x"}, "missing_field", "'sender'"),
-    ({"text": 5, "sender": "a"}, "malformed", "string"), ({"text": "x", "sender": "a", "pesan": 1},
-                                                          "malformed", "unknown field"),
-    ({"text": "x", "sender": "a", "url": "javascript:alert(1)"}, "malformed", "http"),
-    ({"text": "x", "sender": "a", "attachments": "foto"}, "malformed", "list"),
-    ({"text": "x", "sender": "a", "attachments": [1]}, "malformed", "attachment 1"),
-    ({"text": "x" * 20_001, "sender": "a"}, "too_large", "longer"),
-    ({"text": "x", "sender": "   "}, "missing_field", "empty"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason", "words"),
+    [
+        ("teks", "malformed", "JSON object"),
+        ({"sender": "a"}, "missing_field", "'text'"),
+        ({"text": "  ", "sender": "a"}, "empty_text", "empty"),
+        ({"text": "x"}, "missing_field", "'sender'"),
+        ({"text": 5, "sender": "a"}, "malformed", "string"),
+        ({"text": "x", "sender": "a", "pesan": 1}, "malformed", "unknown field"),
+        ({"text": "x", "sender": "a", "url": "javascript:alert(1)"}, "malformed", "http"),
+        ({"text": "x", "sender": "a", "attachments": "foto"}, "malformed", "list"),
+        ({"text": "x", "sender": "a", "attachments": [1]}, "malformed", "attachment 1"),
+        ({"text": "x" * 20_001, "sender": "a"}, "too_large", "longer"),
+        ({"text": "x", "sender": "   "}, "missing_field", "empty"),
+    ],
+)
 def test_tipline_message_rejects(payload, reason, words):
     with pytest.raises(ParseError) as info:
         tipline_message(payload, received_at=NOW, pseudonymise=PSEUDO)

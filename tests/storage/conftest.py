@@ -39,11 +39,14 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def sources(session: Session) -> dict[str, int]:
     """Three sources: two news feeds and a social export."""
-    ids = sync_sources(session, [
-        SourceConfig(name="kabar-a", kind="rss", location="https://a.example/feed", trust=0.9),
-        SourceConfig(name="kabar-b", kind="rss", location="https://b.example/feed", trust=0.7),
-        SourceConfig(name="social", kind="social_export", location="export.jsonl", trust=0.2),
-    ])
+    ids = sync_sources(
+        session,
+        [
+            SourceConfig(name="kabar-a", kind="rss", location="https://a.example/feed", trust=0.9),
+            SourceConfig(name="kabar-b", kind="rss", location="https://b.example/feed", trust=0.7),
+            SourceConfig(name="social", kind="social_export", location="export.jsonl", trust=0.2),
+        ],
+    )
     session.commit()
     return ids
 
@@ -54,8 +57,9 @@ def new_item() -> Callable[..., CollectedItem]:
     return make_item
 
 
-def make_item(n: int, *, source: str = "kabar-a", url: str | None = "auto", text: str | None = None,
-              **kwargs) -> CollectedItem:
+def make_item(
+    n: int, *, source: str = "kabar-a", url: str | None = "auto", text: str | None = None, **kwargs
+) -> CollectedItem:
     """A distinct item number ``n`` (its own URL and text unless given)."""
     return CollectedItem(
         source=source,

@@ -20,9 +20,17 @@ T0 = datetime(2024, 11, 27, 3, 0, tzinfo=UTC)
 
 
 def _flag(session, item_id, signal, minutes):
-    return raise_alert(session, kind="flagged_item", severity="medium", reason=f"{signal} flagged",
-                       dedupe_key=f"flagged_item:{item_id}:{signal}", signal=signal, item_id=item_id,
-                       details={"probability": 0.9}, now=T0 + timedelta(minutes=minutes))[0]
+    return raise_alert(
+        session,
+        kind="flagged_item",
+        severity="medium",
+        reason=f"{signal} flagged",
+        dedupe_key=f"flagged_item:{item_id}:{signal}",
+        signal=signal,
+        item_id=item_id,
+        details={"probability": 0.9},
+        now=T0 + timedelta(minutes=minutes),
+    )[0]
 
 
 def _claim_with_alerts(session, sources, new_item, first: int, n: int, signals=("hoax",)):
@@ -39,14 +47,23 @@ def _claim_with_alerts(session, sources, new_item, first: int, n: int, signals=(
 
 def _rows(session):
     session.expire_all()
-    return [(a.id, a.status, a.claim_id, a.details, a.updated_at) for a in
-            session.scalars(select(Alert).order_by(Alert.id))]
+    return [
+        (a.id, a.status, a.claim_id, a.details, a.updated_at)
+        for a in session.scalars(select(Alert).order_by(Alert.id))
+    ]
 
 
 def test_fold_keeps_the_oldest_open_alert_per_signal(session, sources, new_item):
     claim_id, ids, alerts = _claim_with_alerts(session, sources, new_item, 1, 4, signals=("hoax", "sara"))
-    known = raise_alert(session, kind="known_hoax", severity="medium", reason="known hoax",
-                        dedupe_key=f"known_hoax:{ids[2]}", item_id=ids[2], claim_id=claim_id)[0]
+    known = raise_alert(
+        session,
+        kind="known_hoax",
+        severity="medium",
+        reason="known hoax",
+        dedupe_key=f"known_hoax:{ids[2]}",
+        item_id=ids[2],
+        claim_id=claim_id,
+    )[0]
     outside = repo.upsert_items(session, sources["social"], None, [new_item(99)]).ids[0]
     loner = _flag(session, outside, "hoax", 0)
     session.commit()
@@ -62,7 +79,11 @@ def test_fold_keeps_the_oldest_open_alert_per_signal(session, sources, new_item)
             assert alert.details == {"probability": 0.9, "folded_into": survivor.id}
             last = alert_history(session, alert.id)[-1]
             assert (last.from_status, last.to_status, last.actor, last.note) == (
-                "open", "resolved", "pantau", f"same claim as alert {survivor.id}")
+                "open",
+                "resolved",
+                "pantau",
+                f"same claim as alert {survivor.id}",
+            )
             assert last.at == T0 + timedelta(hours=1)
     assert session.get(Alert, known).status == "open"  # the only known_hoax alert of its claim
     assert session.get(Alert, known).details == {"claim_items": 1, "item_ids": [ids[2]]}
@@ -121,8 +142,10 @@ def test_only_the_given_claims(session, sources, new_item):
 
 
 def test_concurrent_folders_leave_one_survivor(engine, session, sources, new_item):
-    claims = [_claim_with_alerts(session, sources, new_item, 100 * c, 6, signals=("hoax", "sara"))
-              for c in range(1, 4)]
+    claims = [
+        _claim_with_alerts(session, sources, new_item, 100 * c, 6, signals=("hoax", "sara"))
+        for c in range(1, 4)
+    ]
     Session = session_factory(engine)
     folders = 4
     barrier = threading.Barrier(folders)

@@ -23,15 +23,19 @@ def _at(hours: float) -> datetime:
 @pytest.fixture
 def stored(session, sources, new_item):
     """Three items of kabar-a (times T0, +1 h, +5 h; one also seen by kabar-b), all scored."""
-    items = [new_item(1, published_at=_at(0), title="Hoaks TPS", text="TPS di Omben dibakar massa"),
-             new_item(2, published_at=_at(1), text="TPS Omben dibakar, warga diminta waspada"),
-             new_item(3, published_at=_at(5), text="Polres: kabar TPS Omben dibakar tidak benar")]
+    items = [
+        new_item(1, published_at=_at(0), title="Hoaks TPS", text="TPS di Omben dibakar massa"),
+        new_item(2, published_at=_at(1), text="TPS Omben dibakar, warga diminta waspada"),
+        new_item(3, published_at=_at(5), text="Polres: kabar TPS Omben dibakar tidak benar"),
+    ]
     ids = repo.upsert_items(session, sources["kabar-a"], None, items).ids
     repo.upsert_items(session, sources["kabar-b"], None, [items[1]])
-    repo.set_tags(session, [{"id": ids[0], "districts": ["Omben"]},
-                            {"id": ids[1], "districts": ["Omben", "Torjun"]}])
-    repo.save_scores(session, "v1", [(i, ScoreResult(scores={"hoax": 0.9}, flags=["hoax"], lang="ind"))
-                                     for i in ids])
+    repo.set_tags(
+        session, [{"id": ids[0], "districts": ["Omben"]}, {"id": ids[1], "districts": ["Omben", "Torjun"]}]
+    )
+    repo.save_scores(
+        session, "v1", [(i, ScoreResult(scores={"hoax": 0.9}, flags=["hoax"], lang="ind")) for i in ids]
+    )
     session.commit()
     return ids
 
@@ -72,15 +76,28 @@ def test_claim_spread(session, stored):
 def test_links_are_idempotent_and_reviewable(session, stored):
     claim_id = store.create_claim(session, "TPS Omben dibakar")
     store.assign_items(session, claim_id, stored[:2])
-    link = {"claim_id": claim_id, "item_id": stored[2], "actor": "Polres Sampang",
-            "actor_category": "polres", "published_at": _at(5), "confidence": 0.8}
+    link = {
+        "claim_id": claim_id,
+        "item_id": stored[2],
+        "actor": "Polres Sampang",
+        "actor_category": "polres",
+        "published_at": _at(5),
+        "confidence": 0.8,
+    }
     assert store.link_counter_narrative(session, **link) is True
     assert store.link_counter_narrative(session, **link) is False
     store.refresh_claim_spread(session, [claim_id])
     assert session.get(Claim, claim_id).status == "answered"
 
-    rejected = store.review_link(session, claim_id=claim_id, item_id=stored[2], decision="reject",
-                                 user="ana", organisation="Kabar Sampang", note="another TPS")
+    rejected = store.review_link(
+        session,
+        claim_id=claim_id,
+        item_id=stored[2],
+        decision="reject",
+        user="ana",
+        organisation="Kabar Sampang",
+        note="another TPS",
+    )
     session.commit()
     assert rejected.rejected and not rejected.confirmed and rejected.link_method == "auto"
     assert session.get(Claim, claim_id).status == "unverified"
@@ -88,20 +105,35 @@ def test_links_are_idempotent_and_reviewable(session, stored):
     assert store.link_counter_narrative(session, **link) is False
     assert store.links_of_claim(session, claim_id)[0].rejected
 
-    confirmed = store.review_link(session, claim_id=claim_id, item_id=stored[2], decision="confirm",
-                                  user="budi", organisation="Polres Sampang")
+    confirmed = store.review_link(
+        session,
+        claim_id=claim_id,
+        item_id=stored[2],
+        decision="confirm",
+        user="budi",
+        organisation="Polres Sampang",
+    )
     session.commit()
     assert confirmed.confirmed and not confirmed.rejected
     reviews = session.scalars(select(Review).order_by(Review.id)).all()
     assert [(r.action, r.verdict, r.user) for r in reviews] == [
-        ("link_reject", f"claim:{claim_id}", "ana"), ("link_confirm", f"claim:{claim_id}", "budi")]
+        ("link_reject", f"claim:{claim_id}", "ana"),
+        ("link_confirm", f"claim:{claim_id}", "budi"),
+    ]
 
 
 def test_reviewer_can_link_what_matching_missed(session, stored):
     claim_id = store.create_claim(session, "TPS Omben dibakar")
     store.assign_items(session, claim_id, stored[:1])
-    link = store.review_link(session, claim_id=claim_id, item_id=stored[1], decision="confirm",
-                             user="ana", actor="Kabar Sampang", actor_category="media")
+    link = store.review_link(
+        session,
+        claim_id=claim_id,
+        item_id=stored[1],
+        decision="confirm",
+        user="ana",
+        actor="Kabar Sampang",
+        actor_category="media",
+    )
     session.commit()
     row = session.scalars(select(CounterNarrative)).one()
     assert (row.link_method, row.confirmed, row.actor_category) == ("reviewer", True, "media")
@@ -115,11 +147,19 @@ def test_reviewer_can_link_what_matching_missed(session, stored):
 
 
 def test_matches_are_recorded_once(session, stored):
-    assert store.record_match(session, item_id=stored[1], matched_item_id=stored[2], score=0.7,
-                              backend="lexical") is True
+    assert (
+        store.record_match(
+            session, item_id=stored[1], matched_item_id=stored[2], score=0.7, backend="lexical"
+        )
+        is True
+    )
     assert store.record_match(session, item_id=stored[1], matched_item_id=stored[2], score=0.9) is False
-    many = [(stored[1], stored[2], 0.5), (stored[2], stored[1], 0.6), (stored[2], stored[1], 0.8),
-            (stored[0], stored[1], 0.9)]
+    many = [
+        (stored[1], stored[2], 0.5),
+        (stored[2], stored[1], 0.6),
+        (stored[2], stored[1], 0.8),
+        (stored[0], stored[1], 0.9),
+    ]
     assert store.record_matches(session, many, backend="ranked") == 2  # one known, one repeated
     assert store.record_matches(session, many) == 0
     assert store.record_matches(session, []) == 0

@@ -15,25 +15,50 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def test_records_round_trip_to_hand_checked_outcomes(session, sources, new_item):
-    ids = repo.upsert_items(session, sources["social"], None, [
-        new_item(1, published_at=at(25, 3), text="Polisi tangkap pemilih tanpa KTP asli"),
-        new_item(2, published_at=at(26, 1), text="Pemilih tanpa KTP asli ditangkap polisi"),
-        new_item(3, published_at=at(25, 6, 30), text="Polres: tidak ada penangkapan pemilih"),
-        new_item(4, published_at=at(25, 7), text="Kabar penangkapan pemilih itu tidak benar"),
-        new_item(5, published_at=at(28, 2), text="Hasil resmi sudah keluar"),
-    ]).ids
-    repo.set_tags(session, [{"id": ids[0], "stage": "quiet_period"}, {"id": ids[1], "stage": "quiet_period"},
-                            {"id": ids[4], "stage": "counting_recapitulation"}])
+    ids = repo.upsert_items(
+        session,
+        sources["social"],
+        None,
+        [
+            new_item(1, published_at=at(25, 3), text="Polisi tangkap pemilih tanpa KTP asli"),
+            new_item(2, published_at=at(26, 1), text="Pemilih tanpa KTP asli ditangkap polisi"),
+            new_item(3, published_at=at(25, 6, 30), text="Polres: tidak ada penangkapan pemilih"),
+            new_item(4, published_at=at(25, 7), text="Kabar penangkapan pemilih itu tidak benar"),
+            new_item(5, published_at=at(28, 2), text="Hasil resmi sudah keluar"),
+        ],
+    ).ids
+    repo.set_tags(
+        session,
+        [
+            {"id": ids[0], "stage": "quiet_period"},
+            {"id": ids[1], "stage": "quiet_period"},
+            {"id": ids[4], "stage": "counting_recapitulation"},
+        ],
+    )
     hoax = store.create_claim(session, "x")
     store.assign_items(session, hoax, ids[:2])
     other = store.create_claim(session, "y")
     store.assign_items(session, other, ids[4:])
     store.create_claim(session, "a claim without members is left out")
     store.refresh_claim_spread(session, [hoax, other])
-    store.link_counter_narrative(session, claim_id=hoax, item_id=ids[2], actor="Polres Sampang",
-                                 actor_category="polres", published_at=None, confidence=0.9)
-    store.link_counter_narrative(session, claim_id=hoax, item_id=ids[3], actor=None,
-                                 actor_category="other", published_at=at(25, 7), confidence=0.6)
+    store.link_counter_narrative(
+        session,
+        claim_id=hoax,
+        item_id=ids[2],
+        actor="Polres Sampang",
+        actor_category="polres",
+        published_at=None,
+        confidence=0.9,
+    )
+    store.link_counter_narrative(
+        session,
+        claim_id=hoax,
+        item_id=ids[3],
+        actor=None,
+        actor_category="other",
+        published_at=at(25, 7),
+        confidence=0.6,
+    )
     store.review_link(session, claim_id=hoax, item_id=ids[3], decision="reject", user="ana")
     session.commit()
 

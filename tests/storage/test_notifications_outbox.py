@@ -28,9 +28,17 @@ TG = "telegram:-1001"
 
 
 def _alert(session, n, *, severity="high", kind="flagged_item", item_id=None, at=T0):
-    alert_id, _ = raise_alert(session, kind=kind, severity=severity, reason=f"hoax 0.9{n % 10}",
-                              dedupe_key=f"k{n}", signal="hoax", item_id=item_id, district="Omben",
-                              now=at + timedelta(seconds=n))
+    alert_id, _ = raise_alert(
+        session,
+        kind=kind,
+        severity=severity,
+        reason=f"hoax 0.9{n % 10}",
+        dedupe_key=f"k{n}",
+        signal="hoax",
+        item_id=item_id,
+        district="Omben",
+        now=at + timedelta(seconds=n),
+    )
     return alert_id
 
 
@@ -47,8 +55,12 @@ def test_enqueue_filters_by_severity_kind_status_and_age(session):
     set_alert_status(session, resolved, "resolved", actor="rina")
     assert enqueue(session, [TG, "webhook:ab"], "high", None, since=T0 - timedelta(hours=6), now=T0) == 4
     session.commit()
-    assert set(_rows(session)) == {(high, TG), (critical_spike, TG), (high, "webhook:ab"),
-                                   (critical_spike, "webhook:ab")}
+    assert set(_rows(session)) == {
+        (high, TG),
+        (critical_spike, TG),
+        (high, "webhook:ab"),
+        (critical_spike, "webhook:ab"),
+    }
     assert old not in {a for a, _ in _rows(session)}
     # queueing again adds nothing; a kind filter restricts a new channel
     assert enqueue(session, [TG, "webhook:ab"], "high", None, now=T0) == 2  # the old alert: no `since`
@@ -60,8 +72,9 @@ def test_enqueue_filters_by_severity_kind_status_and_age(session):
 
 
 def test_claim_gives_oldest_first_with_item_data_and_drops_closed_alerts(session, sources, new_item):
-    item = upsert_items(session, sources["social"], None,
-                        [new_item(1, title="Hoaks <b>surat suara</b>", text="kata " * 200)]).ids[0]
+    item = upsert_items(
+        session, sources["social"], None, [new_item(1, title="Hoaks <b>surat suara</b>", text="kata " * 200)]
+    ).ids[0]
     ids = [_alert(session, n, item_id=item if n == 0 else None) for n in range(5)]
     enqueue(session, [TG], "high", None)
     set_alert_status(session, ids[1], "dismissed", actor="rina")
@@ -73,7 +86,9 @@ def test_claim_gives_oldest_first_with_item_data_and_drops_closed_alerts(session
     assert [p.alert_id for p in batch] == [ids[0], ids[2], ids[3]]
     assert len({p.batch_id for p in batch}) == 1 and all(p.attempts == 1 for p in batch)
     first = batch[0]
-    assert first.item_title == "Hoaks <b>surat suara</b>" and first.item_url == "https://news.example/berita/1"
+    assert (
+        first.item_title == "Hoaks <b>surat suara</b>" and first.item_url == "https://news.example/berita/1"
+    )
     assert len(first.item_snippet) == 280 and first.district == "Omben" and first.created_at == T0
     rows = _rows(session)
     assert rows[(ids[1], TG)].status == "dropped"

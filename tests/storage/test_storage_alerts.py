@@ -17,32 +17,68 @@ T0 = datetime(2024, 11, 24, 3, 0, tzinfo=UTC)
 
 def test_raise_alert_is_idempotent_on_dedupe_key(session, sources, new_item):
     item_id = upsert_items(session, sources["social"], None, [new_item(1)]).ids[0]
-    first = raise_alert(session, kind="flagged_item", severity="high", reason="hoax 0.91",
-                        dedupe_key=f"flagged:{item_id}:hoax", signal="hoax", item_id=item_id,
-                        stage="quiet_period", district="Omben", details={"score": 0.91}, now=T0)
-    again = raise_alert(session, kind="flagged_item", severity="critical", reason="hoax 0.95",
-                        dedupe_key=f"flagged:{item_id}:hoax", signal="hoax", item_id=item_id)
+    first = raise_alert(
+        session,
+        kind="flagged_item",
+        severity="high",
+        reason="hoax 0.91",
+        dedupe_key=f"flagged:{item_id}:hoax",
+        signal="hoax",
+        item_id=item_id,
+        stage="quiet_period",
+        district="Omben",
+        details={"score": 0.91},
+        now=T0,
+    )
+    again = raise_alert(
+        session,
+        kind="flagged_item",
+        severity="critical",
+        reason="hoax 0.95",
+        dedupe_key=f"flagged:{item_id}:hoax",
+        signal="hoax",
+        item_id=item_id,
+    )
     session.commit()
     assert first[1] is True and again == (first[0], False)
     [view] = query_alerts(session)
-    assert (view.severity, view.reason, view.details, view.created_at) == ("high", "hoax 0.91",
-                                                                          {"score": 0.91}, T0)
+    assert (view.severity, view.reason, view.details, view.created_at) == (
+        "high",
+        "hoax 0.91",
+        {"score": 0.91},
+        T0,
+    )
     assert [(e.from_status, e.to_status) for e in alert_history(session, first[0])] == [(None, "open")]
 
 
 def test_status_changes_are_recorded(session):
-    alert_id, _ = raise_alert(session, kind="silent_source", severity="low", reason="no items for 2 days",
-                              dedupe_key="silent:kabar-a:2024-11-24", now=T0)
-    assert set_alert_status(session, alert_id, "acknowledged", actor="rina@kabar",
-                            now=T0 + timedelta(hours=1))
+    alert_id, _ = raise_alert(
+        session,
+        kind="silent_source",
+        severity="low",
+        reason="no items for 2 days",
+        dedupe_key="silent:kabar-a:2024-11-24",
+        now=T0,
+    )
+    assert set_alert_status(
+        session, alert_id, "acknowledged", actor="rina@kabar", now=T0 + timedelta(hours=1)
+    )
     assert not set_alert_status(session, alert_id, "acknowledged", actor="rina@kabar")
-    assert set_alert_status(session, alert_id, "resolved", actor="rina@kabar", note="feed back online",
-                            now=T0 + timedelta(hours=2))
+    assert set_alert_status(
+        session,
+        alert_id,
+        "resolved",
+        actor="rina@kabar",
+        note="feed back online",
+        now=T0 + timedelta(hours=2),
+    )
     session.commit()
     history = alert_history(session, alert_id)
     assert [(e.from_status, e.to_status, e.actor) for e in history] == [
-        (None, "open", "pantau"), ("open", "acknowledged", "rina@kabar"), ("acknowledged", "resolved",
-                                                                             "rina@kabar")]
+        (None, "open", "pantau"),
+        ("open", "acknowledged", "rina@kabar"),
+        ("acknowledged", "resolved", "rina@kabar"),
+    ]
     assert history[-1].note == "feed back online"
     [view] = query_alerts(session)
     assert view.status == "resolved" and view.updated_at == T0 + timedelta(hours=2)
@@ -55,8 +91,7 @@ def test_status_changes_are_recorded(session):
 
 
 def test_query_alerts_filters_and_order(session, sources, new_item):
-    items = upsert_items(session, sources["kabar-a"], None,
-                         [new_item(1, text="x" * 400), new_item(2)]).ids
+    items = upsert_items(session, sources["kabar-a"], None, [new_item(1, text="x" * 400), new_item(2)]).ids
     specs = [  # (key, kind, severity, signal, stage, district, item, source, minutes after T0)
         ("a", "flagged_item", "medium", "hoax", "campaign", "Omben", items[0], None, 0),
         ("b", "flagged_item", "critical", "violence_threat", "quiet_period", "Omben", items[1], None, 10),
@@ -66,9 +101,19 @@ def test_query_alerts_filters_and_order(session, sources, new_item):
     ]
     ids = {}
     for key, kind, severity, signal, stage, district, item_id, source_id, minutes in specs:
-        ids[key], _ = raise_alert(session, kind=kind, severity=severity, reason=f"alert {key}",
-                                  dedupe_key=key, signal=signal, stage=stage, district=district,
-                                  item_id=item_id, source_id=source_id, now=T0 + timedelta(minutes=minutes))
+        ids[key], _ = raise_alert(
+            session,
+            kind=kind,
+            severity=severity,
+            reason=f"alert {key}",
+            dedupe_key=key,
+            signal=signal,
+            stage=stage,
+            district=district,
+            item_id=item_id,
+            source_id=source_id,
+            now=T0 + timedelta(minutes=minutes),
+        )
     set_alert_status(session, ids["c"], "dismissed", actor="analyst")
     session.commit()
 
@@ -94,22 +139,34 @@ def test_query_alerts_filters_and_order(session, sources, new_item):
 
 def test_reviews_are_append_only(engine, session, sources, new_item):
     item_id = upsert_items(session, sources["kabar-a"], None, [new_item(1)]).ids[0]
-    alert_id, _ = raise_alert(session, kind="flagged_item", severity="high", reason="r", dedupe_key="k",
-                              item_id=item_id)
-    review_id = add_review(session, item_id=item_id, alert_id=alert_id, user="rina", organisation="Kabar",
-                           action="verdict", verdict="hoax", note="checked with KPU")
+    alert_id, _ = raise_alert(
+        session, kind="flagged_item", severity="high", reason="r", dedupe_key="k", item_id=item_id
+    )
+    review_id = add_review(
+        session,
+        item_id=item_id,
+        alert_id=alert_id,
+        user="rina",
+        organisation="Kabar",
+        action="verdict",
+        verdict="hoax",
+        note="checked with KPU",
+    )
     session.commit()
     assert review_id > 0
     with pytest.raises(InvalidValueError):
         add_review(session, user="rina", action="comment")
 
-    for statement in ("UPDATE reviews SET verdict = 'true' WHERE id = :id",
-                      "DELETE FROM reviews WHERE id = :id"):
+    for statement in (
+        "UPDATE reviews SET verdict = 'true' WHERE id = :id",
+        "DELETE FROM reviews WHERE id = :id",
+    ):
         with engine.connect() as conn:
             with pytest.raises(DBAPIError, match="append-only"):
                 conn.execute(text(statement), {"id": review_id})
             conn.rollback()
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT user_name, verdict FROM reviews WHERE id = :id"),
-                           {"id": review_id}).one()
+        row = conn.execute(
+            text("SELECT user_name, verdict FROM reviews WHERE id = :id"), {"id": review_id}
+        ).one()
     assert tuple(row) == ("rina", "hoax")

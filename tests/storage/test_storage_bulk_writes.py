@@ -19,21 +19,40 @@ T0 = datetime(2024, 11, 24, 3, 0, tzinfo=UTC)
 
 
 def _alert(key: str, **extra):
-    return {"kind": "flagged_item", "severity": "high", "reason": f"reason {key}", "dedupe_key": key,
-            "signal": "hoax", **extra}
+    return {
+        "kind": "flagged_item",
+        "severity": "high",
+        "reason": f"reason {key}",
+        "dedupe_key": key,
+        "signal": "hoax",
+        **extra,
+    }
 
 
 def test_raise_alerts_matches_raise_alert(session, sources, new_item):
     item_id = upsert_items(session, sources["social"], None, [new_item(1)]).ids[0]
     old_id, _ = raise_alert(session, kind="flagged_item", severity="low", reason="old", dedupe_key="k0")
-    out = raise_alerts(session, [_alert("k1", item_id=item_id, details={"score": 0.9}, district="Omben"),
-                                 _alert("k0"), _alert("k1"), _alert("k2", stage="voting_day")], now=T0)
+    out = raise_alerts(
+        session,
+        [
+            _alert("k1", item_id=item_id, details={"score": 0.9}, district="Omben"),
+            _alert("k0"),
+            _alert("k1"),
+            _alert("k2", stage="voting_day"),
+        ],
+        now=T0,
+    )
     session.commit()
     assert [created for _, created in out] == [True, False, False, True]
     assert out[1][0] == old_id and out[2][0] == out[0][0] and len({i for i, _ in out}) == 3
     first = session.get(Alert, out[0][0])
     assert (first.item_id, first.details, first.district, first.status, first.created_at) == (
-        item_id, {"score": 0.9}, "Omben", "open", T0)
+        item_id,
+        {"score": 0.9},
+        "Omben",
+        "open",
+        T0,
+    )
     assert session.get(Alert, old_id).reason == "old"  # an existing alert is not changed
     assert [(e.to_status, e.note) for e in alert_history(session, out[0][0])] == [("open", "reason k1")]
     assert alert_history(session, old_id)[0].note == "old"
@@ -67,6 +86,12 @@ def test_upsert_items_orders_new_and_duplicates_like_the_input(session, sources,
     session.commit()
     assert result.duplicate_ids == [before.ids[1], before.ids[0]]
     assert len(result.new_ids) == 3 and result.new_ids == sorted(result.new_ids)
-    assert result.ids == [result.new_ids[0], before.ids[1], result.new_ids[1], before.ids[0],
-                          result.new_ids[0], result.new_ids[2]]
+    assert result.ids == [
+        result.new_ids[0],
+        before.ids[1],
+        result.new_ids[1],
+        before.ids[0],
+        result.new_ids[0],
+        result.new_ids[2],
+    ]
     assert result.batch_repeats == 1

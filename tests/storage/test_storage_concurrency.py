@@ -52,7 +52,7 @@ def _batches(seed: int, make_item) -> list[list]:
     numbers = list(range(ITEMS))
     random.Random(seed).shuffle(numbers)
     items = [make_item(i, url=f"https://news.example/berita/{i}" if i % 3 else None) for i in numbers]
-    return [items[i:i + 10] for i in range(0, len(items), 10)]
+    return [items[i : i + 10] for i in range(0, len(items), 10)]
 
 
 def _assert_one_row_per_item(engine, n_sources: int) -> None:
@@ -91,8 +91,16 @@ def test_threads_upserting_overlapping_batches(engine, sources, new_item):
 
 def _run_together(script: str, args: list[list[str]]) -> None:
     """Run one process per argument list, start them together, and fail with their stderr if any fails."""
-    procs = [subprocess.Popen([sys.executable, "-c", script, *a], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for a in args]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *a],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for a in args
+    ]
     for p in procs:
         assert p.stdout.readline().strip() == "ready", p.communicate(timeout=60)[1]
     for p in procs:

@@ -32,8 +32,14 @@ def test_wal_mode_persists_in_a_migrated_file(tmp_path):
         assert plain.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-@pytest.mark.parametrize("given", ["postgresql://u:p@db:5432/pantau", "postgres://u:p@db:5432/pantau",
-                                   "postgresql+psycopg://u:p@db:5432/pantau"])
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgresql://u:p@db:5432/pantau",
+        "postgres://u:p@db:5432/pantau",
+        "postgresql+psycopg://u:p@db:5432/pantau",
+    ],
+)
 def test_postgres_urls_use_psycopg3(given):
     url = normalise_url(given)
     assert url.drivername == "postgresql+psycopg"
@@ -45,8 +51,6 @@ def test_foreign_keys_are_enforced(engine):
         with pytest.raises(IntegrityError):
             upsert_items(session, 999, None, [CollectedItem(source="x", text="t")])
             session.flush()
-
-
 
 
 def test_errors_do_not_print_the_statement_parameters(engine):
@@ -61,8 +65,18 @@ def test_errors_do_not_print_the_statement_parameters(engine):
 
     secret_text = "teks rahasia dari warga 0812-3456"
     with engine.connect() as conn, _pytest.raises(IntegrityError) as failure:
-        conn.execute(insert(Item).values(source_id=999_999, content_hash="h", text=secret_text,
-                                         title="t", collected_at=None, districts=[], actors=[], raw={}))
+        conn.execute(
+            insert(Item).values(
+                source_id=999_999,
+                content_hash="h",
+                text=secret_text,
+                title="t",
+                collected_at=None,
+                districts=[],
+                actors=[],
+                raw={},
+            )
+        )
     assert "hidden due to hide_parameters" in str(failure.value)
     summary = db_error_summary(failure.value)
     assert secret_text not in summary and "0812" not in summary

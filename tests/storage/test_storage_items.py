@@ -26,7 +26,9 @@ def test_new_items_are_inserted_in_input_order(session, sources, new_item):
 def test_same_url_is_one_item_across_runs(session, sources, new_item):
     first = upsert_items(session, sources["kabar-a"], start_run(session), [new_item(1)])
     session.commit()
-    edited = new_item(1, text="Isi yang sudah disunting.", url="https://NEWS.example/berita/1/?utm_source=x#top")
+    edited = new_item(
+        1, text="Isi yang sudah disunting.", url="https://NEWS.example/berita/1/?utm_source=x#top"
+    )
     second = upsert_items(session, sources["kabar-a"], start_run(session), [edited])
     session.commit()
     assert second.new_ids == [] and second.duplicate_ids == first.new_ids
@@ -91,20 +93,31 @@ def test_rerun_reports_duplicates_in_input_order(session, sources, new_item):
 
 def test_fields_are_stored_and_times_are_utc(session, sources, new_item):
     wib = timezone(timedelta(hours=7))
-    item = new_item(1, author="ab12cd", external_id="tg-77", lang="ind", raw={"views": 12},
-                    published_at=datetime(2024, 11, 27, 7, 30, tzinfo=wib))
+    item = new_item(
+        1,
+        author="ab12cd",
+        external_id="tg-77",
+        lang="ind",
+        raw={"views": 12},
+        published_at=datetime(2024, 11, 27, 7, 30, tzinfo=wib),
+    )
     naive = new_item(2, published_at=datetime(2024, 11, 27, 1, 0))
     run = start_run(session)
-    ids = upsert_items(session, sources["kabar-a"], run, [item, naive],
-                       now=datetime(2024, 11, 27, 2, 0, tzinfo=UTC)).ids
+    ids = upsert_items(
+        session, sources["kabar-a"], run, [item, naive], now=datetime(2024, 11, 27, 2, 0, tzinfo=UTC)
+    ).ids
     session.commit()
     session.expire_all()
     stored = session.get(Item, ids[0])
     assert stored.published_at == datetime(2024, 11, 27, 0, 30, tzinfo=UTC)
     assert stored.published_at.tzinfo is not None
     assert stored.collected_at == datetime(2024, 11, 27, 2, 0, tzinfo=UTC)
-    assert (stored.author, stored.external_id, stored.lang, stored.raw) == ("ab12cd", "tg-77", "ind",
-                                                                            {"views": 12})
+    assert (stored.author, stored.external_id, stored.lang, stored.raw) == (
+        "ab12cd",
+        "tg-77",
+        "ind",
+        {"views": 12},
+    )
     assert stored.first_run_id == run and stored.districts == [] and stored.actors == []
     assert session.get(Item, ids[1]).published_at == datetime(2024, 11, 27, 1, 0, tzinfo=UTC)
 

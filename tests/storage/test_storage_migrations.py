@@ -12,9 +12,27 @@ from storage.db import MIGRATIONS_DIR, alembic_config, current_revision, migrate
 from storage.models import Base
 
 HEAD = "0007"  # the latest migration; one head only (see test_scripts_are_found_without_an_ini_file)
-TABLES = {"alert_events", "alerts", "claims", "counter_narratives", "item_sightings", "items", "reviews",
-          "runs", "scores", "sources", "http_validators", "organisations", "users", "api_tokens",
-          "review_locks", "counter_links", "escalations", "item_matches", "item_match_checks"}
+TABLES = {
+    "alert_events",
+    "alerts",
+    "claims",
+    "counter_narratives",
+    "item_sightings",
+    "items",
+    "reviews",
+    "runs",
+    "scores",
+    "sources",
+    "http_validators",
+    "organisations",
+    "users",
+    "api_tokens",
+    "review_locks",
+    "counter_links",
+    "escalations",
+    "item_matches",
+    "item_match_checks",
+}
 
 
 def test_migrate_from_empty_twice(raw_engine):

@@ -24,10 +24,15 @@ T0 = datetime(2024, 11, 27, 0, 0, tzinfo=UTC)
 
 
 def test_sync_sources_inserts_then_updates(session, sources):
-    again = sync_sources(session, [
-        SourceConfig(name="kabar-a", kind="rss", location="https://a.example/rss2", trust=0.8, enabled=False),
-        SourceConfig(name="tipline", kind="tipline", location="tips.jsonl"),
-    ])
+    again = sync_sources(
+        session,
+        [
+            SourceConfig(
+                name="kabar-a", kind="rss", location="https://a.example/rss2", trust=0.8, enabled=False
+            ),
+            SourceConfig(name="tipline", kind="tipline", location="tips.jsonl"),
+        ],
+    )
     session.commit()
     assert again["kabar-a"] == sources["kabar-a"] and again["tipline"] not in sources.values()
     a = session.scalars(select(Source).where(Source.name == "kabar-a")).one()
@@ -39,8 +44,13 @@ def test_run_lifecycle_and_summary(session, sources, new_item):
     run = start_run(session, "flow-123", now=T0)
     upsert_items(session, sources["kabar-a"], run, [new_item(1), new_item(2)])
     upsert_items(session, sources["kabar-b"], run, [new_item(2)])
-    finish_run(session, run, status="completed", counts={"fetched": 3, "skipped": {"malformed": 1}},
-               now=T0 + timedelta(seconds=90))
+    finish_run(
+        session,
+        run,
+        status="completed",
+        counts={"fetched": 3, "skipped": {"malformed": 1}},
+        now=T0 + timedelta(seconds=90),
+    )
     session.commit()
     summary = run_summary(session, run)
     assert summary["status"] == "completed" and summary["flow_run_id"] == "flow-123"
@@ -65,4 +75,8 @@ def test_record_source_result(session, sources):
     session.commit()
     source = session.get(Source, sid)
     assert (source.last_success_at, source.last_error_at, source.last_error, source.last_item_count) == (
-        T0, T0 + timedelta(hours=1), "HTTP 503", 0)
+        T0,
+        T0 + timedelta(hours=1),
+        "HTTP 503",
+        0,
+    )

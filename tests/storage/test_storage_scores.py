@@ -10,8 +10,13 @@ from storage.repository import items_needing_scores, save_scores, upsert_items
 
 
 def _result(hoax: float) -> ScoreResult:
-    return ScoreResult(scores={"hoax": hoax, "sara": 0.1}, flags=["hoax"] if hoax > 0.5 else [], lang="ind",
-                       explanations={"hoax": ["dipindah", "hoaks"]}, model_version="ignored")
+    return ScoreResult(
+        scores={"hoax": hoax, "sara": 0.1},
+        flags=["hoax"] if hoax > 0.5 else [],
+        lang="ind",
+        explanations={"hoax": ["dipindah", "hoaks"]},
+        model_version="ignored",
+    )
 
 
 def test_items_needing_scores_and_idempotent_save(session, sources, new_item):
@@ -31,6 +36,8 @@ def test_items_needing_scores_and_idempotent_save(session, sources, new_item):
 
     assert [t.id for t in items_needing_scores(session, "tfidf-1")] == [ids[2]]
     assert [t.id for t in items_needing_scores(session, "tfidf-2")] == ids  # a new model scores all
-    assert [t.id for t in items_needing_scores(session, "tfidf-2", item_ids=[ids[2], ids[0]])] == [ids[0],
-                                                                                                  ids[2]]
+    assert [t.id for t in items_needing_scores(session, "tfidf-2", item_ids=[ids[2], ids[0]])] == [
+        ids[0],
+        ids[2],
+    ]
     assert [t.id for t in items_needing_scores(session, "tfidf-2", limit=1)] == [ids[0]]

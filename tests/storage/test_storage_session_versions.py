@@ -48,11 +48,16 @@ def test_existing_users_get_version_zero(raw_engine):
         command.upgrade(cfg, "0006")
         conn.commit()
     with Session(raw_engine) as session, session.begin():
-        session.execute(text("INSERT INTO organisations (name, created_at) "
-                             "VALUES ('KPU', CURRENT_TIMESTAMP)"))
-        session.execute(text("INSERT INTO users (username, password_hash, role, organisation_id, active, "
-                             "created_at) SELECT 'lama', 'x', 'reviewer', id, true, CURRENT_TIMESTAMP "
-                             "FROM organisations"))
+        session.execute(
+            text("INSERT INTO organisations (name, created_at) VALUES ('KPU', CURRENT_TIMESTAMP)")
+        )
+        session.execute(
+            text(
+                "INSERT INTO users (username, password_hash, role, organisation_id, active, "
+                "created_at) SELECT 'lama', 'x', 'reviewer', id, true, CURRENT_TIMESTAMP "
+                "FROM organisations"
+            )
+        )
     migrate(raw_engine)
     with Session(raw_engine) as session:
         assert accounts.account_by_username(session, "lama").session_version == 0

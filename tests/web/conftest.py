@@ -53,8 +53,9 @@ def seeded(web_engine: Engine, seeded_template: tuple[Path, Seeded]) -> Seeded:
 
 @pytest.fixture
 def app(web_engine: Engine, seeded: Seeded) -> Starlette:
-    return create_app(web_engine, secret_key=SECRET, config=region_config(),
-                      now=lambda: NOW + timedelta(hours=1))
+    return create_app(
+        web_engine, secret_key=SECRET, config=region_config(), now=lambda: NOW + timedelta(hours=1)
+    )
 
 
 @pytest.fixture
@@ -72,8 +73,14 @@ def make_client(app: Starlette) -> Iterator[Callable[[str | None], TestClient]]:
 
 
 CHROMIUM = os.environ.get("PANTAU_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +107,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     migrate(engine)
     seeded = seed(engine)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine, secret_key=SECRET, config=region_config()),
-                                           host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(engine, secret_key=SECRET, config=region_config()),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -29,43 +29,53 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
         "pantau/web/queue.py",
         'return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None',
         "return url.strip()",
-        [f"{SECURITY}::test_javascript_urls_are_never_links"]),
+        [f"{SECURITY}::test_javascript_urls_are_never_links"],
+    ),
     "fixed_public_session_secret": (
         "pantau/web/app.py",
         "Middleware(SessionMiddleware, secret_key=secret_key,",
         'Middleware(SessionMiddleware, secret_key="pantau-public-session-secret-0123456789",',
-        [f"{SECURITY}::test_session_cookie_cannot_be_forged"]),
+        [f"{SECURITY}::test_session_cookie_cannot_be_forged"],
+    ),
     "no_session_clearing_at_sign_in": (
         "pantau/web/auth.py",
         "    request.session.clear()\n    request.session.update({SESSION_USER",
         "    request.session.update({SESSION_USER",
-        [f"{SESSIONS}::test_sign_in_starts_a_fresh_session"]),
+        [f"{SESSIONS}::test_sign_in_starts_a_fresh_session"],
+    ),
     "no_csrf_rotation_at_sign_in": (
         "pantau/web/auth.py",
         "SESSION_VERSION: account.session_version})\n    csrf.rotate(request)\n",
         "SESSION_VERSION: account.session_version})\n",
-        [f"{SESSIONS}::test_sign_in_starts_a_fresh_session"]),
+        [f"{SESSIONS}::test_sign_in_starts_a_fresh_session"],
+    ),
     "no_session_version_check": (
         "pantau/web/auth.py",
         " or account.session_version != version",
         "",
-        [f"{SESSIONS}::test_copied_cookie_stops_working_after_logout",
-         f"{SESSIONS}::test_cookie_of_an_older_version_is_refused"]),
+        [
+            f"{SESSIONS}::test_copied_cookie_stops_working_after_logout",
+            f"{SESSIONS}::test_cookie_of_an_older_version_is_refused",
+        ],
+    ),
     "logout_keeps_copies_alive": (
         "pantau/web/auth.py",
         "    await ctx.run(lambda s: accounts.end_sessions(s, account.id))\n",
         "",
-        [f"{SESSIONS}::test_copied_cookie_stops_working_after_logout"]),
+        [f"{SESSIONS}::test_copied_cookie_stops_working_after_logout"],
+    ),
     "reactivation_revives_cookies": (
         "storage/accounts.py",
         "    session.flush()\n    end_sessions(session, user_id)\n\n\ndef set_role",
         "    session.flush()\n\n\ndef set_role",
-        [f"{SESSIONS}::test_reactivating_a_user_does_not_revive_old_cookies"]),
+        [f"{SESSIONS}::test_reactivating_a_user_does_not_revive_old_cookies"],
+    ),
     "no_password_policy": (
         "pantau/web/auth.py",
         "    passwords.check(password, username)\n",
         "",
-        [f"{PASSWORDS}::test_admin_page_refuses_weak_passwords"]),
+        [f"{PASSWORDS}::test_admin_page_refuses_weak_passwords"],
+    ),
 }
 
 
@@ -84,14 +94,31 @@ def _copy(tmp_path: Path, mutation: tuple[str, str, str] | None) -> Path:
 
 def _run_tests(copy: Path, tests: list[str]) -> tuple[int, str]:
     """Run ``tests`` with the copy first on the import path; (exit status, pytest's summary line)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(copy), os.environ.get("PYTHONPATH", "")]),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(copy), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     check = f"import pantau, storage; assert pantau.__file__.startswith({str(copy)!r}), pantau.__file__"
     subprocess.run([sys.executable, "-c", check], cwd=copy, env=env, check=True, timeout=60)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-         *(str(ROOT / t) for t in tests)],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(ROOT),
+            *(str(ROOT / t) for t in tests),
+        ],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = result.stdout.strip().splitlines()
     return result.returncode, lines[-1] if lines else result.stderr[-2000:]
 

@@ -67,8 +67,9 @@ def _echo_client(request):
 def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(trusted, seen):
     port = free_port()
     app = Starlette(routes=[Route("/", _echo_client)])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           **server_options(trusted)))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **server_options(trusted))
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

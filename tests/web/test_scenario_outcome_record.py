@@ -268,8 +268,9 @@ def build(directory: Path, feeds_port: int, hook_port: int, *, reverse: bool = F
     posts = directory / "posts.jsonl"
     config = _config(feeds_port, hook_port, posts, reverse=reverse)
     engine = engine_for(url)
-    tipline = TestClient(create_tipline(engine, {TIP_TOKEN: "pcnu-sampang"}, author_key="k" * 40,
-                                        now=lambda: wib(25, 12, 45)))
+    tipline = TestClient(
+        create_tipline(engine, {TIP_TOKEN: "pcnu-sampang"}, author_key="k" * 40, now=lambda: wib(25, 12, 45))
+    )
     answer = tipline.post(
         "/tipline",
         headers={"Authorization": f"Bearer {TIP_TOKEN}"},

@@ -25,8 +25,10 @@ from storage import accounts
 from storage import repository as repo
 
 # An untitled post: markup, runs of whitespace, longer than a snippet.
-HOSTILE = ("  <b>Kotak</b>   suara\n\nTPS 9 Camplong   <script>alert(1)</script> sudah dicoblos semalam. "
-           + "Sebarkan ke semua grup " * 12)
+HOSTILE = (
+    "  <b>Kotak</b>   suara\n\nTPS 9 Camplong   <script>alert(1)</script> sudah dicoblos semalam. "
+    + "Sebarkan ke semua grup " * 12
+)
 REASON = "hoax 0.91 ≥ 0.60: pesan berantai, sudah dicoblos"
 
 
@@ -37,14 +39,32 @@ def _expected_snippet() -> str:
 
 def _add_untitled_alert(engine) -> int:
     with Session(engine) as session, session.begin():
-        src = repo.sync_sources(session, [SourceConfig(name="grup-wa", kind="social_export",
-                                                       location="posts.jsonl")])
-        (item_id,) = repo.upsert_items(session, src["grup-wa"], None, [CollectedItem(
-            source="grup-wa", title=None, text=HOSTILE, url="https://wa.example/9", published_at=NOW)],
-            now=NOW).ids
-        repo.raise_alert(session, kind="flagged_item", severity="critical", signal="hoax", item_id=item_id,
-                         stage="voting_day", district="Camplong", reason=REASON,
-                         dedupe_key=f"flagged_item:{item_id}:hoax", now=NOW)
+        src = repo.sync_sources(
+            session, [SourceConfig(name="grup-wa", kind="social_export", location="posts.jsonl")]
+        )
+        (item_id,) = repo.upsert_items(
+            session,
+            src["grup-wa"],
+            None,
+            [
+                CollectedItem(
+                    source="grup-wa", title=None, text=HOSTILE, url="https://wa.example/9", published_at=NOW
+                )
+            ],
+            now=NOW,
+        ).ids
+        repo.raise_alert(
+            session,
+            kind="flagged_item",
+            severity="critical",
+            signal="hoax",
+            item_id=item_id,
+            stage="voting_day",
+            district="Camplong",
+            reason=REASON,
+            dedupe_key=f"flagged_item:{item_id}:hoax",
+            now=NOW,
+        )
     return item_id
 
 
@@ -74,7 +94,8 @@ def test_alerts_csv_and_api_carry_the_snippet_and_keep_the_reason(app, make_clie
 
     with Session(app.state.ctx.engine) as session, session.begin():
         token = accounts.create_api_token(
-            session, accounts.account_by_username(session, "analis_bawaslu").id, "t")
+            session, accounts.account_by_username(session, "analis_bawaslu").id, "t"
+        )
     client = make_client(None)
     body = client.get("/api/v1/alerts?district=Camplong", headers={"Authorization": f"Bearer {token}"}).json()
     (alert,) = body["alerts"]
@@ -89,11 +110,22 @@ def _cli_db(tmp_path, n: int) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     with Session(engine_for(url)) as s, s.begin():
         ids = repo.sync_sources(s, [SourceConfig(name="t", kind="rss", location="x")])
-        stored = repo.upsert_items(s, ids["t"], None, [CollectedItem(
-            source="t", text=f"teks {i}", url=f"https://t.example/{i}") for i in range(n)]).new_ids
+        stored = repo.upsert_items(
+            s,
+            ids["t"],
+            None,
+            [CollectedItem(source="t", text=f"teks {i}", url=f"https://t.example/{i}") for i in range(n)],
+        ).new_ids
         for item_id in stored:
-            repo.raise_alert(s, kind="flagged_item", severity="high", reason="hoax 0.9", signal="hoax",
-                             dedupe_key=f"flagged_item:{item_id}:hoax", item_id=item_id)
+            repo.raise_alert(
+                s,
+                kind="flagged_item",
+                severity="high",
+                reason="hoax 0.9",
+                signal="hoax",
+                dedupe_key=f"flagged_item:{item_id}:hoax",
+                item_id=item_id,
+            )
     return url
 
 

@@ -21,8 +21,9 @@ def _alert_items(html: str) -> set[int]:
 def test_alert_filters(make_client, seeded):
     client = make_client("analis_bawaslu")
     ids = seeded.items
-    assert _alert_items(client.get("/alerts").text) == {ids[k] for k in ("tps_omben", "fajar", "ancaman",
-                                                                          "xss", "sara")}
+    assert _alert_items(client.get("/alerts").text) == {
+        ids[k] for k in ("tps_omben", "fajar", "ancaman", "xss", "sara")
+    }
     cases = {
         "signal=hoax": {ids["tps_omben"], ids["xss"]},
         "district=Kedungdung": {ids["fajar"]},
@@ -63,7 +64,7 @@ def test_csv_export_of_a_filtered_view(make_client, seeded):
 
 
 def test_csv_cells_cannot_become_formulas():
-    assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert csv_cell('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
     assert csv_cell("+62 812") == "'+62 812"
     assert csv_cell(["Omben", "Torjun"]) == "Omben, Torjun"
     assert csv_cell(None) == ""
@@ -96,8 +97,9 @@ def test_api_needs_a_valid_token_of_an_analyst(app, seeded):
     reviewer = _token(engine, "peninjau_a")
     assert client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {reviewer}"}).status_code == 403
     analyst = _token(engine, "analis_bawaslu")
-    response = client.get("/api/v1/alerts?signal=hoax&limit=1",
-                          headers={"Authorization": f"Bearer {analyst}"})
+    response = client.get(
+        "/api/v1/alerts?signal=hoax&limit=1", headers={"Authorization": f"Bearer {analyst}"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == 2 and body["limit"] == 1 and len(body["alerts"]) == 1
@@ -124,10 +126,23 @@ def test_api_filters_districts_timeline_and_schema(app, seeded):
     assert {"stage": "voting_day", "signal": "hoax", "count": 1} in timeline["alerts"]
     schema = client.get("/api/v1/openapi.json", headers=headers).json()
     assert schema["openapi"].startswith("3.") and set(schema["paths"]) >= {
-        "/api/v1/alerts", "/api/v1/districts", "/api/v1/timeline"}
+        "/api/v1/alerts",
+        "/api/v1/districts",
+        "/api/v1/timeline",
+    }
     names = {p["name"] for p in schema["paths"]["/api/v1/alerts"]["get"]["parameters"]}
-    assert names >= {"signal", "stage", "district", "source", "actor", "status", "since", "until", "q",
-                     "limit"}
+    assert names >= {
+        "signal",
+        "stage",
+        "district",
+        "source",
+        "actor",
+        "status",
+        "since",
+        "until",
+        "q",
+        "limit",
+    }
     client.close()
 
 
@@ -154,14 +169,19 @@ def test_outcomes_page_counts_claims_answered_by_reviewers(app, make_client, see
     reviewer = make_client("peninjau_a")
     item = seeded.items["tps_omben"]
     token = csrf_from(reviewer.get(f"/items/{item}").text)
-    reviewer.post(f"/items/{item}/counter", data={"counter_item_id": str(seeded.items["klarifikasi"]),
-                                                  "csrf_token": token})
+    reviewer.post(
+        f"/items/{item}/counter",
+        data={"counter_item_id": str(seeded.items["klarifikasi"]), "csrf_token": token},
+    )
     after = analyst.get("/outcomes").text
     assert re.search(r"Semua tahapan</th><td>1</td><td>1</td>\s*<td>100%</td>", after)
     # the category in words, then the basis the answer is credited on (the reviewer's organisation linked it)
-    row = re.search(r"<td>Redaksi Kabar Sampang</td><td>Media dan pemeriksa fakta</td>\s*"
-                    r'<td class="basis">([^<]*)</td><td class="n">1</td>\s*<td class="n">1</td>', after)
-    assert row, after[after.find("Peran tiap aktor"):][:1500]
+    row = re.search(
+        r"<td>Redaksi Kabar Sampang</td><td>Media dan pemeriksa fakta</td>\s*"
+        r'<td class="basis">([^<]*)</td><td class="n">1</td>\s*<td class="n">1</td>',
+        after,
+    )
+    assert row, after[after.find("Peran tiap aktor") :][:1500]
     assert row.group(1) == "dikonfirmasi oleh Redaksi Kabar Sampang"
     first = 'Redaksi Kabar Sampang <span class="basis">(dikonfirmasi oleh Redaksi Kabar Sampang)</span>'
     assert first in after

@@ -30,11 +30,24 @@ def _add_flagged_items(engine, n: int) -> list[int]:
         source_id = session.scalars(select(Source.id).where(Source.name == "grup-wa")).one()
         ids = []
         for i in range(n):
-            item = CollectedItem(source="grup-wa", title=None, text=f"Pesan berantai nomor {i} soal TPS.",
-                                 url=f"https://wa.example/{i}", published_at=NOW - timedelta(minutes=i))
+            item = CollectedItem(
+                source="grup-wa",
+                title=None,
+                text=f"Pesan berantai nomor {i} soal TPS.",
+                url=f"https://wa.example/{i}",
+                published_at=NOW - timedelta(minutes=i),
+            )
             item_id = repo.upsert_items(session, source_id, None, [item], now=NOW).ids[0]
-            repo.raise_alert(session, kind="flagged_item", severity="low", signal="hoax", item_id=item_id,
-                             reason="hoax 0.5", dedupe_key=f"bulk:{i}", now=NOW)
+            repo.raise_alert(
+                session,
+                kind="flagged_item",
+                severity="low",
+                signal="hoax",
+                item_id=item_id,
+                reason="hoax 0.5",
+                dedupe_key=f"bulk:{i}",
+                now=NOW,
+            )
             ids.append(item_id)
     return ids
 
@@ -51,8 +64,9 @@ def test_opening_sixty_items_blocks_nobody(app, make_client):
         page = worker.post(f"/items/{item_id}/note", data={"note": "dicek", "csrf_token": token})
         assert "Catatan tersimpan." in page.text, item_id
     with Session(app.state.ctx.engine) as session:
-        notes = session.scalars(select(Review.item_id).where(Review.user == "peninjau_b",
-                                                             Review.action == "note"))
+        notes = session.scalars(
+            select(Review.item_id).where(Review.user == "peninjau_b", Review.action == "note")
+        )
         assert sorted(notes) == sorted(ids)
 
 
@@ -73,8 +87,10 @@ def test_take_assign_and_release(app, make_client, seeded):
     assert "Item ini ditugaskan ke peninjau_a" in refused.text
     with Session(app.state.ctx.engine) as session:
         assert session.scalars(select(Review.id).where(Review.user == "peninjau_b")).all() == []
-    assert "Item ini ditugaskan ke peninjau_a" in b.post(
-        f"/items/{item}/release", data={"csrf_token": csrf_from(page)}).text  # not theirs to release
+    assert (
+        "Item ini ditugaskan ke peninjau_a"
+        in b.post(f"/items/{item}/release", data={"csrf_token": csrf_from(page)}).text
+    )  # not theirs to release
 
     other_org = seeded.users["admin_bawaslu"]
     assert "Hanya admin yang dapat menugaskan" in _post(a, item, "assign", user_id=str(other_org)).text
@@ -97,8 +113,10 @@ def test_take_assign_and_release(app, make_client, seeded):
     assert "Pemilik: belum ada" in a.get(f"/items/{item}").text
     assert "Item hanya dapat ditugaskan" in _post(a, item, "assign", user_id="x").text
     assert "tidak ditemukan" in _post(a, item, "assign", user_id="999999").text
-    assert "Item hanya dapat ditugaskan" in _post(a, item, "assign",
-                                                  user_id=str(seeded.users["analis_bawaslu"])).text
+    assert (
+        "Item hanya dapat ditugaskan"
+        in _post(a, item, "assign", user_id=str(seeded.users["analis_bawaslu"])).text
+    )
 
 
 def test_a_verdict_ends_the_assignment(app, make_client, seeded):

@@ -23,8 +23,12 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # the browser fix
 
 @pytest.fixture
 def page(browser, live_server: LiveServer) -> Iterator:
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True,
-                                  viewport={"width": 1280, "height": 900}, locale="id-ID")
+    context = browser.new_context(
+        base_url=live_server.url,
+        accept_downloads=True,
+        viewport={"width": 1280, "height": 900},
+        locale="id-ID",
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     dialogs: list[str] = []
@@ -77,7 +81,8 @@ def test_reviewer_works_the_queue(page, live_server):
         # the link made the item a claim and recorded the URL answer; the hoax verdict keeps the claim
         assert list(actions) == ["counter_narrative", "claim_start", "link_url", "verdict"]
         assert session.scalars(select(CounterLink.url).where(CounterLink.item_id == item_id)).all() == [
-            "https://kabar.example/cek-fakta/klarifikasi-kpu"]
+            "https://kabar.example/cek-fakta/klarifikasi-kpu"
+        ]
         assert set(session.scalars(select(Alert.status).where(Alert.item_id == item_id))) == {"resolved"}
 
 
@@ -138,8 +143,13 @@ def test_injected_scripts_stay_inert(page, live_server):
 
 
 def test_pages_fit_a_phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     phone = context.new_page()
     sign_in(phone, "peninjau_b")
     for path in ("/queue", f"/items/{live_server.seeded.items['sara']}"):

@@ -19,8 +19,13 @@ POLRES_USER = "reskrim_polres"
 def _polres_reviewer(live_server: LiveServer) -> None:
     with Session(live_server.engine) as session, session.begin():
         if session.scalars(select(User.id).where(User.username == POLRES_USER)).first() is None:
-            accounts.create_user(session, POLRES_USER, hash_password(PASSWORD), "reviewer",
-                                 live_server.seeded.orgs["Polres Sampang"])
+            accounts.create_user(
+                session,
+                POLRES_USER,
+                hash_password(PASSWORD),
+                "reviewer",
+                live_server.seeded.orgs["Polres Sampang"],
+            )
 
 
 def test_an_escalation_arrives_at_polres(page, live_server):  # noqa: F811 - the imported fixture

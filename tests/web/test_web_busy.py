@@ -34,8 +34,9 @@ def test_a_web_action_on_a_locked_database_gets_503_and_pages_still_read(tmp_pat
     item = seeded.items["tps_omben"]
     page = client.get(f"/items/{item}")
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), "3"], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path), "3"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         response = client.post(f"/items/{item}/note", data={"note": "Dicek", "csrf_token": token})

@@ -25,9 +25,16 @@ def claims(web_engine, seeded) -> dict[str, int]:
         b = store.create_claim(session, "B")
         store.assign_items(session, a, [ids["tps_omben"]])
         store.assign_items(session, b, [ids["xss"], ids["fajar"]])
-        store.link_counter_narrative(session, claim_id=a, item_id=ids["klarifikasi"], actor="KPU Sampang",
-                                     actor_category="kpu", published_at=None, confidence=0.8,
-                                     attribution="mentioned")
+        store.link_counter_narrative(
+            session,
+            claim_id=a,
+            item_id=ids["klarifikasi"],
+            actor="KPU Sampang",
+            actor_category="kpu",
+            published_at=None,
+            confidence=0.8,
+            attribution="mentioned",
+        )
         store.refresh_claim_spread(session, [a, b])
     return {"A": a, "B": b}
 
@@ -38,8 +45,9 @@ def _listed(html: str) -> list[int]:
 
 def _post(client, claim_id: int, action: str, **data):
     token = csrf_from(client.get(f"/claims/{claim_id}").text)
-    return client.post(f"/claims/{claim_id}/{action}", data=data | {"csrf_token": token},
-                       follow_redirects=False)
+    return client.post(
+        f"/claims/{claim_id}/{action}", data=data | {"csrf_token": token}, follow_redirects=False
+    )
 
 
 def _claim_of(engine, item_id: int) -> int | None:
@@ -82,8 +90,9 @@ def test_claim_page_shows_items_chart_and_links(make_client, seeded, claims):
 def test_analyst_cannot_act(make_client, web_engine, claims):
     client = make_client("analis_bawaslu")
     token = csrf_from(client.get("/claims").text)
-    response = client.post(f"/claims/{claims['A']}/merge",
-                           data={"other_claim_id": str(claims["B"]), "csrf_token": token})
+    response = client.post(
+        f"/claims/{claims['A']}/merge", data={"other_claim_id": str(claims["B"]), "csrf_token": token}
+    )
     assert response.status_code == 403
     with Session(web_engine) as session:
         assert session.get(Claim, claims["B"]).merged_into_id is None
@@ -93,8 +102,9 @@ def test_actions_need_the_csrf_token(make_client, web_engine, claims):
     client = make_client("peninjau_a")
     response = client.post(f"/claims/{claims['A']}/merge", data={"other_claim_id": str(claims["B"])})
     assert response.status_code == 403
-    response = client.post(f"/claims/{claims['A']}/merge",
-                           data={"other_claim_id": str(claims["B"]), "csrf_token": "x" * 43})
+    response = client.post(
+        f"/claims/{claims['A']}/merge", data={"other_claim_id": str(claims["B"]), "csrf_token": "x" * 43}
+    )
     assert response.status_code == 403
     with Session(web_engine) as session:
         assert session.get(Claim, claims["B"]).merged_into_id is None
@@ -125,8 +135,9 @@ def test_split_moves_the_chosen_items(make_client, web_engine, seeded, claims):
     b, fajar, xss = claims["B"], seeded.items["fajar"], seeded.items["xss"]
     assert _post(client, b, "split").status_code == 400
     token = csrf_from(client.get(f"/claims/{b}").text)
-    everything = client.post(f"/claims/{b}/split",
-                             data={"item_id": [str(fajar), str(xss)], "csrf_token": token})
+    everything = client.post(
+        f"/claims/{b}/split", data={"item_id": [str(fajar), str(xss)], "csrf_token": token}
+    )
     assert everything.status_code == 400 and "semua item" in everything.text
     stranger = _post(client, b, "split", item_id=str(seeded.items["tps_omben"]))
     assert stranger.status_code == 400 and "bukan anggota" in stranger.text
@@ -195,8 +206,11 @@ def test_timeline_buckets():
     from pantau.web.claims import MAX_BARS, timeline
 
     t0 = datetime(2024, 11, 26, 17, 30, tzinfo=UTC)  # 00:30 WIB on 27 Nov
-    hourly = timeline([t0, t0 + timedelta(minutes=10), t0 + timedelta(hours=2)], "Asia/Jakarta",
-                      answer_at=t0 + timedelta(hours=1))
+    hourly = timeline(
+        [t0, t0 + timedelta(minutes=10), t0 + timedelta(hours=2)],
+        "Asia/Jakarta",
+        answer_at=t0 + timedelta(hours=1),
+    )
     assert [b.count for b in hourly.bars] == [2, 0, 1] and hourly.bucket == "jam"
     assert hourly.first_label == "27-11 00:00" and hourly.last_label == "27-11 02:00"
     assert hourly.bars[0].height > hourly.bars[2].height > 0 == hourly.bars[1].height

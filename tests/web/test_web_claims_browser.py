@@ -23,14 +23,28 @@ def _unanswered_claim(server: LiveServer) -> int:
     """A claim of two posts of its own (the session's other browser tests share this database)."""
     with Session(server.engine) as session, session.begin():
         source = session.scalars(select(Source.id).where(Source.name == "grup-wa")).one()
-        texts = ["Surat suara Robatal sudah dicoblos duluan oleh panitia, sebarkan!",
-                 "Katanya surat suara di Robatal sudah dicoblos panitia sebelum hari H."]
-        ids = repo.upsert_items(session, source, None, [
-            CollectedItem(source="grup-wa", text=t, url=f"https://wa.example/robatal/{n}",
-                          published_at=NOW - timedelta(hours=3 - n)) for n, t in enumerate(texts)]).ids
+        texts = [
+            "Surat suara Robatal sudah dicoblos duluan oleh panitia, sebarkan!",
+            "Katanya surat suara di Robatal sudah dicoblos panitia sebelum hari H.",
+        ]
+        ids = repo.upsert_items(
+            session,
+            source,
+            None,
+            [
+                CollectedItem(
+                    source="grup-wa",
+                    text=t,
+                    url=f"https://wa.example/robatal/{n}",
+                    published_at=NOW - timedelta(hours=3 - n),
+                )
+                for n, t in enumerate(texts)
+            ],
+        ).ids
         for item_id in ids:
-            repo.set_item_tags(session, item_id, lang="ind", stage="voting_day", districts=["Robatal"],
-                               actors=[])
+            repo.set_item_tags(
+                session, item_id, lang="ind", stage="voting_day", districts=["Robatal"], actors=[]
+            )
         claim_id = store.create_claim(session, texts[0])
         store.assign_items(session, claim_id, ids)
         store.refresh_claim_spread(session, [claim_id])

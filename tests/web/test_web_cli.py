@@ -27,9 +27,24 @@ def _db(tmp_path: Path) -> str:
 def test_user_add_list_and_token(tmp_path):
     runner = CliRunner()
     db = _db(tmp_path)
-    added = runner.invoke(cli, ["user", "add", "Analis.Satu", "--org", "Bawaslu Sampang", "--role", "analyst",
-                                "--org-kind", "bawaslu", "--password-stdin", "--db", db],
-                          input="sandi-yang-panjang\n")
+    added = runner.invoke(
+        cli,
+        [
+            "user",
+            "add",
+            "Analis.Satu",
+            "--org",
+            "Bawaslu Sampang",
+            "--role",
+            "analyst",
+            "--org-kind",
+            "bawaslu",
+            "--password-stdin",
+            "--db",
+            db,
+        ],
+        input="sandi-yang-panjang\n",
+    )
     assert added.exit_code == 0, added.output
     assert "Created analyst analis.satu in Bawaslu Sampang" in added.output
     with Session(make_engine(db)) as session:
@@ -37,11 +52,17 @@ def test_user_add_list_and_token(tmp_path):
     assert account.role == "analyst" and account.organisation == "Bawaslu Sampang"
     assert verify_password(account.password_hash, "sandi-yang-panjang")
 
-    again = runner.invoke(cli, ["user", "add", "analis.satu", "--org", "KPU", "--role", "analyst",
-                                "--password-stdin", "--db", db], input="sandi-yang-panjang\n")
+    again = runner.invoke(
+        cli,
+        ["user", "add", "analis.satu", "--org", "KPU", "--role", "analyst", "--password-stdin", "--db", db],
+        input="sandi-yang-panjang\n",
+    )
     assert again.exit_code == 1 and "exists already" in again.output
-    weak = runner.invoke(cli, ["user", "add", "dua", "--org", "KPU", "--role", "reviewer", "--password-stdin",
-                               "--db", db], input="pendek\n")
+    weak = runner.invoke(
+        cli,
+        ["user", "add", "dua", "--org", "KPU", "--role", "reviewer", "--password-stdin", "--db", db],
+        input="pendek\n",
+    )
     assert weak.exit_code == 2 and "at least 10 characters" in weak.output
     role = runner.invoke(cli, ["user", "add", "tiga", "--org", "KPU", "--role", "boss", "--db", db])
     assert role.exit_code == 2 and "--role" in role.output
@@ -58,8 +79,13 @@ def test_user_add_list_and_token(tmp_path):
 
 def _serve(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "pantau", "web", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pantau", "web", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:

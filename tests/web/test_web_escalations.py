@@ -27,8 +27,11 @@ def _post(client, path: str, page: str, **data):
 
 
 def _count(html: str) -> int | None:
-    match = re.search(r'href="/queue\?escalated=1" class="esc-count"[^>]*>Eskalasi '
-                      r'<span class="badge esc">(\d+)<', html)
+    match = re.search(
+        r'href="/queue\?escalated=1" class="esc-count"[^>]*>Eskalasi '
+        r'<span class="badge esc">(\d+)<',
+        html,
+    )
     return int(match.group(1)) if match else None
 
 
@@ -36,8 +39,9 @@ def _count(html: str) -> int | None:
 def polres(web_engine, seeded):
     """A reviewer of Polres Sampang (the seed has none)."""
     with Session(web_engine) as session, session.begin():
-        accounts.create_user(session, "reskrim_polres", hash_password(PASSWORD), "reviewer",
-                             seeded.orgs["Polres Sampang"])
+        accounts.create_user(
+            session, "reskrim_polres", hash_password(PASSWORD), "reviewer", seeded.orgs["Polres Sampang"]
+        )
     return "reskrim_polres"
 
 
@@ -62,24 +66,35 @@ def test_escalation_survives_the_verdict_until_the_receiver_acknowledges(app, ma
     assert "Terima" in page and "Tutup" in page and "Terbuka" in page
     assert "Terima" not in newsroom.get(f"/items/{item}").text  # only the receiver gets the forms
 
-    [escalation_id] = re.findall(rf'/items/{item}/escalations/(\d+)/acknowledge', page)
+    [escalation_id] = re.findall(rf"/items/{item}/escalations/(\d+)/acknowledge", page)
     done = _post(police, f"/items/{item}/escalations/{escalation_id}/acknowledge", f"/items/{item}")
     assert "Eskalasi diterima." in done.text and "Diterima" in done.text
     assert "oleh reskrim_polres" in done.text
     assert _queue_ids(police.get("/queue?escalated=1").text) == [] and _count(done.text) == 0
     again = _post(police, f"/items/{item}/escalations/{escalation_id}/acknowledge", f"/items/{item}")
     assert "Eskalasi ini sudah diterima." in again.text
-    closed = _post(police, f"/items/{item}/escalations/{escalation_id}/close", f"/items/{item}",
-                   note="Sudah ditangani Polsek Torjun")
+    closed = _post(
+        police,
+        f"/items/{item}/escalations/{escalation_id}/close",
+        f"/items/{item}",
+        note="Sudah ditangani Polsek Torjun",
+    )
     assert "Eskalasi ditutup." in closed.text and "Sudah ditangani Polsek Torjun" in closed.text
     with Session(app.state.ctx.engine) as session:
         row = session.get(Escalation, int(escalation_id))
-        assert (row.status, row.resolved_by, row.resolution_note) == ("closed", "reskrim_polres",
-                                                                      "Sudah ditangani Polsek Torjun")
-        actions = session.scalars(select(Review.action).where(Review.item_id == item)
-                                  .order_by(Review.id)).all()
+        assert (row.status, row.resolved_by, row.resolution_note) == (
+            "closed",
+            "reskrim_polres",
+            "Sudah ditangani Polsek Torjun",
+        )
+        actions = session.scalars(
+            select(Review.action).where(Review.item_id == item).order_by(Review.id)
+        ).all()
     assert [a for a in actions if a.startswith("escalat")] == [
-        "escalate", "escalation_acknowledged", "escalation_closed"]
+        "escalate",
+        "escalation_acknowledged",
+        "escalation_closed",
+    ]
     assert "Eskalasi diterima" in closed.text and "Eskalasi ditutup" in closed.text  # the trail, in words
 
 
@@ -96,8 +111,9 @@ def test_only_the_receiving_organisation_may_acknowledge(app, make_client, seede
     police = make_client(polres)
     no_token = police.post(path, data={})
     assert no_token.status_code == 403
-    wrong_item = _post(police, f"/items/{seeded.items['sara']}/escalations/{escalation_id}/acknowledge",
-                       f"/items/{item}")
+    wrong_item = _post(
+        police, f"/items/{seeded.items['sara']}/escalations/{escalation_id}/acknowledge", f"/items/{item}"
+    )
     assert wrong_item.status_code == 404
     bogus = _post(police, f"/items/{item}/escalations/{escalation_id}/bogus", f"/items/{item}")
     assert bogus.status_code == 404
@@ -109,12 +125,19 @@ def test_only_the_receiving_organisation_may_acknowledge(app, make_client, seede
 
 
 def test_a_new_escalation_queues_notifications_for_the_configured_channels(app, make_client, seeded):
-    app.state.ctx.notifications = NotificationsConfig.model_validate({
-        "telegram": {"chat_id": "-100polres", "organisations": ["Polres Sampang"]},
-        "webhook": {"url": "https://forum.example/hook", "organisations": ["Bawaslu Sampang"]},
-    })
+    app.state.ctx.notifications = NotificationsConfig.model_validate(
+        {
+            "telegram": {"chat_id": "-100polres", "organisations": ["Polres Sampang"]},
+            "webhook": {"url": "https://forum.example/hook", "organisations": ["Bawaslu Sampang"]},
+        }
+    )
     _escalate(make_client("peninjau_a"), seeded.items["fajar"], seeded.orgs["Polres Sampang"])
     with Session(app.state.ctx.engine) as session:
-        rows = session.execute(select(NotificationDelivery.channel, NotificationDelivery.status,
-                                      NotificationDelivery.escalation_id.is_not(None))).all()
+        rows = session.execute(
+            select(
+                NotificationDelivery.channel,
+                NotificationDelivery.status,
+                NotificationDelivery.escalation_id.is_not(None),
+            )
+        ).all()
     assert rows == [("telegram:-100polres", "pending", True)]  # routed: not Bawaslu's webhook

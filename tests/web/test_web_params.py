@@ -21,8 +21,16 @@ from storage import claims as store
 HUGE_ID = 2**63  # one more than SQLite and PostgreSQL can hold
 FILTER_PAGES = ("/alerts", "/alerts.csv", "/timeline", "/districts", "/outcomes")
 API = ("/api/v1/alerts", "/api/v1/districts", "/api/v1/timeline")
-BAD_FILTERS = ("until=9999-12-31", "since=0001-01-01", "since=1999-12-31", "until=2101-01-01",
-               "since=2024-11-2%C2%B2", "q=a%00b", "district=%00", "signal=bogus")
+BAD_FILTERS = (
+    "until=9999-12-31",
+    "since=0001-01-01",
+    "since=1999-12-31",
+    "until=2101-01-01",
+    "since=2024-11-2%C2%B2",
+    "q=a%00b",
+    "district=%00",
+    "signal=bogus",
+)
 
 
 @pytest.fixture
@@ -34,8 +42,9 @@ def admin(app) -> TestClient:
 @pytest.fixture
 def api(app) -> TestClient:
     with Session(app.state.ctx.engine) as session, session.begin():
-        token = accounts.create_api_token(session, accounts.account_by_username(session, "admin_bawaslu").id,
-                                          "params")
+        token = accounts.create_api_token(
+            session, accounts.account_by_username(session, "admin_bawaslu").id, "params"
+        )
     with TestClient(app, raise_server_exceptions=False, headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
@@ -66,9 +75,18 @@ def test_nul_in_text_filters_gives_400(admin, path, query):
     assert response.status_code == 400 and "tidak sah" in response.text
 
 
-BAD_PATHS = (f"/items/{HUGE_ID}", f"/claims/{HUGE_ID}", "/items/0", "/items/007", f"/items/{'9' * 30}",
-             f"/claims/{'9' * 5000}", f"/admin/users/{'9' * 5000}/active", f"/items/{HUGE_ID}/note",
-             f"/items/1/escalations/{HUGE_ID}/close", f"/claims/{HUGE_ID}/merge")
+BAD_PATHS = (
+    f"/items/{HUGE_ID}",
+    f"/claims/{HUGE_ID}",
+    "/items/0",
+    "/items/007",
+    f"/items/{'9' * 30}",
+    f"/claims/{'9' * 5000}",
+    f"/admin/users/{'9' * 5000}/active",
+    f"/items/{HUGE_ID}/note",
+    f"/items/1/escalations/{HUGE_ID}/close",
+    f"/claims/{HUGE_ID}/merge",
+)
 
 
 def _short(value: object) -> str:
@@ -96,10 +114,14 @@ def test_largest_id_is_a_plain_lookup(admin):
 def test_form_ids_that_are_not_ids_are_refused_with_a_message(admin, seeded, web_engine, value):
     item = seeded.items["fajar"]
     token = csrf_from(admin.get(f"/items/{item}").text)
-    for action, field in (("counter", "counter_item_id"), ("escalate", "organisation_id"),
-                          ("assign", "user_id")):
-        response = admin.post(f"/items/{item}/{action}", data={"csrf_token": token, field: value},
-                              follow_redirects=False)
+    for action, field in (
+        ("counter", "counter_item_id"),
+        ("escalate", "organisation_id"),
+        ("assign", "user_id"),
+    ):
+        response = admin.post(
+            f"/items/{item}/{action}", data={"csrf_token": token, field: value}, follow_redirects=False
+        )
         assert response.status_code == 303, (action, response.text[:300])  # back, with a message
         assert "error" in admin.get(f"/items/{item}").text
     with Session(web_engine) as session, session.begin():
@@ -107,13 +129,21 @@ def test_form_ids_that_are_not_ids_are_refused_with_a_message(admin, seeded, web
         store.assign_items(session, claim, [item])
     for field in ("other_claim_id", "counter_item_id"):
         action = "merge" if field == "other_claim_id" else "answer"
-        response = admin.post(f"/claims/{claim}/{action}", data={"csrf_token": token, field: value},
-                              follow_redirects=False)
+        response = admin.post(
+            f"/claims/{claim}/{action}", data={"csrf_token": token, field: value}, follow_redirects=False
+        )
         assert response.status_code == 400 and "nomor" in response.text.lower()
 
 
-PAGING = ("limit=%C2%B2", "offset=%C2%B2", "limit=-1", "offset=1e3", "limit=" + "9" * 30,
-          "offset=" + "9" * 5000, "offset=%EF%BC%91")
+PAGING = (
+    "limit=%C2%B2",
+    "offset=%C2%B2",
+    "limit=-1",
+    "offset=1e3",
+    "limit=" + "9" * 30,
+    "offset=" + "9" * 5000,
+    "offset=%EF%BC%91",
+)
 API_CASES = [(path, q) for path in API for q in BAD_FILTERS] + [("/api/v1/alerts", q) for q in PAGING]
 
 

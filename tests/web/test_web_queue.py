@@ -52,15 +52,27 @@ def test_queue_filters(make_client, seeded):
     assert _queue_ids(client.get("/queue?signal=vote_buying").text) == [seeded.items["fajar"]]
     assert _queue_ids(client.get("/queue?district=Torjun").text) == [seeded.items["ancaman"]]
     assert _queue_ids(client.get("/queue?stage=campaign").text) == [
-        seeded.items["ancaman"], seeded.items["xss"], seeded.items["sara"]]
+        seeded.items["ancaman"],
+        seeded.items["xss"],
+        seeded.items["sara"],
+    ]
     assert _queue_ids(client.get("/queue?escalated=1").text) == []
     assert client.get("/queue?signal=bogus&page=x").status_code == 200  # unknown values are ignored
 
 
 def test_item_page_shows_why_it_was_flagged(make_client, seeded):
     html = make_client("peninjau_a").get(f"/items/{seeded.items['fajar']}").text
-    for expected in ("Politik uang", "88%", "serangan fajar; amplop", "Kedungdung", "Masa tenang",
-                     "Indonesia", "grup-wa", "Simpan putusan", "amplop 100 ribu"):
+    for expected in (
+        "Politik uang",
+        "88%",
+        "serangan fajar; amplop",
+        "Kedungdung",
+        "Masa tenang",
+        "Indonesia",
+        "grup-wa",
+        "Simpan putusan",
+        "amplop 100 ribu",
+    ):
         assert expected in html, expected
 
 
@@ -74,7 +86,12 @@ def test_verdict_resolves_the_item_and_lands_in_the_trail(app, make_client, seed
     review, *rest = _reviews(app.state.ctx.engine, item)
     assert [r.action for r in rest] == ["claim_start"]  # a hoax verdict starts a claim for the item
     assert (review.user, review.organisation, review.action, review.verdict, review.note) == (
-        "peninjau_a", "Redaksi Kabar Sampang", "verdict", "hoax", "KPU membantah")
+        "peninjau_a",
+        "Redaksi Kabar Sampang",
+        "verdict",
+        "hoax",
+        "KPU membantah",
+    )
     page = client.get(f"/items/{item}").text
     assert "KPU membantah" in page and "Putusan" in page
 
@@ -133,7 +150,9 @@ def test_note_and_counter_narrative_links(app, make_client, seeded):
     with Session(app.state.ctx.engine) as session:
         links = session.scalars(select(CounterLink).where(CounterLink.item_id == item)).all()
     assert [(c.url, c.counter_item_id) for c in links] == [
-        ("https://kabar.example/cek-fakta/tps-5-omben", None), (None, seeded.items["klarifikasi"])]
+        ("https://kabar.example/cek-fakta/tps-5-omben", None),
+        (None, seeded.items["klarifikasi"]),
+    ]
     actions = [r.action for r in _reviews(app.state.ctx.engine, item)]
     # linking an answer makes the item a claim (started once) and records the answer on it
     assert actions == ["note", "counter_narrative", "claim_start", "link_url", "counter_narrative"]
@@ -189,7 +208,9 @@ def test_verdicts_become_training_labels(app, make_client, seeded, tmp_path):
     with Session(app.state.ctx.engine) as session:
         rows = list(review_labels.verdict_labels(session))
     assert [(r["id"], r["hoax"], r["verdict"]) for r in rows] == [
-        (f"item:{ids['tps_omben']}", 1, "hoax"), (f"item:{ids['fajar']}", 0, "tension_no_hoax")]
+        (f"item:{ids['tps_omben']}", 1, "hoax"),
+        (f"item:{ids['fajar']}", 0, "tension_no_hoax"),
+    ]
     assert rows[0]["text"].startswith("TPS 5 Omben dipindah")
     assert rows[0]["group"] == "review:Redaksi Kabar Sampang"
 

@@ -36,10 +36,12 @@ def api_token(app: Starlette) -> str:
 
 @pytest.fixture
 def api_schema(app: Starlette, api_token: str):
-    loaded = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app,
-                                            headers={"Authorization": f"Bearer {api_token}"})
-    loaded.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none",
-                                    with_security_parameters=False)
+    loaded = schemathesis.openapi.from_asgi(
+        "/api/v1/openapi.json", app, headers={"Authorization": f"Bearer {api_token}"}
+    )
+    loaded.config.generation.update(
+        max_examples=MAX_EXAMPLES, deterministic=True, database="none", with_security_parameters=False
+    )
     return loaded
 
 
@@ -47,9 +49,17 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_the_api_never_answers_with_a_server_error(case, api_token):
     response = case.call(headers={"Authorization": f"Bearer {api_token}"})
     assert response.status_code < 500, (case.as_curl_command(), response.text[:300])
@@ -59,11 +69,16 @@ def test_the_api_never_answers_with_a_server_error(case, api_token):
         assert response.json()["error"]
 
 
-OPERATIONS = {path: {p["name"]: p["schema"] for p in op["get"].get("parameters", [])}
-              for path, op in openapi_schema()["paths"].items() if op["get"].get("parameters")}
-NUMBERISH = st.one_of(st.sampled_from(("²", "٣", "１", "-1", "1e3", "0x10", "9" * 25, "9" * 5000)),
-                      st.integers(min_value=-(2**70), max_value=2**70).map(str),
-                      st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=4))
+OPERATIONS = {
+    path: {p["name"]: p["schema"] for p in op["get"].get("parameters", [])}
+    for path, op in openapi_schema()["paths"].items()
+    if op["get"].get("parameters")
+}
+NUMBERISH = st.one_of(
+    st.sampled_from(("²", "٣", "１", "-1", "1e3", "0x10", "9" * 25, "9" * 5000)),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=4),
+)
 EDGE_DATES = ("0001-01-01", "9999-12-31", "1999-12-31", "2101-01-01", "2000-01-01", "2100-12-31")
 
 
@@ -79,12 +94,18 @@ def hostile(schema: dict) -> st.SearchStrategy[str]:
 
 
 @given(data=st.data())
-@settings(max_examples=150, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 def test_hostile_values_for_every_api_parameter(app, api_token, data):
     path = data.draw(st.sampled_from(sorted(OPERATIONS)))
-    names = data.draw(st.lists(st.sampled_from(sorted(OPERATIONS[path])), min_size=1, max_size=3,
-                               unique=True))
+    names = data.draw(
+        st.lists(st.sampled_from(sorted(OPERATIONS[path])), min_size=1, max_size=3, unique=True)
+    )
     query = {name: data.draw(hostile(OPERATIONS[path][name]), label=name) for name in names}
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get(f"{path}?{urlencode(query)}", headers={"Authorization": f"Bearer {api_token}"})

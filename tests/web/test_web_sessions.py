@@ -55,8 +55,15 @@ def test_password_change_ends_every_other_copy(app, make_client):
     client = make_client("peninjau_a")
     before = _copy(client, app)
     token = csrf_from(client.get("/account").text)
-    done = client.post("/account", data={"current": PASSWORD, "new": "sandi-baru-panjang",
-                                         "repeat": "sandi-baru-panjang", "csrf_token": token})
+    done = client.post(
+        "/account",
+        data={
+            "current": PASSWORD,
+            "new": "sandi-baru-panjang",
+            "repeat": "sandi-baru-panjang",
+            "csrf_token": token,
+        },
+    )
     assert done.status_code == 200
     assert _signed_in(client)  # this browser is re-issued a cookie under the new version
     assert not _signed_in(before)  # a copy of its cookie from before the change is out
@@ -101,13 +108,17 @@ def test_sign_in_starts_a_fresh_session(app, seeded):
     """Session fixation: a cookie planted before sign-in (a CSRF token the attacker knows, any other
     value) must not survive it; the sign-in response sets a new session with a new CSRF token."""
     planted_token = "planted-csrf-token-known-to-the-attacker-0123456789"
-    planted = sign_session({"csrf": planted_token, "planted": "nilai-lama",
-                            "uid": seeded.users["admin_redaksi"]}, SECRET)
+    planted = sign_session(
+        {"csrf": planted_token, "planted": "nilai-lama", "uid": seeded.users["admin_redaksi"]}, SECRET
+    )
     client = with_cookie(TestClient(app), planted)
     page = client.get("/login")
     assert csrf_from(page.text) == planted_token  # the planted session is in use before sign-in
-    response = client.post("/login", data={"username": "peninjau_a", "password": PASSWORD, "next": "/queue",
-                                           "csrf_token": planted_token}, follow_redirects=False)
+    response = client.post(
+        "/login",
+        data={"username": "peninjau_a", "password": PASSWORD, "next": "/queue", "csrf_token": planted_token},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     cookie = client.cookies[SESSION_COOKIE]
     assert cookie != planted

@@ -41,8 +41,11 @@ def test_queue_actions_and_labels(backend):
         assert [e.item_id for e in queue] == [ids[k] for k in order]
         assert queue[0].spread == 2 and queue[0].signals == ["hoax"] and queue[0].severity == "high"
         assert rq.queue_size(session, stage="campaign") == 3
-        pages = [e.item_id for offset in range(0, 6, 2)
-                 for e in rq.review_queue(session, limit=2, offset=offset, now=NOW)]
+        pages = [
+            e.item_id
+            for offset in range(0, 6, 2)
+            for e in rq.review_queue(session, limit=2, offset=offset, now=NOW)
+        ]
         assert pages == [e.item_id for e in queue]  # pages cross severity buckets cleanly
         assert rq.review_queue(session, offset=5, now=NOW) == []
         rq.acquire_lock(session, ids["fajar"], a, now=NOW)
@@ -60,8 +63,12 @@ def test_queue_actions_and_labels(backend):
     with Session(engine) as session:
         remaining = [e.item_id for e in rq.review_queue(session, now=NOW)]
         assert remaining == [ids["tps_omben"], ids["ancaman"], ids["xss"]]
-        escalated = rq.review_queue(session, escalated_to=seeded.orgs["Polres Sampang"],
-                                    organisation_id=seeded.orgs["Polres Sampang"], now=NOW)
+        escalated = rq.review_queue(
+            session,
+            escalated_to=seeded.orgs["Polres Sampang"],
+            organisation_id=seeded.orgs["Polres Sampang"],
+            now=NOW,
+        )
         assert [(e.item_id, e.escalated) for e in escalated] == [(ids["ancaman"], True)]
         detail = rq.item_detail(session, ids["tps_omben"], now=NOW)
         assert [c.url for c in detail.counter_links] == ["https://cek.example/x"]
@@ -76,7 +83,8 @@ def test_alert_search_on_both_backends(backend):
         polres = search.search_alerts(session, search.AlertFilters(actor="Polres Sampang"))
         assert [r.item_id for r in polres] == [seeded.items["ancaman"]]
         assert [r.item_id for r in search.search_alerts(session, search.AlertFilters(q="amplop"))] == [
-            seeded.items["fajar"]]
+            seeded.items["fajar"]
+        ]
         assert search.search_alerts(session, search.AlertFilters(q="100%")) == []
         every = list(search.iter_alerts(session, search.AlertFilters(), batch=2))
         assert [r.id for r in every] == sorted((r.id for r in every), reverse=True) and len(every) == 5
@@ -85,7 +93,12 @@ def test_alert_search_on_both_backends(backend):
         assert search.items_per_stage(session)["campaign"] == 3
         table = search.district_table(session, search.AlertFilters())
         assert table[0].severe == 1 and {r.district for r in table} == {
-            "Omben", "Kedungdung", "Torjun", "Sampang", "Robatal"}
+            "Omben",
+            "Kedungdung",
+            "Torjun",
+            "Sampang",
+            "Robatal",
+        }
         choices = search.filter_choices(session)
         assert choices["source"] == ["grup-wa", "kabar-demo"] and "Omben" in choices["district"]
 

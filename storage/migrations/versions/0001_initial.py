@@ -115,11 +115,13 @@ def upgrade() -> None:
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("seen_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_item_sightings_item_id_items"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_sightings_item_id_items"), ondelete="CASCADE"
+        ),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_item_sightings_run_id_runs")),
-        sa.ForeignKeyConstraint(["source_id"], ["sources.id"],
-                                name=op.f("fk_item_sightings_source_id_sources")),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_item_sightings_source_id_sources")
+        ),
         sa.PrimaryKeyConstraint("item_id", "source_id", name=op.f("pk_item_sightings")),
     )
     op.create_index(op.f("ix_item_sightings_run_id"), "item_sightings", ["run_id"])
@@ -134,8 +136,9 @@ def upgrade() -> None:
         sa.Column("flags", _json(), nullable=False),
         sa.Column("explanations", _json(), nullable=False),
         sa.Column("created_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_scores_item_id_items"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_scores_item_id_items"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_scores")),
         sa.UniqueConstraint("item_id", "model_version", name=op.f("uq_scores_item_id_model_version")),
     )
@@ -151,10 +154,12 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=True),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
         sa.Column("created_at", _ts(), nullable=False),
-        sa.CheckConstraint("link_method IN ('auto', 'reviewer')",
-                           name=op.f("ck_counter_narratives_link_method")),
-        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"],
-                                name=op.f("fk_counter_narratives_claim_id_claims")),
+        sa.CheckConstraint(
+            "link_method IN ('auto', 'reviewer')", name=op.f("ck_counter_narratives_link_method")
+        ),
+        sa.ForeignKeyConstraint(
+            ["claim_id"], ["claims.id"], name=op.f("fk_counter_narratives_claim_id_claims")
+        ),
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_counter_narratives_item_id_items")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_counter_narratives")),
         sa.UniqueConstraint("item_id", "claim_id", name=op.f("uq_counter_narratives_item_id_claim_id")),
@@ -178,12 +183,16 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.String(), nullable=False),
         sa.Column("created_at", _ts(), nullable=False),
         sa.Column("updated_at", _ts(), nullable=False),
-        sa.CheckConstraint("kind IN ('flagged_item', 'known_hoax', 'spike', 'silent_source', 'run_failed')",
-                           name=op.f("ck_alerts_kind")),
-        sa.CheckConstraint("severity IN ('low', 'medium', 'high', 'critical')",
-                           name=op.f("ck_alerts_severity")),
-        sa.CheckConstraint("status IN ('open', 'acknowledged', 'resolved', 'dismissed')",
-                           name=op.f("ck_alerts_status")),
+        sa.CheckConstraint(
+            "kind IN ('flagged_item', 'known_hoax', 'spike', 'silent_source', 'run_failed')",
+            name=op.f("ck_alerts_kind"),
+        ),
+        sa.CheckConstraint(
+            "severity IN ('low', 'medium', 'high', 'critical')", name=op.f("ck_alerts_severity")
+        ),
+        sa.CheckConstraint(
+            "status IN ('open', 'acknowledged', 'resolved', 'dismissed')", name=op.f("ck_alerts_status")
+        ),
         sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], name=op.f("fk_alerts_claim_id_claims")),
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_alerts_item_id_items")),
         sa.ForeignKeyConstraint(["source_id"], ["sources.id"], name=op.f("fk_alerts_source_id_sources")),
@@ -203,8 +212,9 @@ def upgrade() -> None:
         sa.Column("to_status", sa.String(), nullable=False),
         sa.Column("actor", sa.String(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name=op.f("fk_alert_events_alert_id_alerts"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name=op.f("fk_alert_events_alert_id_alerts"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_events")),
     )
     op.create_index(op.f("ix_alert_events_alert_id"), "alert_events", ["alert_id"])
@@ -271,6 +281,16 @@ def _drop_review_triggers() -> None:
 
 def downgrade() -> None:
     _drop_review_triggers()
-    for table in ("reviews", "alert_events", "alerts", "counter_narratives", "scores", "item_sightings",
-                  "items", "sources", "runs", "claims"):
+    for table in (
+        "reviews",
+        "alert_events",
+        "alerts",
+        "counter_narratives",
+        "scores",
+        "item_sightings",
+        "items",
+        "sources",
+        "runs",
+        "claims",
+    ):
         op.drop_table(table)

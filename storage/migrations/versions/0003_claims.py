@@ -45,8 +45,9 @@ def upgrade() -> None:
     op.add_column("claims", sa.Column("updated_at", _ts(), nullable=True))
 
     op.add_column("counter_narratives", sa.Column("actor_category", sa.String(), nullable=True))
-    op.add_column("counter_narratives",
-                  sa.Column("rejected", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column(
+        "counter_narratives", sa.Column("rejected", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_index(op.f("ix_counter_narratives_item_id"), "counter_narratives", ["item_id"])
 
     op.create_table(
@@ -57,13 +58,19 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("backend", sa.String(), nullable=True),
         sa.Column("created_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_item_matches_item_id_items"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["matched_item_id"], ["items.id"],
-                                name=op.f("fk_item_matches_matched_item_id_items"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_matches_item_id_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["matched_item_id"],
+            ["items.id"],
+            name=op.f("fk_item_matches_matched_item_id_items"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item_matches")),
-        sa.UniqueConstraint("item_id", "matched_item_id",
-                            name=op.f("uq_item_matches_item_id_matched_item_id")),
+        sa.UniqueConstraint(
+            "item_id", "matched_item_id", name=op.f("uq_item_matches_item_id_matched_item_id")
+        ),
     )
     op.create_index(op.f("ix_item_matches_matched_item_id"), "item_matches", ["matched_item_id"])
 
@@ -73,8 +80,9 @@ def upgrade() -> None:
         sa.Column("role", sa.String(), nullable=False),
         sa.Column("checked_at", _ts(), nullable=False),
         sa.CheckConstraint("role IN ('claim', 'answer', 'other')", name=op.f("ck_item_match_checks_role")),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_item_match_checks_item_id_items"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_match_checks_item_id_items"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_match_checks")),
     )
 

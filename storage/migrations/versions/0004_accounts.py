@@ -45,8 +45,9 @@ def upgrade() -> None:
         sa.Column("created_at", _ts(), nullable=False),
         sa.Column("last_login_at", _ts(), nullable=True),
         sa.CheckConstraint("role IN ('admin', 'reviewer', 'analyst')", name=op.f("ck_users_role")),
-        sa.ForeignKeyConstraint(["organisation_id"], ["organisations.id"],
-                                name=op.f("fk_users_organisation_id_organisations")),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"], ["organisations.id"], name=op.f("fk_users_organisation_id_organisations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -60,8 +61,9 @@ def upgrade() -> None:
         sa.Column("created_at", _ts(), nullable=False),
         sa.Column("last_used_at", _ts(), nullable=True),
         sa.Column("revoked_at", _ts(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -72,10 +74,12 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("acquired_at", _ts(), nullable=False),
         sa.Column("expires_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_review_locks_item_id_items"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_review_locks_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_review_locks_item_id_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_review_locks_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_review_locks")),
     )
     op.create_index(op.f("ix_review_locks_user_id"), "review_locks", ["user_id"])
@@ -88,12 +92,15 @@ def upgrade() -> None:
         sa.Column("user_name", sa.String(), nullable=False),
         sa.Column("organisation", sa.String(), nullable=True),
         sa.Column("created_at", _ts(), nullable=False),
-        sa.CheckConstraint("url IS NOT NULL OR counter_item_id IS NOT NULL",
-                           name=op.f("ck_counter_links_target")),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_counter_links_item_id_items"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["counter_item_id"], ["items.id"],
-                                name=op.f("fk_counter_links_counter_item_id_items")),
+        sa.CheckConstraint(
+            "url IS NOT NULL OR counter_item_id IS NOT NULL", name=op.f("ck_counter_links_target")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_counter_links_item_id_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["counter_item_id"], ["items.id"], name=op.f("fk_counter_links_counter_item_id_items")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_counter_links")),
     )
     op.create_index(op.f("ix_counter_links_item_id"), "counter_links", ["item_id"])
@@ -106,10 +113,14 @@ def upgrade() -> None:
         sa.Column("organisation", sa.String(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_escalations_item_id_items"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["to_organisation_id"], ["organisations.id"],
-                                name=op.f("fk_escalations_to_organisation_id_organisations")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_escalations_item_id_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_escalations_to_organisation_id_organisations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_escalations")),
     )
     op.create_index(op.f("ix_escalations_item_id"), "escalations", ["item_id"])

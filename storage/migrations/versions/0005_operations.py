@@ -50,15 +50,22 @@ def upgrade() -> None:
         sa.Column("sent_at", _ts(), nullable=True),
         sa.Column("batch_id", sa.String(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed', 'dropped')",
-                           name=op.f("ck_notification_deliveries_status")),
-        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"],
-                                name=op.f("fk_notification_deliveries_alert_id_alerts"), ondelete="CASCADE"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sent', 'failed', 'dropped')",
+            name=op.f("ck_notification_deliveries_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["alert_id"],
+            ["alerts.id"],
+            name=op.f("fk_notification_deliveries_alert_id_alerts"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_deliveries")),
         sa.UniqueConstraint("alert_id", "channel", name=op.f("uq_notification_deliveries_alert_id_channel")),
     )
-    op.create_index("ix_notification_deliveries_channel_status", "notification_deliveries",
-                    ["channel", "status"])
+    op.create_index(
+        "ix_notification_deliveries_channel_status", "notification_deliveries", ["channel", "status"]
+    )
     op.create_table(
         "backfills",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,8 +82,12 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.CheckConstraint("status IN ('running', 'completed', 'failed')", name=op.f("ck_backfills_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_backfills")),
-        sa.UniqueConstraint("model_version", "period_start", "period_end",
-                            name=op.f("uq_backfills_model_version_period_start_period_end")),
+        sa.UniqueConstraint(
+            "model_version",
+            "period_start",
+            "period_end",
+            name=op.f("uq_backfills_model_version_period_start_period_end"),
+        ),
     )
 
 

@@ -42,8 +42,9 @@ def upgrade() -> None:
     with op.batch_alter_table("claims") as batch:
         batch.add_column(sa.Column("origin", sa.String(), server_default="auto", nullable=False))
         batch.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(op.f("fk_claims_merged_into_id_claims"), "claims",
-                                 ["merged_into_id"], ["id"])
+        batch.create_foreign_key(
+            op.f("fk_claims_merged_into_id_claims"), "claims", ["merged_into_id"], ["id"]
+        )
         batch.create_index("ix_claims_merged_into_id", ["merged_into_id"])
         batch.create_check_constraint("origin", "origin IN ('auto', 'reviewer', 'split')")
     with op.batch_alter_table("counter_narratives") as batch:
@@ -71,20 +72,28 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("assigned_by", sa.String(), nullable=False),
         sa.Column("assigned_at", _ts(), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_item_assignments_item_id_items"),
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_item_assignments_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_item_assignments_item_id_items"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_item_assignments_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("item_id", name=op.f("pk_item_assignments")),
     )
     op.create_index("ix_item_assignments_user_id", "item_assignments", ["user_id"])
     with op.batch_alter_table("notification_deliveries") as batch:
         batch.alter_column("alert_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("escalation_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(op.f("fk_notification_deliveries_escalation_id_escalations"), "escalations",
-                                 ["escalation_id"], ["id"], ondelete="CASCADE")
-        batch.create_unique_constraint(op.f("uq_notification_deliveries_escalation_id_channel"),
-                                       ["escalation_id", "channel"])
+        batch.create_foreign_key(
+            op.f("fk_notification_deliveries_escalation_id_escalations"),
+            "escalations",
+            ["escalation_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch.create_unique_constraint(
+            op.f("uq_notification_deliveries_escalation_id_channel"), ["escalation_id", "channel"]
+        )
         batch.create_check_constraint("target", "alert_id IS NOT NULL OR escalation_id IS NOT NULL")
 
 
@@ -93,8 +102,9 @@ def downgrade() -> None:
     with op.batch_alter_table("notification_deliveries") as batch:
         batch.drop_constraint(op.f("ck_notification_deliveries_target"), type_="check")
         batch.drop_constraint(op.f("uq_notification_deliveries_escalation_id_channel"), type_="unique")
-        batch.drop_constraint(op.f("fk_notification_deliveries_escalation_id_escalations"),
-                              type_="foreignkey")
+        batch.drop_constraint(
+            op.f("fk_notification_deliveries_escalation_id_escalations"), type_="foreignkey"
+        )
         batch.drop_column("escalation_id")
         batch.alter_column("alert_id", existing_type=sa.Integer(), nullable=False)
     op.drop_index("ix_item_assignments_user_id", table_name="item_assignments")
@@ -109,8 +119,15 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("ck_counter_narratives_attribution"), type_="check")
         batch.drop_constraint(op.f("ck_counter_narratives_target"), type_="check")
         batch.drop_constraint(op.f("uq_counter_narratives_url_claim_id"), type_="unique")
-        for column in ("fetch_error", "fetched_at", "fetch_attempts", "confirmed_at", "confirmed_by",
-                       "attribution", "url"):
+        for column in (
+            "fetch_error",
+            "fetched_at",
+            "fetch_attempts",
+            "confirmed_at",
+            "confirmed_by",
+            "attribution",
+            "url",
+        ):
             batch.drop_column(column)
         batch.alter_column("item_id", existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table("claims") as batch:
