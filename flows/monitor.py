@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.context import get_run_context
 from sqlalchemy.exc import DBAPIError
 
-from flows import matching_step, spike_step, steps, url_answers
+from flows import matching_step, saved_search_step, spike_step, steps, url_answers
 from flows.hooks import on_run_failure
 from flows.host_limits import ensure_host_limits, host_slot
 from flows.notify.dispatch import dispatch_safely
@@ -111,6 +111,14 @@ def alert_rules_task(database_url: str, config: dict[str, Any], now: datetime) -
     return {"folded": folded, "spikes": spikes}
 
 
+@task(name="saved-searches", cache_policy=None)
+def saved_searches_task(database_url: str, config: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The new alerts of every saved search, one notice per search (flows/saved_search_step.py)."""
+    counts = saved_search_step.match_saved_searches(database_url, config, now=now)
+    report("saved_searches_done", **{k: v for k, v in counts.items() if k != "errors"})
+    return counts
+
+
 @flow(
     name="monitor",
     log_prints=False,
@@ -201,6 +209,11 @@ def monitor(
         else:
             counts["alert_rules_error"] = _failure_message(alert_counts)
             logger.warning("claim folding / spike detection failed: %s", counts["alert_rules_error"])
+        # saved searches, after every alert of this run is raised; a failure leaves the run going
+        saved_state = saved_searches_task(database_url, config, rules_at, return_state=True)
+        counts["saved_searches"] = (
+            saved_state.result() if saved_state.is_completed() else {"error": _failure_message(saved_state)}
+        )
         counts["notifications"] = dispatch_safely(database_url, config, now=as_of_utc or datetime.now(UTC))
         steps.finish(database_url, run_id, counts)
         logger.info(
@@ -210,12 +223,26 @@ def monitor(
             counts["duplicate"],
             counts["alerts"],
         )
-        return counts
+        return _final_state(counts)
     except BaseException as exc:
         steps.finish(
             database_url, run_id, {"run_id": run_id}, status="failed", error=f"{type(exc).__name__}: {exc}"
         )
         raise
+
+
+def _final_state(counts: dict[str, Any]) -> Any:
+    """The run's end state: Completed, or Completed named 'Partial' (shown by the Prefect UI) when some
+    sources failed. Partial keeps the type COMPLETED: the run's work is stored, and a failing source is
+    not retried at once (its own retries are spent), it is tried again at the next scheduled run."""
+    from prefect.states import Completed
+
+    failed = counts.get("sources_failed", 0)
+    if not failed:
+        return Completed(data=counts)
+    return Completed(
+        name="Partial", message=f"{failed} of {counts.get('sources', 0)} sources failed", data=counts
+    )
 
 
 def _classify(

@@ -3,11 +3,17 @@
 Read in entry points only (CLI, flows), never at import time. Precedence, highest first:
 explicit keyword arguments, environment variables (``PANTAU_DATABASE_URL``, ``PANTAU_BATCH_SIZE``, ...),
 the config file, the defaults. Without any config file the bundled Sampang demo config is used.
+
+Every enumerated field is checked at load: the schema checks what the domain knows (languages, stage
+names, signals, actors, severities); :func:`load_settings` adds what the layers above it register
+(source kinds from ``sources``, alert kinds from ``storage``). A bad value is one line naming the field
+path and the valid values: ``sources[2].kind: 'rsss' is not one of ..., rss, ... (did you mean 'rss'?)``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -16,7 +22,7 @@ import yaml
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from pantau.domain.config import PantauConfig
+from pantau.domain.config import ChoiceError, PantauConfig, field_path, not_one_of
 from pantau.domain.errors import ConfigError
 
 BUNDLED_PREFIX = "bundled:"
@@ -117,11 +123,18 @@ def load_settings(config_path: Path | str | None = None, **overrides: Any) -> Se
         raise _config_error(exc, path) from None
     finally:
         _FILE_DATA.reset(token)
+    problems = _registry_problems(settings)
+    if problems:
+        raise _problems_error(problems, len(problems), path)
     resolved = Settings.model_construct(**{**dict(settings), "config_file": path.resolve()})
     resolved.sources = [
         s.model_copy(update={"location": resolve_location(s.location, path.resolve().parent)})
         for s in settings.sources
     ]
+    if settings.map.geojson:  # relative to the config file, as source locations are
+        resolved.map = settings.map.model_copy(
+            update={"geojson": resolve_location(str(settings.map.geojson), path.resolve().parent)}
+        )
     return resolved
 
 
@@ -135,14 +148,41 @@ def resolve_location(location: str, base_dir: Path) -> str:
     return str(p if p.is_absolute() else (base_dir / p))
 
 
-def _config_error(exc: ValidationError, path: Path) -> ConfigError:
+def _registry_problems(settings: Settings) -> list[tuple[str, str]]:
+    """(field path, problem) for each value not among the source kinds / alert kinds registered."""
+    from sources import SOURCE_KINDS
+    from storage.models import ALERT_KINDS
+
     problems = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{loc}: {msg}")
-    more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
-    first_field = ".".join(str(x) for x in exc.errors()[0]["loc"]) if exc.errors() else None
-    err = ConfigError("; ".join(problems) + more, path=str(path))
-    err.field = first_field
+    kinds = sorted(SOURCE_KINDS)
+    for i, source in enumerate(settings.sources):
+        if source.kind not in SOURCE_KINDS:
+            problems.append((field_path(("sources", i, "kind")), not_one_of(source.kind, kinds)))
+    for i, kind in enumerate(settings.notifications.kinds or []):
+        if kind not in ALERT_KINDS:
+            problems.append((field_path(("notifications", "kinds", i)), not_one_of(kind, ALERT_KINDS)))
+    return problems
+
+
+def _config_error(exc: ValidationError, path: Path) -> ConfigError:
+    return _problems_error([_problem(err) for err in exc.errors()[:5]], exc.error_count(), path)
+
+
+def _problem(err: Any) -> tuple[str, str]:
+    """(field path, message) of one pydantic error; a choice names its whole path and the choices."""
+    loc = tuple(err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, ChoiceError):
+        return field_path(loc + cause.where) or "(top level)", cause.problem
+    if err["type"] == "literal_error":
+        return field_path(loc), not_one_of(err["input"], re.findall(r"'([^']*)'", err["ctx"]["expected"]))
+    return field_path(loc) or "(top level)", err["msg"].removeprefix("Value error, ")
+
+
+def _problems_error(problems: list[tuple[str, str]], total: int, path: Path) -> ConfigError:
+    """One line: ``file: field: problem; field: problem (and N more)`` (the first five problems)."""
+    shown = problems[:5]
+    more = f" (and {total - len(shown)} more)" if total > len(shown) else ""
+    err = ConfigError("; ".join(f"{where}: {msg}" for where, msg in shown) + more, path=str(path))
+    err.field = shown[0][0] if shown else None
     return err

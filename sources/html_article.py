@@ -1,23 +1,32 @@
 """The ``html`` source kind: one news article page (or a list of them) to one item each.
 
 :func:`parse_article` is a pure function of bytes: it decodes the page (HTTP charset, else valid UTF-8,
-else the ``<meta charset>``, else cp1252), reads metadata (Open Graph, ``article:*``, JSON-LD,
-``<time>``) before stripping boilerplate (scripts, navigation, header/footer, asides, forms, comment
-and share widgets), then takes the main text from per-site CSS ``selectors`` when given, else from
-the block with the most paragraph text (links discounted). :func:`enrich_from_page` replaces a feed
-item's teaser by the text of its page.
+else the ``<meta charset>``, else cp1252) and reads metadata (:class:`~sources.html_meta.PageMeta`:
+Open Graph, ``article:*``, JSON-LD, ``<time>``; trafilatura's author and htmldate's day only fill
+what those lack). The main text comes from per-site CSS ``selectors`` when given and matching
+(BeautifulSoup), else from trafilatura, run after Pantau's own pruning (navigation, share, comment,
+"baca juga", ad widgets named in Indonesian or English), with link-heavy blocks and inline
+boilerplate lines ("Baca juga: ...", credit lines, "Halaman 1 2 3") dropped. When trafilatura gives
+nothing, the older hand-written extractor (:func:`heuristic_main_text`) takes over; the reason is
+counted in :data:`FALLBACKS`, logged and kept in ``raw["fallback_reason"]``.
+:func:`enrich_from_page` replaces a feed item's teaser by the text of its page.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+from collections import Counter
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import soupsieve
+import trafilatura
 from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 
 from pantau.domain.config import SourceConfig
 from pantau.domain.errors import ConfigError, FetchError
@@ -34,6 +43,13 @@ from sources.registry import register
 SELECTOR_KEYS = ("title", "body", "author", "published")
 OPTIONS = ("urls", "selectors", "timezone")
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")  # naive page times are taken as WIB unless options say otherwise
+MAX_TRAFILATURA_ELEMENTS = 30_000  # trafilatura's time grows faster than the page: 35k elements ~ 3.5 s
+FALLBACKS: Counter[str] = Counter()  # pages where trafilatura gave nothing, by reason (this process)
+LOG = logging.getLogger(__name__)
+# trafilatura and htmldate log WARNING/ERROR lines ("discarding data", "lxml parsing failed") for pages
+# that Pantau handles itself, counted in FALLBACKS and logged once above: keep them out of run logs.
+for _name in ("trafilatura", "htmldate", "courlan"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 
 _DROP_TAGS = (
     "script",
@@ -67,9 +83,23 @@ _JUNK = re.compile(
 _TEXT_BLOCKS = ("p", "h2", "h3", "h4", "li", "blockquote", "pre")
 _MIN_PARAGRAPH = 25
 _MAX_ANCHORS = 10
+_MAX_FIELD = 300  # as in sources.html_meta: a longer "author" is not one
+_TREE_BLOCKS = ("p", "head", "quote", "list", "item", "table", "row")  # trafilatura's block elements
 _MAX_WALK = 64  # ancestors looked at per node; deeper nesting is treated as unrelated
 _BR = "\ue000"  # a private-use character standing for <br> while whitespace is collapsed
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE)
+# Lines of trafilatura's text that are portal furniture, not article: related links, tag lines,
+# short credit lines, ad placeholders, pagination (matched at the start of a line, case-insensitive).
+_INLINE_JUNK = re.compile(
+    r"(?:baca|simak|lihat|tonton)\s+(?:juga|pula|selengkapnya)\b"
+    r"|(?:baca|simak|lihat|tonton)\s*:"
+    r"|(?:berita|artikel|video)\s+(?:terkait|lainnya|pilihan)\b"
+    r"|(?:tag|tags|topik|kata kunci)\s*:"
+    r"|(?:penulis|editor|reporter|pewarta|redaktur|fotografer|kontributor|sumber|foto)\s*:.{0,80}$"
+    r"|(?:advertisement|iklan|scroll to continue with content)$"
+    r"|halaman\s+(?:selanjutnya|berikutnya|\d+(?:\s+\d+)*(?:\s+(?:selanjutnya|berikutnya))?)$",
+    re.IGNORECASE,
+)
 
 
 @register("html")
@@ -119,6 +149,7 @@ class HtmlArticleSource:
                 selectors=selectors,
                 source=config.name,
                 timezone=timezone,
+                fetched_at=datetime.now(UTC),
             )
             if item is None:
                 result.skipped.append(
@@ -168,15 +199,27 @@ def parse_article(
     selectors: Mapping[str, str] | None = None,
     source: str = "html",
     timezone: ZoneInfo = LOCAL_TZ,
+    fetched_at: datetime | None = None,
 ) -> CollectedItem | None:
     """The article on an HTML page, or None when the page has no text. Never raises for bad bytes;
-    an invalid CSS selector is a :class:`ConfigError`. Binary bytes (not a page at all) give None."""
+    an invalid CSS selector is a :class:`ConfigError`. Binary bytes (not a page at all) give None.
+    ``fetched_at`` (when the page was fetched) dates a relative publication time such as
+    "2 jam yang lalu"; without it such a date is left unread."""
     selectors = validate_selectors(selectors)
     if looks_binary(content):
         return None
     try:
-        soup = _soup(decode_html(content, encoding_hint))
-        return _extract(soup, url=url, selectors=selectors or {}, source=source, timezone=timezone)
+        html = decode_html(content, encoding_hint)
+        soup = _soup(html)
+        return _extract(
+            soup,
+            html,
+            url=url,
+            selectors=selectors or {},
+            source=source,
+            timezone=timezone,
+            fetched_at=fetched_at,
+        )
     except (RecursionError, ValueError, TypeError, AssertionError, NotImplementedError):
         # bs4/soupsieve on pathological markup (or a selector soupsieve rejects): no item, no crash
         return None
@@ -201,6 +244,7 @@ def enrich_from_page(
         encoding_hint=doc.encoding_hint,
         selectors=selectors,
         source=item.source,
+        fetched_at=datetime.now(UTC),
     )
     if page is None or len(page.text) <= len(item.text):
         return item
@@ -234,29 +278,49 @@ def _soup(text: str) -> BeautifulSoup:
 
 
 def _extract(
-    soup: BeautifulSoup, *, url: str | None, selectors: Mapping[str, str], source: str, timezone: ZoneInfo
+    soup: BeautifulSoup,
+    html: str,
+    *,
+    url: str | None,
+    selectors: Mapping[str, str],
+    source: str,
+    timezone: ZoneInfo,
+    fetched_at: datetime | None = None,
 ) -> CollectedItem | None:
     meta = PageMeta.read(soup, selectors)
-    body_selected = bool(selectors.get("body"))
-    root = _select_body(soup, selectors["body"]) if body_selected else None
-    _strip_boilerplate(soup)
-    if root is not None:
+    root = _select_body(soup, selectors["body"]) if selectors.get("body") else None
+    raw: dict[str, Any] = {}
+    author, published = meta.author, meta.published
+    tree, unparsed = _lxml_tree(html) if root is None or not (author and published) else (None, None)
+    if tree is not None and not (author and published):
+        found_author, found_day = _trafilatura_metadata(tree, url)
+        if not author and found_author:
+            author, raw["author_from"] = found_author[:_MAX_FIELD], "trafilatura"
+        if not published and found_day:
+            published, raw["published_from"] = found_day, "htmldate"  # a day, no time of day
+    if root is not None:  # the site's own selector wins over any generic extractor
+        _strip_boilerplate(soup)
         text, extractor = _blocks_text(root, keep_all=True), "selectors"
     else:
-        block = _densest_block(soup)
-        text, extractor = (_blocks_text(block), "generic") if block is not None else ("", "generic")
-        if not text:
-            container = soup.find("article") or soup.find("main") or soup.body or soup
-            text, extractor = clean_whitespace(container.get_text("\n")), "fallback"
+        text, why = _trafilatura_text(tree) if tree is not None else ("", unparsed)
+        extractor = "trafilatura"
+        if why:
+            FALLBACKS[why] += 1
+            LOG.info("%s: no text from trafilatura (%s), using the heuristic", url or "page", why)
+            text, extractor = heuristic_main_text(soup)
+            raw["fallback_reason"] = why
+    text = text.replace("\x00", "").strip()  # NUL would be dropped later, leaving an empty item
     if not text:
         return None
-    published_at = parse_datetime(meta.published, default_tz=timezone) if meta.published else None
-    raw: dict[str, Any] = {"extractor": extractor}
+    published_at = (
+        parse_datetime(published, default_tz=timezone, relative_to=fetched_at) if published else None
+    )
+    raw["extractor"] = extractor
     for key, value in (
         ("site_name", meta.site_name),
         ("canonical_url", meta.canonical),
         ("html_lang", meta.lang),
-        ("raw_published", meta.published),
+        ("raw_published", published),
     ):
         if value:
             raw[key] = value
@@ -265,10 +329,137 @@ def _extract(
         text=text,
         title=meta.title,
         url=url,
-        author=meta.author,
+        author=author,
         published_at=published_at,
         raw=raw,
     )
+
+
+def heuristic_main_text(soup: BeautifulSoup) -> tuple[str, str]:
+    """Pantau's older hand-written extractor, kept as trafilatura's fallback and as the benchmark's
+    baseline: ``(text, "generic")`` from the block with the most paragraph text (links discounted),
+    else ``(text, "fallback")``: the whole ``<article>``, ``<main>`` or ``<body>``. Strips the
+    boilerplate from ``soup`` in place."""
+    _strip_boilerplate(soup)
+    block = _densest_block(soup)
+    text = _blocks_text(block) if block is not None else ""
+    if text:
+        return text, "generic"
+    container = soup.find("article") or soup.find("main") or soup.body or soup
+    return clean_whitespace(container.get_text("\n")), "fallback"
+
+
+# --- trafilatura -------------------------------------------------------------------------------------
+
+
+def _lxml_tree(html: str) -> tuple[HtmlElement | None, str | None]:
+    """The page as lxml parses it for trafilatura, or ``(None, reason)``: ``unparsed`` (lxml gives
+    up, e.g. on thousands of nested elements) or ``too_many_elements`` (more than
+    :data:`MAX_TRAFILATURA_ELEMENTS`, where trafilatura would take seconds; the heuristic is linear)."""
+    try:
+        tree = trafilatura.load_html(html)
+    except Exception:  # a third-party parser on hostile input: the heuristic still reads the page
+        return None, "unparsed"
+    if tree is None:
+        return None, "unparsed"
+    if sum(1 for _ in tree.iter()) > MAX_TRAFILATURA_ELEMENTS:
+        return None, "too_many_elements"
+    return tree, None
+
+
+def _trafilatura_metadata(tree: HtmlElement, url: str | None) -> tuple[str | None, str | None]:
+    """trafilatura's author and htmldate's publication day (``YYYY-MM-DD``), for pages whose meta
+    tags, JSON-LD and ``<time>`` say nothing. htmldate's *extensive* search stays off: it takes a
+    copyright line for 1 January and a related link's URL for the article's date. Never raises."""
+    try:
+        found = trafilatura.extract_metadata(tree, default_url=url, extensive=False)
+    except Exception:  # metadata is optional; a library bug must not lose the page
+        return None, None
+    return (found.author or None), (found.date or None)
+
+
+def _trafilatura_text(tree: HtmlElement) -> tuple[str, str | None]:
+    """``(text, None)``: the main text trafilatura finds in ``tree`` after Pantau's pruning (``tree``
+    is changed), its blocks one blank line apart, ``<br>`` and list items a line break. Blocks that
+    are mostly link text, the headline (``<h1>``) and :data:`_INLINE_JUNK` lines are dropped. The
+    text is built from the tree's text nodes (trafilatura's own text output unescapes entities a
+    second time: a page showing ``&lt;b&gt;`` would read ``<b>``). ``("", reason)`` when there is
+    none: ``trafilatura_empty`` or ``trafilatura_error``."""
+    try:
+        _prune(tree)
+        document = trafilatura.bare_extraction(
+            tree, include_comments=False, include_links=True, include_images=False, deduplicate=False
+        )
+        body = getattr(document, "body", None)
+        blocks = [] if body is None else [_tree_block_text(b) for b in body if isinstance(b.tag, str)]
+    except Exception as exc:  # a library bug on hostile markup: the caller falls back to the heuristic
+        LOG.info("trafilatura failed: %s: %s", type(exc).__name__, exc)
+        return "", "trafilatura_error"
+    text = clean_whitespace("\n\n".join(block for block in blocks if block))
+    return (text, None) if text else ("", "trafilatura_empty")
+
+
+def _tree_block_text(block: HtmlElement) -> str:
+    if block.tag == "head" and block.get("rend") == "h1":
+        return ""  # the headline: the item's title
+    total = len("".join(block.itertext()).strip())
+    links = sum(len("".join(ref.itertext()).strip()) for ref in block.iter("ref"))
+    if not total or links > 0.5 * total:
+        return ""
+    for node in block.iter("lb", *_TREE_BLOCKS):
+        if node is not block:  # nested blocks (a heading and a teaser in one item) stay apart
+            node.tail = _BR + (node.tail or "")
+            node.text = node.text if node.tag == "lb" else _BR + (node.text or "")
+    for cell in block.iter("cell"):
+        cell.tail = " " + (cell.tail or "")
+    lines = (" ".join(part.split()) for part in "".join(block.itertext()).split(_BR))
+    return "\n".join(line for line in lines if line and not _INLINE_JUNK.match(line))
+
+
+def _prune(tree: HtmlElement) -> None:
+    """Remove what :func:`_strip_boilerplate` removes for the heuristic (the same tags and class/id
+    words), except the ancestors of the first few ``<article>``/``<main>``/``<h1>`` (layout wrappers
+    such as ``<form>`` around a whole page or ``class="content has-sidebar"``) and of the element
+    whose paragraphs hold the most text (``class="entry-content no-share"`` is the article body,
+    whatever its name says). Iterative: deep pages cannot exhaust the stack."""
+    wrappers: set[HtmlElement] = set()
+    for count, anchor in enumerate(tree.iter("article", "main", "h1")):
+        if count >= _MAX_ANCHORS:
+            break
+        wrappers.update(anchor.iterancestors())
+    body = _paragraph_parent(tree)
+    if body is not None:
+        wrappers.add(body)
+        wrappers.update(body.iterancestors())
+    junk, stack = [], [tree]
+    while stack:
+        for child in stack.pop():
+            if not isinstance(child.tag, str):
+                continue  # a comment or processing instruction
+            marks = f"{child.get('class') or ''} {child.get('id') or ''} {child.get('role') or ''}"
+            if child not in wrappers and (
+                child.tag in _DROP_TAGS or _junk_marks(child.tag, marks, child.get("role"))
+            ):
+                junk.append(child)
+            else:
+                stack.append(child)
+    for element in junk:
+        element.drop_tree()
+
+
+def _paragraph_parent(tree: HtmlElement) -> HtmlElement | None:
+    """The element whose ``<p>`` children hold the most text that is not link text (the
+    heuristic's scoring without the grandparent share): the likely article body."""
+    scores: dict[HtmlElement, int] = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is None:
+            continue
+        length = len(paragraph.text_content().strip())
+        links = sum(len(a.text_content().strip()) for a in paragraph.iter("a"))
+        if length - links > 0:
+            scores[parent] = scores.get(parent, 0) + length - links
+    return max(scores, key=scores.__getitem__) if scores else None
 
 
 def _select_body(soup: BeautifulSoup, selector: str) -> Tag | None:
@@ -299,11 +490,16 @@ def _strip_boilerplate(soup: BeautifulSoup) -> None:
 
 
 def _is_junk(tag: Tag) -> bool:
-    if tag.name in ("html", "body", "article", "main"):
-        return False
     attrs = tag.attrs if isinstance(tag.attrs, dict) else {}
     marks = " ".join([*(attrs.get("class") or []), str(attrs.get("id") or ""), str(attrs.get("role") or "")])
-    return bool(marks.strip()) and (bool(_JUNK.search(marks)) or attrs.get("role") == "navigation")
+    return _junk_marks(tag.name, marks, attrs.get("role"))
+
+
+def _junk_marks(name: str, marks: str, role: Any) -> bool:
+    """Whether an element with these class/id/role words is boilerplate (see :data:`_JUNK`)."""
+    if name in ("html", "body", "article", "main"):
+        return False
+    return bool(marks.strip()) and (bool(_JUNK.search(marks)) or role == "navigation")
 
 
 def _densest_block(soup: BeautifulSoup) -> Tag | None:

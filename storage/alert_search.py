@@ -1,8 +1,12 @@
 """Analyst queries: alerts filtered by signal, stage, district, source, actor, status, period and text;
 counts per election stage and signal (the timeline) and per district (the tension table).
 
-Text search is a case-insensitive substring match over the alert's reason and the item's title and
-text (``LIKE``; no extra index), good enough for tens of thousands of alerts on SQLite.
+Text search (``q``) uses the database's full-text index (:mod:`storage.fts`: FTS5 on SQLite, ``tsvector``
+on PostgreSQL) over the alert's reason and the item's title and text: whole words (``word*`` for a
+prefix), accents and case folded, "quoted phrases" in order. With ``q``, :func:`search_page` ranks by
+relevance (bm25 / ts_rank; alerts whose item matches before those matching only by their reason)
+instead of severity, and every row carries ``snippet_html``: the matching passage, escaped, with the
+matches in ``<mark>``.
 
 Each row carries the item's snippet (its title, else the start of its text, whitespace collapsed), so an
 untitled post shows what it says rather than the model's reason (which keeps its own field).
@@ -12,13 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy import Select, Text, case, cast, exists, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from storage import fts
 from storage.columns import as_utc
 from storage.models import SEVERITIES, Alert, Item, Source
 
@@ -63,6 +68,9 @@ class AlertRow:
     reason: str
     actors: list[str]
     item_snippet: str | None = None
+    #: with a text search: the matching passage of the item (else of the reason) as safe HTML, the
+    #: matches in <mark> (see storage.fts.marked_html); None without a search or a match to show
+    snippet_html: str | None = None
 
 
 def snippet(title: str | None, text: str | None, limit: int = SNIPPET_CHARS) -> str | None:
@@ -105,20 +113,54 @@ def _filtered(stmt: Select[Any], f: AlertFilters, dialect: str) -> Select[Any]:
             )
         )
     if f.q and f.q.strip():
-        term = f.q.strip()
+        query = fts.parse_query(f.q)
+        if not query:  # nothing searchable (only punctuation): nothing matches
+            return stmt.where(false())
         stmt = stmt.where(
-            or_(
-                Alert.reason.icontains(term, autoescape=True),
-                exists().where(
-                    Item.id == Alert.item_id,
-                    or_(
-                        Item.title.icontains(term, autoescape=True),
-                        Item.text.icontains(term, autoescape=True),
-                    ),
-                ),
-            )
+            or_(Alert.item_id.in_(fts.item_ids(query, dialect)), Alert.id.in_(fts.reason_ids(query, dialect)))
         )
     return stmt
+
+
+def text_query(f: AlertFilters) -> fts.TextQuery | None:
+    """The parsed ``q`` of the filters, or None when there is no text search."""
+    return fts.parse_query(f.q) if f.q and f.q.strip() else None
+
+
+def _ranked_ids(
+    session: Session, f: AlertFilters, query: fts.TextQuery, *, limit: int, offset: int
+) -> list[int]:
+    """One page of the matching alerts' ids: alerts whose item matches first, by relevance, then those
+    that match only by their reason (by relevance too), newest first among equals. Merged from the top
+    ``offset + limit`` of each (bm25 scores of two FTS tables are not comparable, so they are tiers)."""
+    dialect = _dialect(session)
+    rest = replace(f, q=None)
+    wanted = offset + limit
+    best: dict[int, tuple[int, float, float, int]] = {}
+    by_item = fts.join_items(select(Alert.id, Alert.created_at), query, dialect, Alert.item_id)
+    by_reason = fts.join_reasons(select(Alert.id, Alert.created_at), query, dialect)
+    for tier, (stmt, rank) in enumerate((by_item, by_reason)):
+        stmt = _filtered(stmt.add_columns(rank), rest, dialect)
+        stmt = stmt.order_by(rank, Alert.created_at.desc(), Alert.id.desc()).limit(wanted)
+        for alert_id, created_at, score in session.execute(stmt):
+            key = (tier, float(score), -created_at.timestamp(), -alert_id)
+            best[alert_id] = min(best.get(alert_id, key), key)
+    ordered = sorted(best, key=best.__getitem__)
+    return ordered[offset:wanted]
+
+
+def with_snippets(session: Session, rows: list[AlertRow], query: fts.TextQuery | None) -> list[AlertRow]:
+    """``rows`` with ``snippet_html`` set: the item's matching passage, else the reason's."""
+    if not query or not rows:
+        return rows
+    by_item = fts.item_snippets(session, query, [r.item_id for r in rows if r.item_id is not None])
+    need_reason = [r.id for r in rows if r.item_id not in by_item]
+    by_reason = fts.reason_snippets(session, query, need_reason)
+    out = []
+    for r in rows:
+        marked = by_item.get(r.item_id) if r.item_id is not None else None
+        out.append(replace(r, snippet_html=fts.marked_html(marked or by_reason.get(r.id))))
+    return out
 
 
 def _base(columns: list[Any], f: AlertFilters | None = None) -> Select[Any]:
@@ -158,11 +200,25 @@ def severity_counts(session: Session, filters: AlertFilters) -> dict[str, int]:
 def search_page(
     session: Session, filters: AlertFilters, *, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[AlertRow]]:
-    """(number of matching alerts, one page of them), most severe first, then newest.
+    """(number of matching alerts, one page of them), most severe first, then newest; with a text
+    search (``q``), best match first (then newest), each row with its highlighted ``snippet_html``, or
+    newest first when more than ``fts.RANK_LIMIT`` alerts match (see :func:`storage.fts.rankable`).
 
-    Reads one severity at a time (``ix_alerts_severity_created_at`` serves each in order), so a page
-    near the top costs a few index steps instead of sorting every matching alert.
+    Without ``q``, reads one severity at a time (``ix_alerts_severity_created_at`` serves each in
+    order), so a page near the top costs a few index steps instead of sorting every matching alert.
     """
+    query = text_query(filters)
+    if query is not None:
+        if not query:  # a search with nothing searchable in it
+            return 0, []
+        total = count_alerts(session, filters)
+        if fts.rankable(total):
+            ids = _ranked_ids(session, filters, query, limit=limit, offset=offset)
+        else:  # too many matches to rank quickly: newest first (the page says so)
+            stmt = _filtered(_base([Alert.id], filters), filters, _dialect(session))
+            stmt = stmt.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit).offset(offset)
+            ids = list(session.scalars(stmt))
+        return total, with_snippets(session, _rows_for(session, ids), query)
     counts = severity_counts(session, filters)
     total = sum(counts.values())
     ids: list[int] = []
@@ -188,7 +244,8 @@ def search_page(
 def search_alerts(
     session: Session, filters: AlertFilters, *, limit: int = 100, offset: int = 0
 ) -> list[AlertRow]:
-    """Matching alerts, most severe first, then newest."""
+    """Matching alerts, most severe first, then newest (best match first with ``q``); the clean entry
+    point for callers that only need the rows (saved searches)."""
     return search_page(session, filters, limit=limit, offset=offset)[1]
 
 

@@ -10,7 +10,6 @@ id. A delivery whose escalation is no longer open (acknowledged or closed in the
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,9 +19,9 @@ from sqlalchemy.orm import Session
 from storage.columns import as_utc
 from storage.escalations import OPEN
 from storage.models import Escalation, Item, NotificationDelivery, Organisation
+from storage.outbox import claim_rows
 
 SNIPPET_CHARS = 280
-_MAX_CLAIM_ROUNDS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,61 +101,30 @@ def claim_batch(
         .where(*_base(channel), not_open.exists())
         .values(status="dropped", last_error="escalation no longer open")
     )
-    for _ in range(_MAX_CLAIM_ROUNDS):
-        retry_id = session.execute(
-            select(NotificationDelivery.batch_id)
-            .where(*_base(channel), NotificationDelivery.batch_id.is_not(None))
-            .order_by(NotificationDelivery.id)
-            .limit(1)
-        ).scalar_one_or_none()
-        rows = _candidates(session, channel, limit, retry_id)
-        if not rows:
-            return []
-        if retry_id is not None and max_attempts is not None:
-            spent = [r[0] for r in rows if r[1] >= max_attempts]
-            if spent:
-                reason = f"gave up after {max_attempts} attempts (interrupted during send)"
-                session.execute(
-                    update(NotificationDelivery)
-                    .where(NotificationDelivery.id.in_(spent))
-                    .values(status="failed", last_error=reason)
-                )
-                rows = [r for r in rows if r[1] < max_attempts]
-        if not rows:
-            continue
-        claim_id = retry_id or uuid.uuid4().hex
-        stmt = (
-            update(NotificationDelivery)
-            .where(
-                NotificationDelivery.id.in_([r[0] for r in rows]),
-                NotificationDelivery.status == "pending",
-                NotificationDelivery.batch_id == retry_id
-                if retry_id is not None
-                else NotificationDelivery.batch_id.is_(None),
-            )
-            .values(batch_id=claim_id, attempts=NotificationDelivery.attempts + 1)
-            .returning(NotificationDelivery.id)
+    claim = claim_rows(
+        session,
+        _base(channel),
+        lambda retry_id: _candidates(session, channel, limit, retry_id),
+        max_attempts=max_attempts,
+    )
+    if claim is None:
+        return []
+    claim_id, rows = claim
+    return [
+        PendingEscalation(
+            delivery_id=d_id,
+            batch_id=claim_id,
+            attempts=attempts + 1,
+            escalation_id=e.id,
+            to_organisation=org,
+            from_user=e.user_name,
+            from_organisation=e.organisation,
+            note=e.note,
+            created_at=as_utc(e.created_at),
+            item_id=e.item_id,
+            item_title=title,
+            item_url=url,
+            item_snippet=_snippet(text),
         )
-        claimed = set(session.execute(stmt).scalars())
-        session.flush()
-        if claimed:
-            return [
-                PendingEscalation(
-                    delivery_id=d_id,
-                    batch_id=claim_id,
-                    attempts=attempts + 1,
-                    escalation_id=e.id,
-                    to_organisation=org,
-                    from_user=e.user_name,
-                    from_organisation=e.organisation,
-                    note=e.note,
-                    created_at=as_utc(e.created_at),
-                    item_id=e.item_id,
-                    item_title=title,
-                    item_url=url,
-                    item_snippet=_snippet(text),
-                )
-                for d_id, attempts, e, org, title, url, text in rows
-                if d_id in claimed
-            ]
-    return []
+        for d_id, attempts, e, org, title, url, text in rows
+    ]

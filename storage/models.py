@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -432,17 +433,24 @@ class Escalation(Base):
 
 # The analyst views read alerts one severity at a time, newest first (storage.alert_search.search_page).
 Index("ix_alerts_severity_created_at", Alert.severity, Alert.created_at)
+# ... and so does the JSON API's keyset list, also within one signal or district (migration 0010).
+Index("ix_alerts_signal_severity_created_at", Alert.signal, Alert.severity, Alert.created_at)
+Index("ix_alerts_district_severity_created_at", Alert.district, Alert.severity, Alert.created_at)
 
 
 class NotificationDelivery(Base):
-    """The outbox of notifications: one row per (alert, channel) or (escalation, channel), delivered
-    at least once (a batch interrupted between sending and marking is resent under the same batch id)."""
+    """The outbox of notifications: one row per (alert, channel), (escalation, channel) or (saved search
+    notice, channel), delivered at least once (a batch interrupted between sending and marking is resent
+    under the same batch id)."""
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
         UniqueConstraint("escalation_id", "channel"),
-        CheckConstraint("alert_id IS NOT NULL OR escalation_id IS NOT NULL", name="target"),
+        UniqueConstraint("notice_id", "channel"),
+        CheckConstraint(
+            "alert_id IS NOT NULL OR escalation_id IS NOT NULL OR notice_id IS NOT NULL", name="target"
+        ),
         CheckConstraint(_one_of("status", DELIVERY_STATUSES), name="status"),
         Index("ix_notification_deliveries_channel_status", "channel", "status"),
     )
@@ -450,6 +458,8 @@ class NotificationDelivery(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    # a saved search's notice (migration 0009, storage.saved_searches)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("saved_search_notices.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String)
     status: Mapped[str] = mapped_column(String, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -480,3 +490,64 @@ class Backfill(Base):
     done: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- saved searches that alert (migration 0009, storage.saved_searches) ----------------------------
+
+
+class SavedSearch(Base):
+    """A user's named filter of the alerts view or the item search (``view``; ``filters``: the URL's filter
+    parameters). ``watermark``: the next scan reads alerts (items, for ``search``) above this id;
+    ``high_water``: the highest id the last scan saw (the next scan starts there, so a row committed
+    late, below it, is still read once more)."""
+
+    __tablename__ = "saved_searches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String)
+    view: Mapped[str] = mapped_column(String, default="alerts", server_default="alerts")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    notify: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    watermark: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    high_water: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[datetime | None]
+
+
+class SavedSearchNotice(Base):
+    """One notification of a saved search: the matches one run found (sent to the owner's organisation)."""
+
+    __tablename__ = "saved_search_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saved_search_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_searches.id", ondelete="CASCADE"), index=True
+    )
+    organisation: Mapped[str] = mapped_column(String)
+    match_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedSearchMatch(Base):
+    """An alert (or, for a search saved from the item search page, an item) a saved search matched,
+    recorded once per search (the unique constraints); ``seen_at``: when its owner opened the search."""
+
+    __tablename__ = "saved_search_matches"
+    __table_args__ = (
+        UniqueConstraint("saved_search_id", "alert_id"),
+        UniqueConstraint("saved_search_id", "item_id"),
+        CheckConstraint("alert_id IS NOT NULL OR item_id IS NOT NULL", name="target"),
+        Index("ix_saved_search_matches_saved_search_id_seen_at", "saved_search_id", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saved_search_id: Mapped[int] = mapped_column(ForeignKey("saved_searches.id", ondelete="CASCADE"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("saved_search_notices.id", ondelete="SET NULL"), index=True
+    )
+    matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime | None]

@@ -1,9 +1,12 @@
-"""Test-wide settings: offline (no hub downloads, no telemetry), quiet Prefect, no user config; the
-database fixtures shared by the storage, flow and web tests; and the Prefect test harness.
+"""Test-wide settings: offline (no hub downloads, no telemetry), quiet Prefect, no user config, crash
+points armable (``PANTAU_TESTING=1``); the database fixtures shared by the storage, flow and web tests;
+and the Prefect test harness.
 
 PostgreSQL: one fresh database ``pantau_test_<random>`` per test session (dropped at the end) and one
 fresh schema per test inside it. Set ``PANTAU_TEST_POSTGRES_URL`` to use another server; the
-PostgreSQL variants are skipped (with the reason) only when the server cannot be reached.
+PostgreSQL variants are skipped (with the reason) only when the server cannot be reached or the
+``postgres`` extra (psycopg) is not installed. Tests of the other optional extras (scale, embeddings,
+transformers, playwright, schemathesis) skip with the reason through ``pytest.importorskip``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PANTAU_CONFIG", None)
 os.environ.pop("PANTAU_DATABASE_URL", None)
+# Arms flows/failpoints.py for the crash-safety tests (inherited by the processes they start);
+# without it PANTAU_FAILPOINTS / PANTAU_FAILPOINTS_FILE are ignored.
+os.environ["PANTAU_TESTING"] = "1"
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -32,6 +38,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[URL]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    pytest.importorskip("psycopg", reason="the 'postgres' extra (psycopg) is not installed")
     server = make_url(os.environ.get("PANTAU_TEST_POSTGRES_URL", DEFAULT_PG_URL))
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:

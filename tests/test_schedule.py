@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pantau.domain.config import PantauConfig
 from pantau.domain.durations import format_duration, parse_duration
-from pantau.domain.schedule import interval_at, next_run_at, stage_boundaries
+from pantau.domain.schedule import interval_at, next_run_at, stage_boundaries, stage_schedules
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -93,7 +93,7 @@ def test_without_a_calendar_the_default_interval_applies():
 
 
 def test_stage_intervals_must_name_known_stages():
-    with pytest.raises(ValidationError, match="schedule.stage_intervals names unknown stage 'kampanye'"):
+    with pytest.raises(ValidationError, match="schedule.stage_intervals.kampanye: 'kampanye' is not one of"):
         _config(stage_intervals={"kampanye": "1h"})
 
 
@@ -127,3 +127,64 @@ def test_durations_round_trip_through_the_config():
     assert dumped["stage_intervals"]["quiet_period"] == "10m" and dumped["default_interval"] == "2h"
     assert format_duration(timedelta(seconds=5405)) == "1h30m5s"
     assert PantauConfig.model_validate({**_config().model_dump(mode="json")}) == _config()
+
+
+def _occurrences(schedules, tz: str, start: datetime, end: datetime) -> list[datetime]:
+    """Every instant the RRULEs give between ``start`` and ``end``, read the way Prefect reads them
+    (prefect.client.schemas.schedules.RRuleSchedule: rule times are local times of ``tz``)."""
+    from prefect.client.schemas.schedules import RRuleSchedule
+
+    instants = set()
+    for s in schedules:
+        rule = RRuleSchedule(rrule=s.rrule, timezone=tz).to_rrule()
+        instants.update(t.astimezone(UTC) for t in rule.between(start, end, inc=True))
+    return sorted(instants)
+
+
+def test_stage_schedules_give_the_instants_of_the_service_loop():
+    """The Prefect schedules and `next_run_at` (the simulated-clock loop) run at the same instants,
+    through every stage change of the calendar, gap included (voting day -> disputes)."""
+    config = _config()
+    now = datetime(2024, 9, 1, tzinfo=UTC)
+    schedules = stage_schedules(config, now)
+    assert [s.stage for s in schedules] == [
+        "pre_election",
+        "campaign",
+        "quiet_period",
+        "voting_day",
+        "disputes",
+        "post_election",
+    ]
+    start = schedules[0].start.astimezone(UTC)
+    end = datetime(2025, 4, 5, tzinfo=UTC)
+    expected = [start]
+    while True:
+        due = next_run_at(config, expected[-1], expected[-1])
+        if due > end:
+            break
+        expected.append(due)
+    assert _occurrences(schedules, config.timezone, start, end) == expected
+
+
+def test_stage_schedules_are_bounded_by_the_stage_dates_in_local_time():
+    config = _config()
+    by_stage = {s.stage: s for s in stage_schedules(config, datetime(2024, 9, 1, tzinfo=UTC))}
+    assert by_stage["quiet_period"].rrule == (
+        "DTSTART:20241124T000000\nRRULE:FREQ=MINUTELY;INTERVAL=10;UNTIL=20241126T235959"
+    )
+    # the gap after voting day belongs to voting day, as stage_at says
+    assert by_stage["voting_day"].until == datetime(2024, 12, 16, 23, 59, 59, tzinfo=WIB)
+    assert "UNTIL" not in by_stage["post_election"].rrule
+    # pre-election runs land on whole intervals before the campaign's first midnight, from now on
+    pre = by_stage["pre_election"]
+    assert pre.start <= datetime(2024, 9, 1, tzinfo=UTC) < pre.start + pre.interval
+    assert (by_stage["campaign"].start - pre.start) % pre.interval == timedelta(0)
+
+
+def test_past_pre_election_is_left_out_and_no_calendar_gives_one_schedule():
+    stages = [s.stage for s in stage_schedules(_config(), datetime(2024, 10, 1, tzinfo=UTC))]
+    assert stages[0] == "campaign"
+    bare = PantauConfig.model_validate({"schedule": {"default_interval": "90s"}})
+    [only] = stage_schedules(bare, datetime(2024, 10, 1, 5, tzinfo=UTC))
+    assert only.stage == "default" and only.until is None
+    assert only.rrule == "DTSTART:20241001T000000\nRRULE:FREQ=SECONDLY;INTERVAL=90"

@@ -72,16 +72,30 @@ def test_relative_source_locations_resolve_against_the_config_folder(tmp_path):
     assert s.sources[1].location == "https://example.org/rss"
 
 
+def test_a_relative_map_geojson_resolves_against_the_config_folder(tmp_path, monkeypatch):
+    cfg = tmp_path / "conf" / "p.yaml"
+    cfg.parent.mkdir()
+    cfg.write_text("map:\n  geojson: peta/kecamatan.geojson\n")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    s = load_settings(cfg)
+    expected = str(tmp_path / "conf" / "peta" / "kecamatan.geojson")
+    assert s.map.geojson == expected and s.region_config.map.geojson == expected
+
+
 @pytest.mark.parametrize(
     "body, field, words",
     [
-        ("sources:\n  - {name: a, kind: rss}\n", "sources.0.location", "Field required"),
+        ("sources:\n  - {name: a, kind: rss}\n", "sources[0].location", "Field required"),
         ("batch_size: lots\n", "batch_size", "valid integer"),
-        ("stages:\n  - {name: a, start: 2024-02-01, end: 2024-01-01}\n", "stages.0", "before start"),
-        ("alerts:\n  thresholds: {rumour: 0.5}\n", "alerts.thresholds", "unknown signal 'rumour'"),
+        ("stages:\n  - {name: a, start: 2024-02-01, end: 2024-01-01}\n", "stages[0]", "before start"),
+        ("alerts:\n  thresholds: {rumour: 0.5}\n", "alerts.thresholds.rumour", "'rumour' is not one of hoax"),
         ("timezone: Mars/Olympus\n", "timezone", "unknown time zone"),
-        ("sources:\n  - {name: a, kind: rss, location: x, actor: nobody}\n", "(top level)", "unknown actor"),
-        ("candidates:\n  - {id: c1, name: Someone}\n", "candidates.0", "needs a 'reference'"),
+        (
+            "sources:\n  - {name: a, kind: rss, location: x, actor: nobody}\n",
+            "sources[0].actor",
+            "'nobody' is not one of (no actors declared)",
+        ),
+        ("candidates:\n  - {id: c1, name: Someone}\n", "candidates[0]", "needs a 'reference'"),
         ("colour: blue\n", "colour", "Extra inputs are not permitted"),
     ],
 )

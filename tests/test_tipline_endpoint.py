@@ -214,13 +214,13 @@ def test_the_key_file_lies_next_to_a_sqlite_database(tmp_path):
 
 def test_pantau_tipline_generates_the_key_and_warns_on_stderr(tmp_path, monkeypatch):
     """The command itself, up to serving: the key file is made before uvicorn would start."""
-    import uvicorn
     from typer.testing import CliRunner
 
     from pantau.cli.main import app
+    from pantau.web import serving
 
     served = {}
-    monkeypatch.setattr(uvicorn, "run", lambda asgi, **kw: served.update(app=asgi))
+    monkeypatch.setattr(serving, "run_server", lambda asgi, **kw: served.update(app=asgi))
     monkeypatch.delenv(AUTHOR_KEY_ENV, raising=False)
     monkeypatch.setenv("PANTAU_TIPLINE_TOKENS", "nu:" + "s" * 20)
     db = tmp_path / "pantau.db"

@@ -16,7 +16,9 @@ token (or a configured but missing webhook secret) are skipped with a counted re
 
 Escalations: each dispatch also queues the open escalations younger than ``max_age`` for the channels
 that carry their receiving organisation (a channel's ``organisations``; none given: every channel), and
-sends them first, in their own messages, under the same rate limit and guarantee.
+sends them first, in their own messages, under the same rate limit and guarantee. Saved search notices
+(queued by the monitoring run's saved search step for the channels of the owner's organisation) go out
+after the alerts, in their own messages, likewise.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from flows.notify.telegram import TelegramChannel
 from flows.notify.webhook import WebhookChannel
 from pantau.domain.config import NotificationsConfig, PantauConfig
 from pantau.domain.errors import ConfigError
-from storage import escalation_outbox
+from storage import escalation_outbox, saved_search_outbox
 from storage.db import make_engine, session_factory
 from storage.escalations import enqueue_open as enqueue_escalations
 from storage.notifications import (
@@ -69,6 +71,7 @@ class Channel(Protocol):
 
     def send(self, batch: list[PendingNotification], batch_id: str, sent_at: datetime) -> None: ...
     def send_escalations(self, batch: list[Any], batch_id: str, sent_at: datetime) -> None: ...
+    def send_saved_searches(self, batch: list[Any], batch_id: str, sent_at: datetime) -> None: ...
 
 
 def _settings(config: Any) -> tuple[NotificationsConfig, str]:
@@ -167,6 +170,7 @@ def dispatch(
         "queued": 0,
         "escalations_queued": 0,
         "escalations": 0,
+        "saved_searches": 0,
         "messages": 0,
         "sent": 0,
         "retry_later": 0,
@@ -253,7 +257,15 @@ def _wait_for_window(make_session, names: list[str], window: timedelta, at: date
 def _deliver(
     channel: Channel, make_session, settings: NotificationsConfig, clock: Clock, wall, counts: dict[str, Any]
 ) -> dict[str, int]:
-    per = {"messages": 0, "sent": 0, "escalations": 0, "retry_later": 0, "failed": 0, "rejected": 0}
+    per = {
+        "messages": 0,
+        "sent": 0,
+        "escalations": 0,
+        "saved_searches": 0,
+        "retry_later": 0,
+        "failed": 0,
+        "rejected": 0,
+    }
     budget = settings.max_wait.total_seconds()
     with make_session() as session:
         used = batches_sent_since(session, channel.name, wall() - timedelta(minutes=1))
@@ -266,6 +278,12 @@ def _deliver(
             "escalations",
         ),
         (has_pending, claim_batch, channel.send, None),
+        (
+            saved_search_outbox.has_pending,
+            saved_search_outbox.claim_batch,
+            channel.send_saved_searches,
+            "saved_searches",
+        ),
     ]
     try:
         for outbox in outboxes:

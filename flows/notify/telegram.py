@@ -17,11 +17,12 @@ from typing import Any
 
 import httpx
 
-from flows.notify import escalation_digest
+from flows.notify import escalation_digest, saved_search_digest
 from flows.notify.digest import telegram_message
 from flows.notify.errors import ChannelRejectedError, RateLimitedError, RetryableSendError
 from storage.escalation_outbox import PendingEscalation
 from storage.notifications import PendingNotification
+from storage.saved_search_outbox import PendingSavedSearch
 
 _BOT_PATH = re.compile(r"/bot[^/\s]+/")
 
@@ -80,6 +81,12 @@ class TelegramChannel:
     def send_escalations(self, batch: Sequence[PendingEscalation], batch_id: str, sent_at: datetime) -> None:
         """Send a batch of escalations as one message (same errors as :meth:`send`)."""
         self._post_text(escalation_digest.telegram_message(batch, batch_id, timezone=self._timezone))
+
+    def send_saved_searches(
+        self, batch: Sequence[PendingSavedSearch], batch_id: str, sent_at: datetime
+    ) -> None:
+        """Send a batch of saved search notices as one message (same errors as :meth:`send`)."""
+        self._post_text(saved_search_digest.telegram_message(batch, batch_id, timezone=self._timezone))
 
     def _post_text(self, text: str) -> None:
         body = {"chat_id": self.chat_id, "text": text, "parse_mode": "HTML", "disable_web_page_preview": True}

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 
-from flows.notify import escalation_digest
+from flows.notify import escalation_digest, saved_search_digest
 from flows.notify.digest import webhook_payload
 from flows.notify.errors import ChannelRejectedError, RateLimitedError, RetryableSendError
 from pantau.domain.config import webhook_channel_key
 from storage.escalation_outbox import PendingEscalation
 from storage.notifications import PendingNotification
+from storage.saved_search_outbox import PendingSavedSearch
 
 BATCH_HEADER = "X-Pantau-Batch"
 SIGNATURE_HEADER = "X-Pantau-Signature"
@@ -67,6 +68,12 @@ class WebhookChannel:
     def send_escalations(self, batch: Sequence[PendingEscalation], batch_id: str, sent_at: datetime) -> None:
         """POST a batch of escalations (``escalations`` in the body; headers and errors as :meth:`send`)."""
         self._post(escalation_digest.webhook_payload(batch, batch_id, sent_at), batch_id)
+
+    def send_saved_searches(
+        self, batch: Sequence[PendingSavedSearch], batch_id: str, sent_at: datetime
+    ) -> None:
+        """POST a batch of saved search notices (``saved_searches`` in the body; as :meth:`send`)."""
+        self._post(saved_search_digest.webhook_payload(batch, batch_id, sent_at), batch_id)
 
     def _post(self, payload: dict[str, Any], batch_id: str) -> None:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

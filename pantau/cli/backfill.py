@@ -79,7 +79,7 @@ def backfill(
         "--alerts/--no-alerts",
         help="Also tag items, raise alerts and match claims (default: scores only).",
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show Prefect's logs (INFO)."),
 ) -> None:
     """Score the items of a past period with a new model version; rerun to resume. Old scores stay."""
     from pantau.settings import load_settings
@@ -93,7 +93,7 @@ def backfill(
         raise ConfigError(
             f"--since ({start.isoformat()}) must be before --until ({end.isoformat()})", field="--since"
         )
-    prepare_prefect_env(verbose)
+    prepare_prefect_env(verbose, hide_run_logs=True)  # a failure is raised and reported below
     from flows.backfill import backfill as backfill_flow
     from flows.resources import classifier_for
     from flows.runners import runner_label, task_runner_for

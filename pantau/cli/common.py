@@ -23,6 +23,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 err_console = Console(stderr=True, highlight=False)
 
+# Exit statuses (README, "Exit codes"): 0 ok; 1 the command ran but something failed (for `pantau run`:
+# a source or a step of the run); 2 bad usage, config or input; 130 interrupted.
+EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_UNUSABLE = 2
 
@@ -61,12 +64,37 @@ def region_of(config: Path | None) -> PantauConfig:
     return load_settings(config or bundled_examples_dir() / DEFAULT_CONFIG_NAME).region_config
 
 
-def prepare_prefect_env(verbose: bool = False) -> None:
-    """Offline-friendly Prefect settings, unless the user set them: no telemetry, quiet console."""
+# Prefect's loggers of flow runs and task runs: their "Task run ... failed" / "Finished in state"
+# lines repeat what the command reports itself (e.g. the failed sources in the summary table).
+PREFECT_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def prefect_logger_level_env(logger: str) -> str:
+    """The environment variable that sets ``logger``'s level in Prefect's logging config."""
+    return "PREFECT_LOGGING_LOGGERS_" + logger.upper().replace(".", "_") + "_LEVEL"
+
+
+def prepare_prefect_env(verbose: bool = False, *, quiet: bool = False, hide_run_logs: bool = False) -> None:
+    """Offline-friendly Prefect settings, unless the user set them: no telemetry, quiet console.
+
+    Must run before Prefect is first imported (Prefect reads these when it is imported; subprocesses
+    such as Dask workers inherit them). ``verbose``: Prefect's logs at INFO. Otherwise WARNING (``quiet``:
+    ERROR), and with ``hide_run_logs`` (``pantau run``, ``pantau backfill``) the flow-run and task-run
+    loggers stay silent (CRITICAL; the command reports failures itself) unless ``PREFECT_LOGGING_LEVEL``
+    was set by the user. Those loggers also feed the Prefect API's run logs, hence opt-in."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    if verbose:
+        if os.environ.get("PREFECT_LOGGING_LEVEL", "").upper() != "DEBUG":
+            os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+        for logger in PREFECT_RUN_LOGGERS:
+            os.environ[prefect_logger_level_env(logger)] = "NOTSET"  # follow "prefect", as Prefect's default
+    elif "PREFECT_LOGGING_LEVEL" not in os.environ:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "ERROR" if quiet else "WARNING"
+        if hide_run_logs:
+            for logger in PREFECT_RUN_LOGGERS:
+                os.environ.setdefault(prefect_logger_level_env(logger), "CRITICAL")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
     # Prefect's temporary local server can take more than its default 20 s to start on a busy
     # 2-core machine; waiting longer beats failing the run.

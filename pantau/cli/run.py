@@ -1,4 +1,10 @@
-"""``pantau run``: one monitoring cycle with a progress display and a summary that says what next."""
+"""``pantau run``: one monitoring cycle with a progress display and a summary that says what next.
+
+Exit status: 0 every source and step ok; 1 the run completed but a source failed (or a later step:
+reviewers' links, claim matching, alert rules); 2 bad usage or config. ``--quiet`` prints only the
+errors (stderr) and the one-line run summary; ``--verbose`` adds Prefect's own logs at INFO, which
+are otherwise kept off the console (failures are in the summary).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,16 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from pantau.cli.common import handle_errors, prepare_prefect_env, progress_bars
+from pantau.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    err_console,
+    fail,
+    handle_errors,
+    prepare_prefect_env,
+    progress_bars,
+)
 
 console = Console(highlight=False)
 
@@ -44,18 +59,40 @@ def run(
     runner: str = typer.Option(
         "threads", "--runner", help="threads (default), dask (a local cluster) or tcp://HOST:PORT."
     ),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's logs."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show Prefect's logs (INFO)."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only errors and the one-line run summary."
+    ),
 ) -> None:
-    """Run one monitoring cycle: collect, store, classify, tag and alert."""
+    """Run one monitoring cycle: collect, store, classify, tag and alert.
+
+    Exits 0 when every source was collected, 1 when the run completed but a source (or a later step)
+    failed, 2 on a usage or config error.
+    """
     from pantau.settings import load_settings
 
+    if quiet and verbose:
+        fail("--quiet and --verbose exclude each other", EXIT_UNUSABLE)
     overrides = {"database_url": db} if db else {}
     settings = load_settings(config, **overrides)
-    prepare_prefect_env(verbose)
+    prepare_prefect_env(verbose, quiet=quiet, hide_run_logs=True)
     from flows.monitor import monitor
     from flows.runners import runner_label, task_runner_for
 
     task_runner = task_runner_for(runner)
+    flow = monitor.with_options(task_runner=task_runner)
+    params = {
+        "database_url": settings.database_url,
+        "config": settings.region_config.model_dump(mode="json"),
+        "model_dir": str(settings.model_dir) if settings.model_dir else None,
+        "batch_size": settings.batch_size,
+    }
+    if quiet:
+        counts = flow(**params)
+        for problem in run_problems(counts):
+            err_console.print(f"pantau: error: {problem}", markup=False, soft_wrap=True)
+        console.print(summary_line(counts), markup=False, soft_wrap=True)
+        raise typer.Exit(exit_status(counts))
 
     enabled = sum(1 for s in settings.sources if s.enabled)
     off = len(settings.sources) - enabled
@@ -69,13 +106,44 @@ def run(
         + ("" if runner == "threads" else f"; runner: {runner_label(task_runner)}")
     )
     with progress_bars(console, _ProgressReporter):
-        counts = monitor.with_options(task_runner=task_runner)(
-            database_url=settings.database_url,
-            config=settings.region_config.model_dump(mode="json"),
-            model_dir=str(settings.model_dir) if settings.model_dir else None,
-            batch_size=settings.batch_size,
-        )
+        counts = flow(**params)
     print_summary(counts, settings.database_url, db_given=db is not None, config=config)
+    raise typer.Exit(exit_status(counts))
+
+
+def failed_sources(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-source counts of the sources that ended with an error in this run."""
+    return [s for s in counts.get("per_source", []) if s.get("error")]
+
+
+def run_problems(counts: dict[str, Any]) -> list[str]:
+    """One line per failure of a completed run: each failed source, then each failed later step."""
+    problems = [f"source {s['source']} failed: {s['error']}" for s in failed_sources(counts)]
+    steps = (
+        ("reviewers' counter-narrative links", (counts.get("url_answers") or {}).get("url_answers_error")),
+        ("claim matching", (counts.get("matching") or {}).get("error")),
+        ("claim folding / spike detection", counts.get("alert_rules_error")),
+        ("saved searches", (counts.get("saved_searches") or {}).get("error")),
+    )
+    problems += [f"{step} failed: {error}" for step, error in steps if error]
+    return problems
+
+
+def exit_status(counts: dict[str, Any]) -> int:
+    """0 when the run had no failure, 1 when a source or a step failed (the rest still ran)."""
+    return EXIT_FAILURE if run_problems(counts) else EXIT_OK
+
+
+def summary_line(counts: dict[str, Any]) -> str:
+    """The run's totals in one line (``--quiet`` prints only this, and the errors)."""
+    reasons = ", ".join(f"{k}: {v}" for k, v in counts.get("skipped_reasons", {}).items()) or "none"
+    failed = failed_sources(counts)
+    sources = f" {len(failed)} of {len(counts.get('per_source', []))} sources failed." if failed else ""
+    return (
+        f"Run {counts.get('run_id')}: fetched {counts['fetched']}, new {counts['new']}, "
+        f"duplicate {counts['duplicate']}, skipped {counts['skipped']} ({reasons}); "
+        f"scored {counts['scored']}, flagged {counts['flagged']}, new alerts {counts['alerts']}.{sources}"
+    )
 
 
 def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool, config: Path | None) -> None:
@@ -95,12 +163,7 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool, 
             escape(s["source"]), str(s["fetched"]), str(s["new"]), str(s["duplicate"]), skipped, status
         )
     console.print(table)
-    reasons = ", ".join(f"{k}: {v}" for k, v in counts.get("skipped_reasons", {}).items()) or "none"
-    console.print(
-        f"Run {counts.get('run_id')}: fetched {counts['fetched']}, new {counts['new']}, "
-        f"duplicate {counts['duplicate']}, skipped {counts['skipped']} ({reasons}); "
-        f"scored {counts['scored']}, flagged {counts['flagged']}, new alerts {counts['alerts']}."
-    )
+    console.print(escape(summary_line(counts)), soft_wrap=True)
     by_signal = counts.get("alerts_by_signal", {})
     if by_signal:
         console.print(
@@ -120,6 +183,14 @@ def print_summary(counts: dict[str, Any], database_url: str, *, db_given: bool, 
         console.print(
             f"Counter-narrative links from reviewers: {answers['url_answers_fetched']} of "
             f"{answers['url_answers_tried']} pages fetched and stored (the rest retried later)."
+        )
+    if answers.get("url_answers_error"):
+        console.print(
+            f"[red]Reviewers' counter-narrative links failed: {escape(answers['url_answers_error'])}[/red]"
+        )
+    if counts.get("alert_rules_error"):
+        console.print(
+            f"[red]Claim folding / spike detection failed: {escape(counts['alert_rules_error'])}[/red]"
         )
     _print_top_alerts(database_url)
     opts = (f" --config {config}" if config else "") + (f" --db {database_url}" if db_given else "")

@@ -48,7 +48,6 @@ def tipline(
     ),
 ) -> None:
     """Serve POST /tipline for forum members (tokens in PANTAU_TIPLINE_TOKENS='member:secret,...')."""
-    import uvicorn
 
     from pantau.settings import load_settings
     from pantau.web.tipline import create_app, parse_tokens
@@ -63,12 +62,12 @@ def tipline(
     Console(highlight=False).print(
         f"Tipline for {len(tokens)} member(s) on http://{host}:{port}/tipline -> {settings.database_url}"
     )
-    from pantau.web.serving import server_options
+    from pantau.web.serving import run_server
 
-    uvicorn.run(
+    stopped_by = run_server(
         create_app(engine, tokens, author_key=author_key),
         host=host,
         port=port,
-        log_level="warning",
-        **server_options(forwarded_allow_ips),
+        forwarded_allow_ips=forwarded_allow_ips,
     )
+    Console(highlight=False).print(f"Tipline stopped{f' by {stopped_by}' if stopped_by else ''}.")

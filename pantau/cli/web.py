@@ -35,14 +35,13 @@ def web(
     ),
 ) -> None:
     """Serve the web app for reviewers and analysts (session secret in PANTAU_WEB_SECRET)."""
-    import uvicorn
     from sqlalchemy.orm import Session
 
     from flows.resources import engine_for
     from pantau.settings import load_settings
     from pantau.web.app import create_app
     from pantau.web.auth import hash_password
-    from pantau.web.serving import server_options
+    from pantau.web.serving import run_server
     from storage import accounts
 
     secret = os.environ.get("PANTAU_WEB_SECRET", "")
@@ -64,4 +63,5 @@ def web(
                 console.print("Accounts exist already; no demo admin created.")
     app = create_app(engine, secret_key=secret, config=settings.region_config, https_only=https)
     console.print(f"Pantau web on http://{host}:{port}/ -> {settings.database_url}", markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", **server_options(forwarded_allow_ips))
+    stopped_by = run_server(app, host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
+    console.print(f"Pantau web stopped{f' by {stopped_by}' if stopped_by else ''}.")

@@ -5,11 +5,13 @@ Lower layers accept these typed objects as arguments; they never read settings t
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -17,6 +19,60 @@ from pantau.domain.durations import Duration, parse_duration
 from pantau.domain.signals import SIGNALS
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+# ISO 639-3 codes of the languages the classifiers tell apart (classifiers.language.LANGS), and "und"
+# (undetermined). A source's ``language`` must be one of them; leave it out when a source mixes them.
+LANGUAGES: tuple[str, ...] = ("ind", "mad", "jav", "eng", "und")
+_LANGUAGE_HINTS = {"id": "ind", "in": "ind", "bahasa": "ind", "jv": "jav", "en": "eng"}
+# The stage names that apply outside the calendar (see PantauConfig.stage_at).
+OUTSIDE_STAGES: tuple[str, ...] = ("pre_election", "post_election")
+
+
+def field_path(loc: Iterable[str | int]) -> str:
+    """A field's path as a user writes it: ``sources[2].kind``, ``alerts.thresholds.hoax``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def not_one_of(
+    value: object, choices: Iterable[str], *, none: str = "none", hints: Mapping[str, str] | None = None
+) -> str:
+    """``'rsss' is not one of rss, social_export (did you mean 'rss'?)``: the choices, and the closest
+    one when there is one (a near spelling, a choice the value starts with, or a listed hint)."""
+    options = list(choices)
+    text = str(value).strip().casefold()
+    folded = {o.casefold(): o for o in options}
+    close = difflib.get_close_matches(text, list(folded), n=1)
+    guess = folded[close[0]] if close else (hints or {}).get(text)
+    if guess is None:
+        prefixes = [o for o in options if len(o) >= 3 and text.startswith(o.casefold())]
+        guess = max(prefixes, key=len) if prefixes else None
+    listed = ", ".join(options) if options else f"({none})"
+    return f"{value!r} is not one of {listed}" + (f" (did you mean {guess!r}?)" if guess else "")
+
+
+class ChoiceError(ValueError):
+    """A value outside a fixed set of choices. ``where`` is its path below the object being validated
+    (``("sources", 2, "actor")``), so the settings loader can name the whole path; :attr:`problem` is
+    the message without it."""
+
+    def __init__(
+        self,
+        value: object,
+        choices: Iterable[str],
+        where: tuple[str | int, ...] = (),
+        *,
+        none: str = "none",
+        hints: Mapping[str, str] | None = None,
+    ):
+        self.value = value
+        self.choices = tuple(choices)
+        self.where = where
+        self.problem = not_one_of(value, self.choices, none=none, hints=hints)
+        super().__init__(f"{field_path(where)}: {self.problem}" if where else self.problem)
+
 
 ActorKind = Literal[
     "police",
@@ -45,7 +101,9 @@ class SourceConfig(_Strict):
     location: str = Field(description="URL or file path; relative paths resolve against the config file")
     actor: str | None = Field(default=None, description="id of the owning actor (see actors)")
     trust: float = Field(default=0.5, ge=0.0, le=1.0, description="0 unknown/low .. 1 verified outlet")
-    language: str | None = None
+    language: str | None = Field(
+        default=None, description="ISO 639-3 code: ind, mad, jav, eng or und; leave out when mixed"
+    )
     enabled: bool = True
     options: dict[str, Any] = Field(default_factory=dict, description="kind-specific options")
     silent_after_hours: float | None = Field(
@@ -57,6 +115,13 @@ class SourceConfig(_Strict):
     def _slug(cls, v: str) -> str:
         if not _SLUG.match(v):
             raise ValueError("must be a lower-case slug (a-z, 0-9, '-', '_', '.')")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str | None) -> str | None:
+        if v is not None and v not in LANGUAGES:
+            raise ChoiceError(v, LANGUAGES, hints=_LANGUAGE_HINTS)
         return v
 
 
@@ -184,8 +249,8 @@ class AlertConfig(_Strict):
     @field_validator("stage_thresholds")
     @classmethod
     def _known_stage_signals(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        for m in v.values():
-            _check_signal_map(m)
+        for stage, m in v.items():
+            _check_signal_map(m, (stage,))
         return v
 
 
@@ -201,10 +266,10 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _check_signal_map(m: dict[str, float]) -> None:
+def _check_signal_map(m: dict[str, float], where: tuple[str | int, ...] = ()) -> None:
     for k, t in m.items():
         if k not in SIGNALS:
-            raise ValueError(f"unknown signal {k!r}; known: {', '.join(SIGNALS)}")
+            raise ChoiceError(k, SIGNALS, (*where, k))
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"threshold for {k} must be within 0..1, got {t}")
 
@@ -346,6 +411,41 @@ class NotificationsConfig(_Strict):
         return [c.channel_key for c in channels if c is not None and c.routes(organisation)]
 
 
+def _fold(name: str) -> str:
+    """A place name compared case- and space-insensitively ('Karang  penang' == 'karang penang')."""
+    return " ".join(name.split()).casefold()
+
+
+class MapConfig(_Strict):
+    """The kecamatan map of the web app (``/map``, docs/web.md): district boundaries from a GeoJSON file
+    you supply, or, without one, a schematic tile map (one square per district at ``tiles``)."""
+
+    geojson: str | None = Field(
+        default=None,
+        description="GeoJSON FeatureCollection of the kecamatan polygons; a relative path resolves "
+        "against the config file",
+    )
+    name_property: str = Field(
+        default="name", min_length=1, description="feature property with the district name, e.g. NAMOBJ"
+    )
+    tiles: dict[str, tuple[int, int]] = Field(
+        default_factory=dict,
+        description="district -> [row, col] of its square on the tile map: schematic, not geographic",
+    )
+
+    @field_validator("tiles")
+    @classmethod
+    def _tile_positions(cls, v: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        seen: dict[tuple[int, int], str] = {}
+        for name, (row, col) in v.items():
+            if not (0 <= row < 40 and 0 <= col < 40):
+                raise ValueError(f"tile of {name!r}: row and col must be within 0..39")
+            if (row, col) in seen:
+                raise ValueError(f"{seen[(row, col)]!r} and {name!r} share the tile [{row}, {col}]")
+            seen[(row, col)] = name
+        return v
+
+
 class PantauConfig(_Strict):
     """Everything about the monitored region: sources, geography, actors, calendar, alert rules."""
 
@@ -368,6 +468,7 @@ class PantauConfig(_Strict):
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    map: MapConfig = Field(default_factory=MapConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -375,7 +476,9 @@ class PantauConfig(_Strict):
         try:
             ZoneInfo(v)
         except Exception as exc:  # ZoneInfoNotFoundError, ValueError
-            raise ValueError(f"unknown time zone {v!r}") from exc
+            close = difflib.get_close_matches(v, sorted(available_timezones()), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (an IANA name such as 'Asia/Jakarta')"
+            raise ValueError(f"unknown time zone {v!r}{hint}") from exc
         return v
 
     @model_validator(mode="after")
@@ -384,21 +487,31 @@ class PantauConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"duplicate source names: {', '.join(dupes)}")
-        actor_ids = {a.id for a in self.actors}
-        for s in self.sources:
+        actor_ids = [a.id for a in self.actors]
+        for i, s in enumerate(self.sources):
             if s.actor and s.actor not in actor_ids:
-                raise ValueError(f"source {s.name!r} names unknown actor {s.actor!r}")
+                raise ChoiceError(s.actor, actor_ids, ("sources", i, "actor"), none="no actors declared")
         stages = sorted(self.stages, key=lambda s: s.start)
         for a, b in zip(stages, stages[1:], strict=False):
             if b.start <= a.end:
                 raise ValueError(f"stages {a.name!r} and {b.name!r} overlap")
-        known = {s.name for s in self.stages} | {"pre_election", "post_election"}
-        for stage in self.alerts.stage_thresholds:
-            if self.stages and stage not in known:
-                raise ValueError(f"alerts.stage_thresholds names unknown stage {stage!r}")
-        for stage in self.schedule.stage_intervals:
-            if self.stages and stage not in known:
-                raise ValueError(f"schedule.stage_intervals names unknown stage {stage!r}")
+        # without a calendar no stage is ever current, so a stage-keyed setting could never apply
+        known = [s.name for s in stages] + list(OUTSIDE_STAGES) if stages else []
+        for where, names in (
+            (("alerts", "stage_thresholds"), self.alerts.stage_thresholds),
+            (("schedule", "stage_intervals"), self.schedule.stage_intervals),
+        ):
+            for stage in names:
+                if stage not in known:
+                    raise ChoiceError(stage, known, (*where, stage), none="no stages declared")
+        return self
+
+    @model_validator(mode="after")
+    def _map_tiles_name_districts(self) -> PantauConfig:
+        names = {_fold(n): d.name for d in self.districts for n in [d.name, *d.variants]}
+        for name in self.map.tiles:
+            if _fold(name) not in names:
+                raise ChoiceError(name, [d.name for d in self.districts], ("map", "tiles", name))
         return self
 
     def region_names(self) -> list[str]:

@@ -54,19 +54,79 @@ def content_hash(text: str, title: str | None = None) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
+# What canonical_url removes beyond courlan's tracker list (courlan.clean.TRACKERS_RE: utm_*, mc_*,
+# fbclid, gclid, ref, source, ... ), each because courlan keeps it:
+#: query keys that only select a view or tag a share: ``amp`` (kompas ``?amp=1``: the AMP view of the
+#: same article), ``mibextid`` (Facebook share links), ``igsh`` (Instagram share id; courlan knows
+#: only the older ``igshid``), ``si`` (YouTube and Spotify share id)
+_VIEW_OR_SHARE_KEYS = frozenset({"amp", "mibextid", "igsh", "si"})
+#: leading host labels that name a view of the same site (``m.detik.com``, ``amp.kompas.com``): folded
+#: to the bare host, so mobile, AMP and www copies of one article share a URL. courlan folds none.
+_VIEW_HOST_LABELS = ("www.", "m.", "mobile.", "amp.")
+_PERCENT_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+#: what stays unescaped in a path: RFC 3986 pchar and "/", and "%" (escapes are kept, upper-cased)
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
+
+
 def canonical_url(url: str | None) -> str | None:
-    """A URL without fragment, tracking parameters and trailing slash, scheme/host lower-cased."""
+    """The form of an http(s) URL that identifies its page, for de-duplication; never raises.
+
+    courlan's ``normalize_url`` lower-cases scheme and host, drops default ports and tracking
+    parameters (``utm_*``, ``mc_cid``/``mc_eid``, ``fbclid``, ``gclid``, ``ref``, ...) and sorts the
+    query (blank parameters dropped). On top of that: no fragment; ``amp``, ``mibextid``, ``igsh`` and
+    ``si`` parameters and a final ``/amp`` path segment removed; ``www.``, ``m.``, ``mobile.`` and
+    ``amp.`` host prefixes folded; an IDN host in punycode (courlan decodes it to Unicode; ASCII gives
+    both spellings one form, and a look-alike host cannot hide in what reviewers see); in the path,
+    characters outside RFC 3986 escaped and escapes upper-cased; no trailing slash except the root.
+    A blank URL is None; anything else (another scheme, no host, a URL that does not parse) comes back
+    stripped, as given.
+    """
     if not url:
         return None
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+    from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-    parts = urlsplit(url.strip())
-    if not parts.scheme or not parts.netloc:
-        return url.strip()
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(("utm_", "fbclid", "gclid"))
-    ]
-    path = parts.path.rstrip("/") or "/"
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, urlencode(query), ""))
+    from courlan import normalize_url
+
+    text = url.strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return text
+        query = urlencode(
+            [
+                (k, v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                if k.lower() not in _VIEW_OR_SHARE_KEYS
+            ]
+        )
+        # the path is ours: courlan's quoting escapes RFC 3986 sub-delimiters (";" -> "%3B"), which
+        # are not equivalent to their escapes and would change the link reviewers open
+        normal = urlsplit(normalize_url(parts._replace(path="", query=query), trailing_slash=False))
+    except ValueError:  # a bad port or IPv6 literal, or courlan's own refusal
+        return text
+    host = _ascii_host(normal.netloc)
+    while host.startswith(_VIEW_HOST_LABELS) and "." in host.partition(".")[2]:
+        host = host.partition(".")[2]
+    path = _PERCENT_ESCAPE.sub(lambda m: m.group().upper(), quote(parts.path, safe=_PATH_SAFE))
+    path = path.rstrip("/")
+    while path.endswith("/amp"):
+        path = path.removesuffix("/amp").rstrip("/")
+    path = path or "/"
+    return urlunsplit((normal.scheme, host, path, normal.query, ""))
+
+
+def _ascii_host(netloc: str) -> str:
+    """``netloc`` with a Unicode host name in IDNA (punycode); kept as it is when that fails."""
+    if netloc.isascii():
+        return netloc
+    user, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":")
+    if not colon or not port.isdigit():
+        host, colon, port = hostport, "", ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return netloc
+    return f"{user}{at}{host}{colon}{port}"

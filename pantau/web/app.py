@@ -25,7 +25,21 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pantau.domain.config import PantauConfig
-from pantau.web import account, admin, analyst, api, auth, claims, outcomes, queue
+from pantau.web import (
+    account,
+    admin,
+    analyst,
+    api,
+    auth,
+    claims,
+    district_map,
+    health,
+    outcomes,
+    queue,
+    saved,
+    search,
+    trends,
+)
 from pantau.web.context import RETRY_AFTER_S, STATIC_DIR, DatabaseBusy, WebContext, ctx_of
 
 SESSION_COOKIE = "pantau_session"
@@ -77,8 +91,13 @@ def routes() -> list[BaseRoute]:
         auth.protected("/", auth.home, auth.ALL_ROLES),
         *queue.ROUTES,
         *analyst.ROUTES,
+        *search.ROUTES,
+        *saved.ROUTES,
+        *trends.ROUTES,
+        *district_map.ROUTES,
         *outcomes.ROUTES,
         *claims.ROUTES,
+        *health.ROUTES,
         *admin.ROUTES,
         *account.ROUTES,
         *api.ROUTES,
@@ -154,6 +173,9 @@ def create_app(
         exception_handlers={HTTPException: _http_error, DatabaseBusy: _busy, 500: _http_error},
     )
     app.state.ctx = ctx
+    app.state.configured_sources = list(config.sources) if config is not None else []
+    app.state.region = config  # the stage calendar of /trends, the districts of /map
+    app.state.district_map = district_map.load(config)
     app.state.limiter = auth.LoginLimiter(clock)
     app.state.device_signer = URLSafeTimedSerializer(secret_key, salt="pantau-device")
     app.state.https_only = https_only

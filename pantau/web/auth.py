@@ -170,11 +170,11 @@ def guard(roles: Iterable[str]) -> Callable[[Endpoint], Endpoint]:
         async def wrapper(request: Request) -> Response:
             ctx = ctx_of(request)
 
-            def load(session: Session) -> tuple[Account | None, int | None]:
+            def load(session: Session) -> tuple[Account | None, int | None, int | None]:
                 account = session_account(session, request)
-                return account, ctx.open_escalations(session, account)
+                return account, ctx.open_escalations(session, account), ctx.saved_unseen(session, account)
 
-            account, request.state.open_escalations = await ctx.run(load)
+            account, request.state.open_escalations, request.state.saved_unseen = await ctx.run(load)
             if account is None:
                 request.session.pop(SESSION_USER, None)
                 request.session.pop(SESSION_VERSION, None)

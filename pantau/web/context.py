@@ -2,7 +2,8 @@
 
 Database work is synchronous SQLAlchemy; :meth:`WebContext.run` moves it to a worker thread so the
 event loop keeps serving other requests, and wraps it in one transaction. Every page of a reviewer or
-admin also shows how many escalations to their organisation are open (one indexed count per page).
+admin also shows how many escalations to their organisation are open, and every page of an analyst or
+admin how many matches of their saved searches they have not opened yet (one indexed count each).
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from starlette.templating import Jinja2Templates
 
 from pantau.domain.config import ActorConfig, NotificationsConfig
 from pantau.web import csrf, i18n
-from storage import escalations
+from storage import escalations, saved_searches
 
 T = TypeVar("T")
 #: Roles that work the queue, and so see the count of escalations to their organisation.
 QUEUE_ROLES = ("admin", "reviewer")
+#: Roles that save searches (every role: the item search is open to all), and so see the count of their
+#: unseen matches.
+SAVED_SEARCH_ROLES = ("admin", "reviewer", "analyst")
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -142,6 +146,13 @@ class WebContext:
             return None
         return escalations.open_count(session, account.organisation_id)
 
+    @staticmethod
+    def saved_unseen(session: Session, account: Any) -> int | None:
+        """The account's unseen saved search matches, for the page header (None: not shown)."""
+        if account is None or getattr(account, "role", None) not in SAVED_SEARCH_ROLES:
+            return None
+        return saved_searches.unseen_count(session, account.id)
+
     def render(
         self,
         request: Request,
@@ -160,6 +171,7 @@ class WebContext:
             "stage_order": self.stage_order,
             "districts": self.districts,
             "open_escalations": getattr(request.state, "open_escalations", None),
+            "saved_unseen": getattr(request.state, "saved_unseen", None),
         }
         return self.templates.TemplateResponse(
             request, name, base | (context or {}), status_code=status_code, headers=headers

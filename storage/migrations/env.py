@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.db import make_engine
+from storage.fts import include_name
 from storage.models import Base
 
 config = context.config
@@ -21,6 +22,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the full-text search objects are not in the models (storage/fts.py)
     )
 
 
@@ -31,6 +33,7 @@ def run_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -44,7 +44,11 @@ def test_every_kind_is_collected_reported_and_idempotent(tmp_path):
     assert first["new"] > 40 and first["scored"] == first["new"]
     assert first["skipped"] == sum(sum(s["skipped"].values()) for s in first["per_source"])
 
-    second = monitor(database_url=settings.database_url, config=config)
+    # the Prefect state says so too: Completed, named Partial (what the Prefect UI shows)
+    state = monitor(database_url=settings.database_url, config=config, return_state=True)
+    assert state.is_completed() and state.name == "Partial"
+    assert state.message == f"1 of {len(names)} sources failed"
+    second = state.result()
     assert [s["source"] for s in second["per_source"]] == names
     assert second["new"] == 0 and second["alerts"] == 0 and second["scored"] == 0
     assert second["silent_sources"] == 0

@@ -209,6 +209,7 @@ def test_killed_backfill_resumes_without_duplicates_or_gaps(db_url, tmp_path):
 
 
 def test_backfill_on_a_local_dask_cluster(tmp_path):
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     from flows.runners import task_runner_for
 
     url = f"sqlite:///{tmp_path / 'dask.db'}"
@@ -233,6 +234,7 @@ def test_backfill_on_a_local_dask_cluster(tmp_path):
 def test_a_killed_dask_worker_loses_nothing(tmp_path, monkeypatch):
     """A worker SIGKILLed right after committing a batch: Dask runs the lost task again on a worker (it
     finds nothing left to score), and the job ends with every item scored once."""
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     from flows.runners import task_runner_for
 
     url = f"sqlite:///{tmp_path / 'dask-kill.db'}"

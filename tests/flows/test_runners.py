@@ -37,6 +37,7 @@ def test_threads_spec(spec):
 
 @pytest.mark.usefixtures("prefect_harness")  # an API URL is configured: nothing is started
 def test_dask_spec_starts_a_local_process_cluster():
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     from prefect_dask import DaskTaskRunner
 
     runner = task_runner_for("dask", n_workers=3)
@@ -58,6 +59,7 @@ def test_dask_spec_starts_a_local_process_cluster():
     ],
 )
 def test_address_spec_uses_an_existing_cluster(spec, address):
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     assert task_runner_for(spec).address == address
 
 
@@ -105,6 +107,7 @@ if __name__ == "__main__":
 
 def test_local_workers_share_the_temporary_prefect_server(tmp_path):
     """Without PREFECT_API_URL, each worker would start its own temporary server (~25 s each)."""
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     script = tmp_path / "probe.py"
     script.write_text(WORKER_API_SCRIPT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
@@ -140,6 +143,7 @@ def _scores(url: str) -> dict[int, dict]:
 
 @pytest.mark.usefixtures("prefect_harness", "fresh_resources")
 def test_monitor_on_a_local_dask_cluster_equals_the_thread_run(tmp_path):
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     threads_url, config = _seeded(tmp_path, "threads.db", 300)
     dask_url, _ = _seeded(tmp_path, "dask.db", 300)
     on_threads = monitor(database_url=threads_url, config=config, batch_size=50)
@@ -175,6 +179,7 @@ def _probe_flow(n: int) -> list[tuple[int, str]]:
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_workers_load_the_model_once_per_process():
+    pytest.importorskip("prefect_dask", reason="the 'scale' extra (prefect-dask) is not installed")
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:

@@ -12,7 +12,8 @@ from pantau.domain.config import HttpConfig, SourceConfig
 from pantau.domain.errors import ConfigError
 from pantau.domain.records import CollectedItem, SkipReason
 from sources import HttpFetcher, collect_source, fetch_to_items
-from sources.html_article import decode_html, enrich_from_page, parse_article
+from sources.html_article import decode_html, enrich_from_page, heuristic_main_text, parse_article
+from sources.html_text import parse_html
 
 SELECTORS = {
     "title": "h2.judul",
@@ -49,6 +50,7 @@ def test_typical_article(fixtures):
     ):
         assert junk not in item.text
     assert item.text.count("\n\n") == 3  # four paragraphs
+    assert item.raw["extractor"] == "trafilatura" and "fallback_reason" not in item.raw
     assert item.raw["canonical_url"].endswith("debat-publik-camplong")
     assert item.raw["site_name"] == "Kabar Pesisir" and item.raw["html_lang"] == "id"
 
@@ -73,6 +75,7 @@ def test_generic_extractor_misses_and_selectors_fix_it(fixtures):
     content = _page(fixtures, "article_selectors.html")
     generic = parse_article(content, url="u")
     assert "Surat pembaca" in generic.text  # the trap: the letters outweigh the short article
+    assert "Surat pembaca" in heuristic_main_text(parse_html(decode_html(content)))[0]  # for both
     item = parse_article(content, url="u", selectors=SELECTORS)
     assert item.title == "Bawaslu Sampang Temukan Dugaan Politik Uang di Robatal"
     assert item.author == "Ahmad Fauzi"
@@ -90,10 +93,13 @@ def test_layout_wrapper_named_like_a_widget_is_kept():
     assert item.text == "Paragraf pertama berita yang cukup panjang untuk dihitung sebagai isi."
 
 
-def test_minimal_page_uses_the_fallback(fixtures):
-    item = parse_article(_page(fixtures, "article_minimal.html"), url=None)
-    assert item.title == "Pengumuman KPU Sampang" and item.raw["extractor"] == "fallback"
-    assert "Rapat pleno" in item.text and "Menu" not in item.text
+def test_minimal_page_and_the_heuristics_last_resort(fixtures):
+    content = _page(fixtures, "article_minimal.html")
+    item = parse_article(content, url=None)
+    assert item.title == "Pengumuman KPU Sampang" and item.raw["extractor"] == "trafilatura"
+    assert "Rapat pleno" in item.text and "Saksi" in item.text and "Menu" not in item.text
+    text, extractor = heuristic_main_text(parse_html(decode_html(content)))  # the fallback, on its own
+    assert extractor == "fallback" and "Rapat pleno" in text and "Menu" not in text
 
 
 def test_wrong_charset_declarations(fixtures):

@@ -87,6 +87,7 @@ LAUNCH_ARGS = [
 def browser() -> Iterator:
     """Headless Chromium for every browser test module (one Playwright instance per session: a second
     sync Playwright cannot start while one runs). Screenshots go to tests/artifacts/."""
+    pytest.importorskip("playwright", reason="playwright (the 'dev' extra) is not installed")
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (or set PANTAU_CHROMIUM)")
     from playwright.sync_api import sync_playwright

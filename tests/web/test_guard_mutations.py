@@ -33,8 +33,9 @@ MUTATIONS: dict[str, tuple[str, str, str, list[str]]] = {
     ),
     "fixed_public_session_secret": (
         "pantau/web/app.py",
-        "Middleware(SessionMiddleware, secret_key=secret_key,",
-        'Middleware(SessionMiddleware, secret_key="pantau-public-session-secret-0123456789",',
+        "                SessionMiddleware,\n                secret_key=secret_key,",
+        "                SessionMiddleware,\n"
+        '                secret_key="pantau-public-session-secret-0123456789",',
         [f"{SECURITY}::test_session_cookie_cannot_be_forged"],
     ),
     "no_session_clearing_at_sign_in": (
@@ -109,6 +110,8 @@ def _run_tests(copy: Path, tests: list[str]) -> tuple[int, str]:
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "0",  # serial: the outer run already uses the cores
             "--rootdir",
             str(ROOT),
             *(str(ROOT / t) for t in tests),

@@ -31,7 +31,8 @@ def test_alert_filters(make_client, seeded):
         "source=kabar-demo": {ids["tps_omben"]},
         "actor=Polres+Sampang": {ids["ancaman"]},
         "q=AMPLOP": {ids["fajar"]},
-        "q=100%25": set(),  # a literal %, not a wildcard
+        "q=100%25": {ids["fajar"]},  # % is no wildcard: it separates words, "100" is the word sought
+        "q=10%25": set(),  # whole words: "10" is not "100"
         "status=resolved": set(),
         "since=2024-11-27": {ids["tps_omben"]},  # local (WIB) dates: 26 Nov 18:00 UTC is 27 Nov
         "until=2024-11-25": {ids["xss"], ids["sara"]},

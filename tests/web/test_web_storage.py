@@ -85,7 +85,11 @@ def test_alert_search_on_both_backends(backend):
         assert [r.item_id for r in search.search_alerts(session, search.AlertFilters(q="amplop"))] == [
             seeded.items["fajar"]
         ]
-        assert search.search_alerts(session, search.AlertFilters(q="100%")) == []
+        # full-text search: "%" is no wildcard but separates words, and words match whole
+        assert [r.item_id for r in search.search_alerts(session, search.AlertFilters(q="100%"))] == [
+            seeded.items["fajar"]
+        ]
+        assert search.search_alerts(session, search.AlertFilters(q="10%")) == []
         every = list(search.iter_alerts(session, search.AlertFilters(), batch=2))
         assert [r.id for r in every] == sorted((r.id for r in every), reverse=True) and len(every) == 5
         counts = search.stage_signal_counts(session, search.AlertFilters())
