@@ -3,8 +3,10 @@
 Prefect's temporary ("ephemeral") server runs no scheduler, so a deployment's schedules would never
 create runs; ``pantau serve`` therefore starts Prefect's real server as a child process (API, UI and
 background services: the scheduler among them), waits until it answers, points ``PREFECT_API_URL`` at
-it (the runs' processes inherit it) and stops it on exit. Its database is Prefect's default (SQLite
-under ``$PREFECT_HOME``, ``~/.prefect``) unless ``PREFECT_API_DATABASE_CONNECTION_URL`` says otherwise.
+it (``pantau serve`` exports it; the runs' processes inherit it) and stops it on exit. Its database is
+Prefect's default (SQLite under ``$PREFECT_HOME``, ``~/.prefect``) unless
+``PREFECT_API_DATABASE_CONNECTION_URL`` says otherwise. The tests that need Prefect's real server
+start it through the same class (``tests/flows/prefect_server.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_PORT = 4200  # Prefect's own default, so the UI is where Prefect's documentation says
@@ -32,9 +35,17 @@ def prefect_api_configured() -> bool:
 class LocalPrefectServer:
     """``prefect server start`` on 127.0.0.1 (port 4200 when free), its output in ``log_path``."""
 
-    def __init__(self, *, port: int | None = None, log_path: Path | None = None, ui: bool = True):
-        self.port = port or (_free_port() if _taken(DEFAULT_PORT) else DEFAULT_PORT)
-        home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        log_path: Path | None = None,
+        ui: bool = True,
+        env: Mapping[str, str] | None = None,
+    ):
+        self.port = port or (free_port() if _taken(DEFAULT_PORT) else DEFAULT_PORT)
+        self.env = dict(os.environ if env is None else env)  # the server's environment
+        home = Path(self.env.get("PREFECT_HOME", Path.home() / ".prefect"))
         self.log_path = log_path or home / "pantau-serve-server.log"
         self.ui = ui
         self.process: subprocess.Popen | None = None
@@ -52,8 +63,8 @@ class LocalPrefectServer:
 
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = {
-            **os.environ,
-            "PREFECT_UI_ENABLED": os.environ.get("PANTAU_PREFECT_UI", "true" if self.ui else "false"),
+            **self.env,
+            "PREFECT_UI_ENABLED": self.env.get("PANTAU_PREFECT_UI", "true" if self.ui else "false"),
         }
         env.pop("PREFECT_API_URL", None)
         with open(self.log_path, "ab") as log:
@@ -83,7 +94,6 @@ class LocalPrefectServer:
                 )
             try:
                 if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
-                    os.environ["PREFECT_API_URL"] = self.api_url
                     return
             except httpx.HTTPError:
                 pass
@@ -109,7 +119,7 @@ def _taken(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -4,6 +4,7 @@ stopped; SIGTERM or SIGINT stop it cleanly."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from datetime import datetime
@@ -73,10 +74,12 @@ def serve(
                 server.start()
             except PrefectServerError as exc:
                 fail(str(exc))
+            os.environ["PREFECT_API_URL"] = server.api_url  # the runs' processes inherit it
             console.print(f"Prefect UI: {server.ui_url} (schedules and upcoming runs under Deployments)")
         try:
             if not stopper.signalled:
-                asyncio.run(service.run())
+                with _api_settings(server):
+                    asyncio.run(service.run())
         except OSError as exc:
             fail(f"cannot reach the Prefect API: {exc}")
         finally:
@@ -89,6 +92,18 @@ def serve(
     if stopper.signalled:
         console.print(f"Stopped by {stopper.signalled}.")
     console.print(f"{len(runs)} run(s), {bad} not completed{extra}.")
+
+
+def _api_settings(server: Any) -> Any:
+    """Point this process's Prefect client at the server started here. Prefect reads its settings
+    once, before the server existed, so the exported ``PREFECT_API_URL`` alone reaches only the child
+    processes: the service would talk to a temporary in-process server while the runs talk to this one
+    (and lose their deployment concurrency slot)."""
+    if server is None:
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    return temporary_settings({PREFECT_API_URL: server.api_url})
 
 
 class _Stopper:

@@ -1,52 +1,34 @@
 """`prefect server start` as a child process for the tests that need Prefect's real server (its
-scheduler, or its PostgreSQL backend), on a free loopback port; stopped when the block ends."""
+scheduler, or its PostgreSQL backend), on a free loopback port, through the class `pantau serve`
+uses (flows.prefect_server.LocalPrefectServer); stopped when the block ends."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-import httpx
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from flows.prefect_server import LocalPrefectServer, PrefectServerError, free_port
 
 
 @contextmanager
 def prefect_server(env: dict[str, str], *, drop: tuple[str, ...] = (), timeout: float = 180) -> Iterator[str]:
     """Run the server with ``os.environ`` plus ``env``, less the names in ``drop`` (UI and analytics
     off; never an inherited ``PREFECT_API_URL``); yields its API URL once ``/health`` answers."""
-    port = free_port()
-    full = {**os.environ, "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **env}
-    for name in ("PREFECT_API_URL", *drop):
+    full = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **env}
+    for name in drop:
         full.pop(name, None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=full,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"prefect server start did not answer within {timeout:.0f} s")
-        yield api
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+    with tempfile.TemporaryDirectory() as logs:
+        server = LocalPrefectServer(port=free_port(), log_path=Path(logs) / "server.log", ui=False, env=full)
+        try:
+            server.start(timeout=timeout)
+        except PrefectServerError as exc:
+            pytest.fail(str(exc))
+        try:
+            yield server.api_url
+        finally:
+            server.stop(timeout=60)

@@ -249,3 +249,33 @@ def test_a_stop_in_the_middle_of_a_run_cancels_it_cleanly(prefect_api, tmp_path,
         assert runs and all(status in ("failed", "crashed") for status, _ in runs), runs
     finally:
         httpd.shutdown()
+
+
+def test_without_prefect_api_url_serve_starts_its_own_server_and_runs_on_it(tmp_path):
+    """No PREFECT_API_URL: `pantau serve` starts `prefect server start` and both the service and the
+    run's process use it (the service once used a temporary in-process server instead, and the run
+    lost its deployment concurrency slot and ended cancelled)."""
+    posts = tmp_path / "posts.jsonl"
+    append_posts(posts, 0, 5, datetime.now(WIB))
+    config = tmp_path / "pantau.yaml"
+    config.write_text(yaml.safe_dump(region_config([export_source("fb", posts)])), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "home"),
+        "PANTAU_PREFECT_UI": "false",
+        "COLUMNS": "200",
+    }
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_API_DATABASE_CONNECTION_URL", None)
+    result = subprocess.run(
+        [shutil.which("pantau"), "serve", "--config", str(config), "--db", f"sqlite:///{tmp_path / 's.db'}"]
+        + ["--max-runs", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Prefect UI: http://127.0.0.1:" in result.stdout
+    assert "run completed" in result.stdout and "1 run(s), 0 not completed." in result.stdout, result.stdout
